@@ -1,0 +1,127 @@
+"""Command line: ``srlib evaluate | upscale | reproduce | data``.
+
+Errors the user can fix (bad files, unknown models, missing data) print one
+line to stderr and exit with status 2; nothing prints a traceback for them.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+class UserError(Exception):
+    """An error reported as one line, without traceback."""
+
+
+def _evaluate(args):
+    from srlib.evaluate import format_table, evaluate, published, write_json
+    from srlib.infer import load_upscaler
+
+    up = load_upscaler(args.model, args.scale)
+    scale = args.scale or up.scale
+    result = evaluate(up, args.dataset, scale, progress=not args.quiet)
+    name = Path(args.dataset).name
+    print(format_table(result, f"{args.model} x{scale} on {name}"))
+    ref = published().get(("bicubic", scale, name))
+    if ref:
+        print(f"\npublished bicubic x{scale} {name}: {ref[0]:.2f} dB / {ref[1]:.4f}")
+    for s in result["skipped"]:
+        print(f"skipped {s}", file=sys.stderr)
+    if args.json:
+        write_json(args.json, {"model": args.model, "scale": scale, "dataset": name, **result})
+
+
+def _upscale(args):
+    from srlib.infer import load_upscaler
+    from srlib.io import ImageError, load_image, save_image
+
+    up = load_upscaler(args.model, args.scale)
+    inputs = [Path(p) for p in args.inputs]
+    out = Path(args.output)
+    many = len(inputs) > 1 or out.is_dir() or not out.suffix
+    failures = 0
+    for src in inputs:
+        dst = out / f"{src.stem}_x{up.scale}.png" if many else out
+        if dst.resolve() == src.resolve():
+            print(f"{src}: refusing to overwrite the input", file=sys.stderr)
+            failures += 1
+            continue
+        try:
+            save_image(dst, up(load_image(src)))
+            print(f"{src} -> {dst}")
+        except ImageError as e:
+            print(str(e), file=sys.stderr)
+            failures += 1
+    if failures:
+        raise UserError(f"{failures} of {len(inputs)} inputs failed")
+
+
+def _reproduce(args):
+    from srlib.reproduce import NotebookFailed, reproduce
+
+    try:
+        reproduce(args.profile, only=args.only, log=lambda *a, **k: print(*a, **k))
+    except NotebookFailed as e:
+        print()
+        raise UserError(str(e)) from None
+
+
+def _data(args):
+    from srlib import datasets
+
+    if args.action == "list":
+        for name, present, count, path in datasets.status():
+            print(f"{name:10s} {'present' if present else 'missing':8s} {count:6d}  {path}")
+    else:
+        for name in args.names:
+            print(f"{name}: {datasets.get(name)}")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("evaluate", help="PSNR/SSIM table of a model on a folder of HR images")
+    e.add_argument("--model", default="bicubic", help="bicubic, a shipped model (espcn-x3) or a .keras file")
+    e.add_argument("--scale", type=int, help="upscaling factor (default: the model's)")
+    e.add_argument("--dataset", required=True, help="folder of HR images")
+    e.add_argument("--json", help="also write the results to this JSON file")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.set_defaults(func=_evaluate)
+
+    u = sub.add_parser("upscale", help="upscale image files")
+    u.add_argument("inputs", nargs="+", help="image files")
+    u.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    u.add_argument("--model", default="bicubic")
+    u.add_argument("--scale", type=int)
+    u.set_defaults(func=_upscale)
+
+    r = sub.add_parser("reproduce", help="run the notebooks top to bottom")
+    r.add_argument("--profile", choices=("smoke", "quick", "full"), default="quick")
+    r.add_argument("--only", nargs="*", help="run only notebooks whose name contains one of these")
+    r.set_defaults(func=_reproduce)
+
+    d = sub.add_parser("data", help="list or download datasets")
+    d.add_argument("action", choices=("list", "get"))
+    d.add_argument("names", nargs="*")
+    d.set_defaults(func=_data)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    from srlib.io import ImageError
+
+    try:
+        args.func(args)
+    except (UserError, ImageError, ValueError, FileNotFoundError) as e:
+        print(f"srlib {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

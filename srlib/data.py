@@ -1,0 +1,211 @@
+"""Streaming ``tf.data`` pipeline of aligned (LR, HR) patch pairs.
+
+Flow: source -> decode (parallel) -> [cache] -> repeat -> K random HR crops per
+image -> dihedral augmentation -> shuffle -> batch -> degrade the whole batch
+(LR = degradation(HR crop), so pairs are aligned by construction) ->
+[Y channel] -> prefetch.
+
+Sources are a folder (recursive, mixed PNG/JPEG/BMP/TIFF), a list of folders
+or files, an in-memory array (N, H, W, C) or any dataset of (H, W, 3) images
+(e.g. :func:`srlib.video.frames_dataset`).
+Nothing holds more than the shuffle buffer and prefetch queue in memory unless
+``cache=True``.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from srlib import color, degrade
+from srlib.io import ImageError, list_images, load_image
+
+
+def _image_files(source):
+    """Expand a folder, or a list of folders and files, into a list of file paths."""
+    items = [source] if isinstance(source, (str, Path)) else list(source)
+    files = []
+    for item in items:
+        files += [str(p) for p in list_images(item)] if Path(item).is_dir() else [str(item)]
+    return files
+
+
+class SkipLog:
+    """Counts the images a pipeline skipped, and why (filled while iterating)."""
+
+    def __init__(self):
+        self.unreadable, self.too_small = [], []
+
+    def __repr__(self):
+        return f"SkipLog(unreadable={len(self.unreadable)}, too_small={len(self.too_small)})"
+
+
+def _file_images(files, min_side, skipped):
+    """Dataset of float32 (H, W, 3) images decoded in parallel; bad or small files yield nothing."""
+
+    def read(path):
+        path = path.decode()
+        try:
+            x = load_image(path)
+        except ImageError as e:
+            if path not in skipped.unreadable:
+                skipped.unreadable.append(path)
+                warnings.warn(f"skipping {e}", stacklevel=2)
+            return np.zeros((0, 0, 3), np.float32)
+        if min(x.shape[:2]) < min_side:
+            if path not in skipped.too_small:
+                skipped.too_small.append(path)
+            return np.zeros((0, 0, 3), np.float32)
+        return x
+
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    ds = ds.map(
+        lambda p: tf.ensure_shape(tf.numpy_function(read, [p], tf.float32, stateful=False), [None, None, 3]),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return ds.filter(lambda x: tf.shape(x)[0] > 0)
+
+
+def image_source(source, min_side=1, skipped=None):
+    """Dataset of float32 (H, W, 3) images from a folder, file list, array or ``tf.data.Dataset``.
+
+    Arrays are (N, H, W, C) float in [0,1] or uint8; 1-channel arrays are tiled to 3.
+    """
+    if isinstance(source, tf.data.Dataset):
+        return source
+    if isinstance(source, np.ndarray):
+        x = source.astype(np.float32) / 255.0 if source.dtype == np.uint8 else source.astype(np.float32)
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.shape[-1] == 1:
+            x = np.repeat(x, 3, axis=-1)
+        return tf.data.Dataset.from_tensor_slices(x)
+    return _file_images(_image_files(source), min_side, skipped if skipped is not None else SkipLog())
+
+
+def random_crops(image, size, count, seed):
+    """``count`` random size x size crops of an (H, W, C) image -> (count, size, size, C).
+
+    ``seed`` is a stateless seed pair; offsets are uniform over valid positions.
+    """
+    shape = tf.shape(image)
+    oy = tf.random.stateless_uniform([count], seed, 0, shape[0] - size + 1, dtype=tf.int32)
+    ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, shape[1] - size + 1, dtype=tf.int32)
+    r = tf.range(size)
+    rows = tf.gather(image, oy[:, None] + r[None, :])  # (count, size, W, C)
+    return tf.gather(rows, ox[:, None] + r[None, :], axis=2, batch_dims=1)
+
+
+def dihedral(patches, seed):
+    """Random flip / 90-degree rotation, independently per square patch (N, P, P, C)."""
+    bits = tf.random.stateless_uniform([3, tf.shape(patches)[0], 1, 1, 1], seed, 0, 2, dtype=tf.int32) > 0
+    x = tf.where(bits[0], tf.transpose(patches, [0, 2, 1, 3]), patches)
+    x = tf.where(bits[1], tf.reverse(x, [1]), x)
+    return tf.where(bits[2], tf.reverse(x, [2]), x)
+
+
+def degradation_fn(degradation, scale):
+    """Turn a name or callable into ``f(hr_batch, seed) -> lr_batch``.
+
+    Names: 'bicubic' (MATLAB imresize, rounded to uint8 levels: the benchmark LR),
+    'blur_decimate', 'pixelate_noise', 'area', 'bilinear'. A
+    :class:`srlib.degrade.Pipeline` or any ``f(hr, seed)`` is used as is.
+    """
+    if callable(degradation):
+        return degradation
+    table = {
+        "bicubic": lambda x, s: degrade.to_uint8_range(degrade.imresize(x, scale=1.0 / scale)),
+        "blur_decimate": lambda x, s: degrade.blur_decimate(x, scale),
+        "pixelate_noise": lambda x, s: degrade.pixelate_noise(x, scale, seed=s),
+        "area": lambda x, s: degrade.resize(x, 1.0 / scale, "area"),
+        "bilinear": lambda x, s: degrade.resize(x, 1.0 / scale, "bilinear", antialias=True),
+    }
+    if degradation not in table:
+        raise ValueError(f"unknown degradation {degradation!r}; one of {sorted(table)}")
+    return table[degradation]
+
+
+def make_dataset(
+    source,
+    scale,
+    patch_size=17,
+    degradation="bicubic",
+    batch_size=64,
+    patches_per_image=16,
+    y_only=True,
+    augment=True,
+    shuffle_buffer=4096,
+    seed=0,
+    cache=False,
+    repeat=True,
+    skipped=None,
+):
+    """Batches of aligned (LR, HR) patch pairs.
+
+    Args:
+      source: folder, list of files, array (N, H, W, C) or dataset of (H, W, 3) images.
+      scale: integer SR factor; the HR crop is ``patch_size * scale``.
+      patch_size: LR patch side.
+      degradation: see :func:`degradation_fn`.
+      patches_per_image: crops taken from each decoded image per pass.
+      y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of RGB (C = 3).
+      augment: random flips and 90-degree rotations, identical for LR and HR.
+      seed: makes crops, augmentation, order and noise repeatable.
+      cache: keep decoded images in memory after the first pass.
+      repeat: loop forever (use ``steps_per_epoch``) instead of one pass.
+      skipped: optional :class:`SkipLog` that records unreadable and too-small files.
+
+    Returns:
+      ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
+    """
+    hr_size = patch_size * scale
+    ds = image_source(source, hr_size, skipped)
+    ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= hr_size)
+    if cache:
+        ds = ds.cache()
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.enumerate()
+
+    def crops(i, image):
+        s = tf.stack([tf.constant(seed, tf.int64), i])
+        s = tf.cast(tf.math.floormod(s, 2**31 - 1), tf.int32)
+        p = random_crops(image, hr_size, patches_per_image, s)
+        return dihedral(p, s + [1, 0]) if augment else p
+
+    ds = ds.map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed)
+    ds = ds.batch(batch_size, drop_remainder=True).enumerate()
+    lr_fn = degradation_fn(degradation, scale)
+
+    def pair(i, hr):
+        s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed + 1, tf.int64), i]), 2**31 - 1), tf.int32)
+        lr = lr_fn(hr, s)
+        if y_only:
+            lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
+        return lr, hr
+
+    ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def benchmark_pairs(source, scale, y_only=True):
+    """Full-image (LR, HR) pairs with the benchmark LR, batch size 1, for validation.
+
+    HR is cropped to a multiple of ``scale``; LR is MATLAB bicubic rounded to
+    uint8 levels. Returns a dataset of ((1, h, w, C), (1, h*scale, w*scale, C)).
+    """
+    ds = None
+    for f in _image_files(source):
+        hr = degrade.mod_crop(tf.constant(load_image(f)), scale)
+        lr = degrade.bicubic_lr(hr, scale)
+        if y_only:
+            lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
+        one = tf.data.Dataset.from_tensors((lr[None], hr[None]))
+        # Concatenation keeps a known length: Keras mis-averages metrics over
+        # generator datasets of unknown cardinality.
+        ds = one if ds is None else ds.concatenate(one)
+    return ds

@@ -1,0 +1,96 @@
+"""Benchmark harness: any upscaler x image folder x scale -> per-image and mean PSNR/SSIM.
+
+Convention (DESIGN.md, as SR papers): HR cropped to a multiple of the scale,
+LR = MATLAB bicubic rounded to uint8, SR rounded to uint8, Y channel of MATLAB
+rgb2ycbcr (grayscale files are compared on their single channel), ``scale``
+pixels shaved from each border, PSNR peak 255, SSIM Gaussian 11x11 window.
+"""
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from srlib.degrade import bicubic_lr, mod_crop
+from srlib.io import ImageError, atomic_write, list_images, load_image
+from srlib.metrics import psnr, ssim
+
+CONVENTION = "Y channel (MATLAB rgb2ycbcr), border = scale, LR by MATLAB bicubic, uint8-rounded"
+
+
+def evaluate_image(upscaler, hr, scale):
+    """PSNR/SSIM of ``upscaler`` on one HR image (H, W, C), C = 1 (gray) or 3.
+
+    Returns (psnr, ssim, sr) with sr the (H', W', C) upscaled image.
+    """
+    gray = hr.shape[-1] == 1
+    hr = mod_crop(tf.constant(hr, tf.float32), scale).numpy()
+    rgb = np.repeat(hr, 3, axis=-1) if gray else hr
+    lr = bicubic_lr(rgb, scale).numpy()
+    sr = upscaler(lr)
+    if gray:
+        sr = sr.mean(axis=-1, keepdims=True)
+    kw = dict(y_channel=not gray, crop_border=scale)
+    return float(psnr(sr, hr, **kw)), float(ssim(sr, hr, **kw)), sr
+
+
+def evaluate(upscaler, folder, scale, progress=True):
+    """Evaluate on every image of ``folder``.
+
+    Returns a dict: ``rows`` (image, psnr, ssim, seconds), ``mean`` (psnr, ssim),
+    ``skipped`` (one-line reasons for files that could not be read).
+    """
+    rows, skipped = [], []
+    files = list_images(folder)
+    for f in tqdm(files, desc=f"{Path(folder).name} x{scale}", disable=not progress, leave=False):
+        try:
+            hr = load_image(f, channels=None)
+        except ImageError as e:
+            skipped.append(str(e))
+            continue
+        t = time.perf_counter()
+        p, s, _ = evaluate_image(upscaler, hr, scale)
+        rows.append({"image": f.name, "psnr": p, "ssim": s, "seconds": time.perf_counter() - t})
+    if not rows:
+        raise ImageError(f"{folder}: no readable images")
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim")}
+    return {"rows": rows, "mean": mean, "skipped": skipped}
+
+
+def reference_file():
+    """Path of the published-results CSV: ``SRLIB_REFERENCE``, or ``reference/`` beside the data dir."""
+    if os.environ.get("SRLIB_REFERENCE"):
+        return Path(os.environ["SRLIB_REFERENCE"])
+    data = Path(os.environ.get("SRLIB_DATA_DIR", "data"))
+    return data.parent / "reference" / "published_results.csv"
+
+
+def published(path=None):
+    """Published rows {(method, scale, dataset): (psnr, ssim or None)}; empty if the file is absent."""
+    path = Path(path) if path else reference_file()
+    if not path.is_file():
+        return {}
+    lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+    out = {}
+    for r in csv.DictReader(lines):
+        out[(r["method"], int(r["scale"]), r["dataset"])] = (float(r["psnr"]), float(r["ssim"]) if r["ssim"] else None)
+    return out
+
+
+def format_table(result, title):
+    """Markdown per-image + mean table."""
+    lines = [f"### {title}", "", f"Convention: {CONVENTION}.", "", "| image | PSNR (dB) | SSIM |", "|---|---:|---:|"]
+    lines += [f"| {r['image']} | {r['psnr']:.2f} | {r['ssim']:.4f} |" for r in result["rows"]]
+    lines.append(f"| **mean** | **{result['mean']['psnr']:.2f}** | **{result['mean']['ssim']:.4f}** |")
+    lines += [f"\nskipped: {s}" for s in result["skipped"]]
+    return "\n".join(lines)
+
+
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON, atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
