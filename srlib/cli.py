@@ -5,6 +5,7 @@ line to stderr and exit with status 2; nothing prints a traceback for them.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ class UserError(Exception):
 
 
 def _evaluate(args):
-    from srlib.evaluate import format_table, evaluate, published, write_json
+    from srlib.evaluate import evaluate, format_table, published, write_json
     from srlib.infer import load_upscaler
 
     up = load_upscaler(args.model, args.scale)
@@ -77,6 +78,19 @@ def _data(args):
             print(f"{name}: {datasets.get(name)}")
 
 
+def _import_tf_quietly():
+    """Import TensorFlow with its C++ start-up chatter (absl, oneDNN, CUDA probe) sent to /dev/null."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def parser():
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -113,6 +127,13 @@ def main(argv=None):
     from srlib.io import ImageError
 
     try:
+        if args.command == "evaluate":
+            from srlib.io import list_images
+
+            list_images(args.dataset)  # fail fast, before TensorFlow loads
+        if args.command == "data" and args.action == "get" and not args.names:
+            raise UserError("name the sets to get, e.g. srlib data get Set5 Set14 (see: srlib data list)")
+        _import_tf_quietly()
         args.func(args)
     except (UserError, ImageError, ValueError, FileNotFoundError) as e:
         print(f"srlib {args.command}: {e}", file=sys.stderr)

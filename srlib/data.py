@@ -135,6 +135,7 @@ def make_dataset(
     batch_size=64,
     patches_per_image=16,
     y_only=True,
+    space="rgb",
     augment=True,
     shuffle_buffer=4096,
     seed=0,
@@ -150,7 +151,8 @@ def make_dataset(
       patch_size: LR patch side.
       degradation: see :func:`degradation_fn`.
       patches_per_image: crops taken from each decoded image per pass.
-      y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of RGB (C = 3).
+      y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of 3 channels.
+      space: colour space of 3-channel pairs: 'rgb', 'ycbcr' or 'yuv' (with y_only=False).
       augment: random flips and 90-degree rotations, identical for LR and HR.
       seed: makes crops, augmentation, order and noise repeatable.
       cache: keep decoded images in memory after the first pass.
@@ -186,8 +188,11 @@ def make_dataset(
         lr = lr_fn(hr, s)
         if y_only:
             lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
+        elif space != "rgb":
+            lr, hr = to_space(lr), to_space(hr)
         return lr, hr
 
+    to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
     ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
 

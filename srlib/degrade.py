@@ -91,7 +91,7 @@ def imresize(image, scale=None, size=None, dtype=tf.float64):
         sw = tf.cast(out_w, dtype) / tf.cast(w, dtype)
     elif scale is not None:
         sh = sw = tf.constant(scale, dtype)
-        # ceil(n * s), guarded against float error (e.g. 255 * (1/3) = 85.00000001).
+        # ceil(n * s), with a guard so float error in 1/s can never add a pixel.
         out_h = tf.cast(tf.math.ceil(tf.cast(h, dtype) * sh - 1e-9), tf.int32)
         out_w = tf.cast(tf.math.ceil(tf.cast(w, dtype) * sw - 1e-9), tf.int32)
     else:
@@ -140,19 +140,32 @@ def gaussian_kernel1d(sigma, truncate=4.0):
     return k / k.sum()
 
 
-def _separable(x, k_h, k_w, stride=1, pad_mode="SYMMETRIC"):
+def _mirror_pad(x, axis, pad):
+    """Pad ``axis`` of ``x`` by ``pad`` on both sides with mirrored samples (d c b a | a b c d),
+    repeating the reflection for any pad length (scipy.ndimage mode 'reflect')."""
+    n = tf.shape(x)[axis]
+    period = 2 * n
+    i = tf.math.floormod(tf.range(-pad, n + pad), period)
+    return tf.gather(x, tf.where(i < n, i, period - 1 - i), axis=axis)
+
+
+def _separable(x, k_h, k_w, stride=1, pad_mode="reflect"):
     """Correlate NHWC ``x`` with 1-D taps along H then W, per channel.
 
-    ``pad_mode`` 'SYMMETRIC' pads by mirroring (edge pixel repeated, like
-    scipy 'reflect'); 'CONSTANT' pads with zeros. Output is 'same'-sized
-    then subsampled by ``stride`` starting at index 0.
+    ``pad_mode`` 'reflect' mirrors the border (scipy.ndimage 'reflect'); 'zeros'
+    pads with zeros. Output is 'same'-sized then subsampled by ``stride``
+    starting at index 0.
     """
     c = tf.shape(x)[-1]
-    n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    n = tf.shape(x)[0]
     ph, pw = len(k_h) // 2, len(k_w) // 2
-    x = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], mode=pad_mode)
+    if pad_mode == "reflect":
+        x = _mirror_pad(_mirror_pad(x, 1, ph), 2, pw)
+    else:
+        x = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
+    hp, wp = tf.shape(x)[1], tf.shape(x)[2]
     # Fold channels into the batch so one single-channel conv serves any C.
-    x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, h + 2 * ph, w + 2 * pw, 1])
+    x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, hp, wp, 1])
     kh = tf.constant(np.asarray(k_h)[:, None, None, None], x.dtype)
     kw = tf.constant(np.asarray(k_w)[None, :, None, None], x.dtype)
     x = tf.nn.conv2d(x, kh, strides=[1, stride, 1, 1], padding="VALID")
@@ -187,7 +200,7 @@ def blur_decimate(image, scale, sigma=1.0):
     if sigma > 0:
         x = gaussian_blur(x, sigma)
     k = decimate_fir(scale)
-    y = _separable(x, k, k, stride=scale, pad_mode="CONSTANT")
+    y = _separable(x, k, k, stride=scale, pad_mode="zeros")
     return y[0] if squeeze else y
 
 

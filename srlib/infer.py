@@ -41,10 +41,16 @@ class ModelUpscaler:
       scale: its factor (read from the output/input size ratio when omitted).
       tile: LR tile side for large images (None: whole image at once).
       overlap: LR pixels of context added around each tile.
+      space: for 3-channel models, the colour space they were trained in:
+        'rgb', 'ycbcr' or 'yuv' (1-channel models always work on Y).
     """
 
-    def __init__(self, model, scale, tile=256, overlap=8, name=None):
+    _TO = {"rgb": lambda x: x, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}
+    _FROM = {"rgb": lambda x: x, "ycbcr": color.ycbcr_to_rgb, "yuv": color.yuv_to_rgb}
+
+    def __init__(self, model, scale, tile=256, overlap=8, name=None, space="rgb"):
         self.model, self.scale, self.tile, self.overlap = model, scale, tile, overlap
+        self.space = space
         self.channels = model.input_shape[-1]
         self.name = name or model.name
         self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
@@ -68,7 +74,8 @@ class ModelUpscaler:
     def __call__(self, lr):
         lr = np.asarray(lr, np.float32)
         if self.channels == 3:
-            return np.clip(self._net(lr), 0.0, 1.0)
+            x = np.asarray(self._TO[self.space](lr), np.float32)
+            return np.clip(np.asarray(self._FROM[self.space](self._net(x))), 0.0, 1.0)
         ycc = color.rgb_to_ycbcr(lr).numpy()
         y = self._net(ycc[..., :1])
         cbcr = imresize(ycc[..., 1:], scale=self.scale).numpy()
@@ -92,7 +99,8 @@ def load_upscaler(name, scale=None):
         return Bicubic(scale)
     path = zoo().get(name, Path(name))
     if not path.is_file():
-        raise ValueError(f"{name}: no such model (bicubic, {', '.join(zoo()) or 'no shipped weights yet'}, or a .keras file)")
+        known = ", ".join(["bicubic", *zoo()])
+        raise ValueError(f"{name}: no such model (known: {known}; or give a .keras file)")
     model = keras.models.load_model(path, compile=False)
     probe = np.zeros((1, 8, 8, model.input_shape[-1]), np.float32)
     model_scale = model(probe).shape[1] // 8

@@ -8,9 +8,9 @@ import tensorflow as tf
 class SubPixelUpscale(keras.layers.Layer):
     """Sub-pixel convolution output (Shi et al. 2016): depth-to-space by ``scale``.
 
-    Rearranges (N, H, W, C * scale**2) into (N, H * scale, W * scale, C): the
-    channel block ``[c * s**2 ... ]`` of each LR pixel becomes an s x s HR tile,
-    ordered as ``tf.nn.depth_to_space`` (row-major within the tile).
+    Rearranges (N, H, W, C * scale**2) into (N, H * scale, W * scale, C) as
+    ``tf.nn.depth_to_space``: output pixel (i, j) of the s x s tile, channel c,
+    comes from input channel ``(i * s + j) * C + c``.
 
     Args:
       scale: integer upscaling factor.

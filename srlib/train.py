@@ -10,9 +10,12 @@ A run lives in one folder (``run_dir``):
 
 Calling :func:`fit` again with the same ``run_dir`` after the process died
 continues from the last completed epoch with the optimizer state and learning
-rate it had; the ``backup/`` folder is removed when training finishes.
+rate it had, and skips the batches already consumed so a seeded dataset
+continues where it stopped; the ``backup/`` folder is removed when training
+finishes. (ReduceLROnPlateau's patience counter restarts at 0.)
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -70,6 +73,12 @@ def _previous_wall(csv_path):
     return float(lines[-1].split(",")[header.index("wall_s")]) if "wall_s" in header else 0.0
 
 
+def completed_epochs(run_dir):
+    """Epochs finished by an interrupted run in ``run_dir`` (0 if none or finished)."""
+    meta = Path(run_dir) / "backup" / "training_metadata.json"
+    return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
+
+
 def fit(
     build_model,
     train_ds,
@@ -119,6 +128,9 @@ def fit(
             loss=loss,
             metrics=[PSNR(y_channel=False, crop_border=crop_border)],
         )
+    done = completed_epochs(run_dir)
+    if done:
+        train_ds = train_ds.skip(done * steps_per_epoch)
     csv = run_dir / "log.csv"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),

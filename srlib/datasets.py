@@ -1,0 +1,398 @@
+"""Data set registry: where each set lives on disk, how to download it, and an offline fallback.
+
+Layout under the data directory (``$SRLIB_DATA_DIR``, default ``data/`` in the current directory)::
+
+    train/T91  train/BSD200  train/DIV2K_train_HR  train/DIV2K_valid_HR
+    benchmark/Set5  benchmark/Set14  benchmark/BSD100  benchmark/Urban100  benchmark/Manga109
+    video/vid4/<sequence>/0001.png ...
+    mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
+
+A set whose folder already holds files is used as is, with no network access (and no checksum:
+files put there by hand are trusted). :func:`get` downloads a missing set with
+``keras.utils.get_file`` into ``<data dir>/_downloads/`` (the archive cache, safe to delete),
+moves the wanted files into a temporary folder beside the set's folder and renames it into place,
+so a set's folder is either absent or complete. Any failure raises :class:`DatasetError`, whose
+message is one line naming the folder to fill by hand. Nothing is downloaded at import.
+
+:func:`sample_images` returns scikit-image's bundled pictures: a smoke-test fallback for a machine
+with neither data nor network. They are NOT benchmark data; never report numbers on them as such.
+"""
+
+import os
+import shutil
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from srlib.io import ImageError, list_images
+
+DOWNLOADS = "_downloads"
+
+
+class DatasetError(FileNotFoundError):
+    """A data set that is not on disk and could not be obtained; ``str(e)`` is one line naming its folder."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One downloadable file and where its contents go.
+
+    url: the download, or None where there is no public one (the set is put in place by hand).
+    folder: destination, relative to the data directory.
+    sha256, md5: checksum of the downloaded file; None when unknown (md5 only where no sha256 is published).
+    archive: ``"zip"``, ``"tar"`` (also .tar.gz / .tgz) or ``"file"`` (kept as downloaded, e.g. MNIST's .gz).
+    member: name of the folder inside the archive that holds the wanted files, matched at any depth;
+        ``""`` takes the shallowest folder holding files that match ``pattern``.
+    pattern: glob, relative to ``member``, of the files to keep, e.g. ``"*_HR.png"``; folders in it are
+        kept (``"*/*.png"`` keeps one subfolder per video sequence).
+    renumber: rename the kept files of each folder 0001, 0002, ... in name order (video frames).
+    """
+
+    url: str | None
+    folder: str
+    sha256: str | None = None
+    md5: str | None = None
+    archive: str = "zip"
+    member: str = ""
+    pattern: str = "*.png"
+    renumber: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registered data set: ``kind`` ("train", "benchmark", "video" or "mnist"), sources, citation, home page.
+
+    ``count`` is the number of files expected once present (images; MNIST: its 4 files), None when unknown.
+    """
+
+    name: str
+    kind: str
+    sources: tuple[Source, ...]
+    citation: str
+    home: str = ""
+    count: int | None = None
+
+    @property
+    def folders(self):
+        """Destination folders relative to the data directory, in source order, without repeats."""
+        return tuple(dict.fromkeys(s.folder for s in self.sources))
+
+
+_HF = "https://huggingface.co/datasets/eugenesiow/{0}/resolve/main/data/{0}_HR.tar.gz"
+_GDRIVE = "https://drive.google.com/uc?export=download&id={}"
+_DIV2K = "http://data.vision.ee.ethz.ch/cvl/DIV2K/{}.zip"
+_MNIST = "https://storage.googleapis.com/cvdf-datasets/mnist/{}-ubyte.gz"
+_MNIST_SHA256 = {
+    "train-images-idx3": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+_BSDS = (
+    "D. Martin, C. Fowlkes, D. Tal, J. Malik. A Database of Human Segmented Natural Images and its Application "
+    "to Evaluating Segmentation Algorithms and Measuring Ecological Statistics. ICCV 2001."
+)
+
+REGISTRY = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec(
+            "T91",
+            "train",
+            (Source(_GDRIVE.format("1VSG1e5nvdV9UCUSYuaKecNFuk3OPUat4"), "train/T91"),),
+            "J. Yang, J. Wright, T. Huang, Y. Ma. Image Super-Resolution via Sparse Representation. "
+            "IEEE TIP 19(11), 2010.",
+            "http://www.ifp.illinois.edu/~jyang29/codes/ScSR.rar",
+            91,
+        ),
+        DatasetSpec(
+            "BSD200",
+            "train",
+            (Source(_GDRIVE.format("1N9cK1OScGrACUgCms0f2rFlUOHhgkW0l"), "train/BSD200"),),
+            _BSDS + " (BSDS300 training split)",
+            "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/",
+            200,
+        ),
+        DatasetSpec(
+            "DIV2K",
+            "train",
+            (
+                Source(_DIV2K.format("DIV2K_train_HR"), "train/DIV2K_train_HR", md5="bdc2d9338d4e574fe81bf7d158758658"),
+                Source(_DIV2K.format("DIV2K_valid_HR"), "train/DIV2K_valid_HR", md5="9fcdda83005c5e5997799b69f955ff88"),
+            ),
+            "E. Agustsson, R. Timofte. NTIRE 2017 Challenge on Single Image Super-Resolution: Dataset and Study. "
+            "CVPR Workshops 2017.",
+            "https://data.vision.ee.ethz.ch/cvl/DIV2K/",
+            900,
+        ),
+        DatasetSpec(
+            "Set5",
+            "benchmark",
+            (Source(_HF.format("Set5"), "benchmark/Set5", archive="tar"),),
+            "M. Bevilacqua, A. Roumy, C. Guillemot, M.-L. Alberi-Morel. Low-Complexity Single-Image "
+            "Super-Resolution based on Nonnegative Neighbor Embedding. BMVC 2012.",
+            "https://huggingface.co/datasets/eugenesiow/Set5",
+            5,
+        ),
+        DatasetSpec(
+            "Set14",
+            "benchmark",
+            (Source(_HF.format("Set14"), "benchmark/Set14", archive="tar"),),
+            "R. Zeyde, M. Elad, M. Protter. On Single Image Scale-Up Using Sparse-Representations. "
+            "Curves and Surfaces 2010, LNCS 6920.",
+            "https://huggingface.co/datasets/eugenesiow/Set14",
+            14,
+        ),
+        DatasetSpec(
+            "BSD100",
+            "benchmark",
+            (Source(_HF.format("BSD100"), "benchmark/BSD100", archive="tar"),),
+            _BSDS + " (BSDS300 test split)",
+            "https://huggingface.co/datasets/eugenesiow/BSD100",
+            100,
+        ),
+        DatasetSpec(
+            "Urban100",
+            "benchmark",
+            (
+                Source(
+                    _HF.format("Urban100"), "benchmark/Urban100", md5="65d9d84a34b72c6f7ca1e26a12df1e4c", archive="tar"
+                ),
+            ),
+            "J.-B. Huang, A. Singh, N. Ahuja. Single Image Super-Resolution from Transformed Self-Exemplars. "
+            "CVPR 2015.",
+            "https://huggingface.co/datasets/eugenesiow/Urban100",
+            100,
+        ),
+        DatasetSpec(
+            "Manga109",
+            "benchmark",
+            (Source(None, "benchmark/Manga109"),),
+            "Y. Matsui, K. Ito, Y. Aramaki, A. Fujimoto, T. Ogawa, T. Yamasaki, K. Aizawa. Sketch-based Manga "
+            "Retrieval using Manga109 Dataset. Multimedia Tools and Applications 76(20), 2017.",
+            "http://www.manga109.org/",
+            109,
+        ),
+        DatasetSpec(
+            "Vid4",
+            "video",
+            (
+                Source(
+                    "https://paddlegan.bj.bcebos.com/datasets/Vid4.zip",
+                    "video/vid4",
+                    member="GT",
+                    pattern="*/*.png",
+                    renumber=True,
+                ),
+            ),
+            "C. Liu, D. Sun. On Bayesian Adaptive Video Super Resolution. IEEE TPAMI 36(2), 2014.",
+            "https://people.csail.mit.edu/celiu/CVPR2011/",
+            171,
+        ),
+        DatasetSpec(
+            "MNIST",
+            "mnist",
+            tuple(Source(_MNIST.format(f), "mnist", sha256=h, archive="file") for f, h in _MNIST_SHA256.items()),
+            "Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-Based Learning Applied to Document Recognition. "
+            "Proc. IEEE 86(11), 1998.",
+            "https://github.com/cvdfoundation/mnist",
+            4,
+        ),
+    )
+}
+
+
+def data_dir():
+    """The data directory: ``$SRLIB_DATA_DIR`` if set, else ``data/`` in the current directory (absolute)."""
+    return Path(os.environ.get("SRLIB_DATA_DIR") or "data").expanduser().absolute()
+
+
+def _spec(name):
+    if name not in REGISTRY:
+        raise ValueError(f"unknown data set {name!r} (known: {', '.join(REGISTRY)})")
+    return REGISTRY[name]
+
+
+def path(name):
+    """The set's folder (DIV2K: its 800 training images; see :func:`hr_folders` for both halves)."""
+    return data_dir() / _spec(name).folders[0]
+
+
+def _count(folder, kind):
+    """Files in ``folder``: images (recursive) for image sets, regular files for MNIST; 0 if none or absent."""
+    if kind == "mnist":
+        return sum(1 for p in folder.glob("*") if p.is_file()) if folder.is_dir() else 0
+    try:
+        return len(list_images(folder))
+    except ImageError:
+        return 0
+
+
+def is_present(name):
+    """True if every folder of the set exists and holds files."""
+    spec = _spec(name)
+    return all(_count(data_dir() / f, spec.kind) for f in spec.folders)
+
+
+def status():
+    """``[(name, present, count, path), ...]`` for every registered set, without touching the network."""
+    rows = []
+    for name, spec in REGISTRY.items():
+        counts = [_count(data_dir() / f, spec.kind) for f in spec.folders]
+        rows.append((name, all(counts), sum(counts), path(name)))
+    return rows
+
+
+def get(name, force=False):
+    """The set's folder, downloading and arranging the set first if it is missing (or always, if ``force``).
+
+    Only the folders that are missing are fetched. Raises DatasetError if a download, checksum or
+    extraction fails, or the set has no public download.
+    """
+    spec = _spec(name)
+    root = data_dir()
+    where = " and ".join(str(root / f) for f in spec.folders)
+    todo = [s for s in spec.sources if force or not _count(root / s.folder, spec.kind)]
+    if any(s.url is None for s in todo):
+        raise DatasetError(
+            f"{name} could not be downloaded (no public download; get it from {spec.home}); "
+            f"put its files by hand in {where}"
+        )
+    staged = {}
+    try:
+        for source in todo:
+            dest = root / source.folder
+            if dest not in staged:
+                staged[dest] = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
+                staged[dest].mkdir(parents=True)
+            _fetch(spec, source, staged[dest], force)
+    except BaseException as e:
+        for tmp in staged.values():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(e, Exception):
+            raise
+        reason = " ".join(str(e).split())[:300] or type(e).__name__
+        raise DatasetError(f"{name} could not be downloaded ({reason}); put its files by hand in {where}") from e
+    for dest, tmp in staged.items():
+        _replace_dir(tmp, dest)
+    count = sum(_count(root / f, spec.kind) for f in spec.folders)
+    if spec.count is not None and count != spec.count:
+        warnings.warn(f"{name}: {count} files in {where}, expected {spec.count}", stacklevel=2)
+    return path(name)
+
+
+def require(name):
+    """The set's folder if present, else :func:`get` it."""
+    return path(name) if is_present(name) else get(name)
+
+
+def hr_folders(names):
+    """All folders of the named sets (each obtained with :func:`require`), e.g. to train on T91 + DIV2K."""
+    folders = []
+    for name in names:
+        require(name)
+        folders += [data_dir() / f for f in _spec(name).folders]
+    return folders
+
+
+def _fname(source):
+    """Cache file name: the URL's, or the folder's name plus the archive suffix when the URL has none."""
+    name = Path(urlsplit(source.url).path).name
+    return name if "." in name else f"{Path(source.folder).name}.{source.archive}"
+
+
+def _fetch(spec, source, tmp, force):
+    """Download ``source`` (cached under the data dir) and put its wanted files in ``tmp``."""
+    import keras
+
+    cache = data_dir() / DOWNLOADS
+    cache.mkdir(parents=True, exist_ok=True)  # get_file falls back to /tmp when its cache_dir does not exist
+    extract = source.archive != "file"
+    got = Path(
+        keras.utils.get_file(
+            fname=_fname(source),
+            origin=source.url,
+            file_hash=source.sha256 or source.md5,
+            cache_dir=str(cache),
+            cache_subdir=spec.name,
+            extract=extract,
+            archive_format=source.archive if extract else "auto",
+            force_download=force,
+        )
+    )
+    if not extract:
+        shutil.copy2(got, tmp / got.name)
+        return
+    try:
+        _arrange(got, source, tmp)
+    finally:
+        shutil.rmtree(got, ignore_errors=True)
+
+
+def _hidden(rel):
+    return any(part.startswith((".", "__MACOSX")) for part in rel.parts)
+
+
+def _arrange(extracted, source, tmp):
+    """Move the files of ``source.member`` matching ``source.pattern`` from ``extracted`` into ``tmp``."""
+    dirs = [extracted] + sorted(d for d in extracted.rglob("*") if d.is_dir() and not _hidden(d.relative_to(extracted)))
+    if source.member:
+        dirs = [d for d in dirs if d != extracted and d.as_posix().endswith("/" + source.member)]
+    for base in sorted(dirs, key=lambda d: len(d.parts)):
+        files = sorted(f for f in base.glob(source.pattern) if f.is_file() and not _hidden(f.relative_to(base)))
+        if files:
+            break
+    else:
+        raise DatasetError(f"{source.url} holds no files matching {source.member or '*'}/{source.pattern}")
+    counters = {}
+    for f in files:
+        rel = f.relative_to(base)
+        if source.renumber:
+            counters[rel.parent] = counters.get(rel.parent, 0) + 1
+            rel = rel.parent / f"{counters[rel.parent]:04d}{f.suffix.lower()}"
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(f, tmp / rel)
+
+
+def _replace_dir(tmp, dest):
+    """Rename the finished folder ``tmp`` onto ``dest``; an existing ``dest`` is moved aside, then deleted."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
+        os.replace(dest, old)
+        os.replace(tmp, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, dest)
+
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
+
+
+def _rgb_float(image):
+    x = np.asarray(image)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else np.clip(x.astype(np.float32), 0.0, 1.0)
+    if x.ndim == 2:
+        x = np.repeat(x[..., None], 3, axis=-1)
+    return np.ascontiguousarray(x[..., :3])
+
+
+def sample_images(kind="photos"):
+    """Images bundled with scikit-image, as float32 (H, W, 3) arrays in [0, 1]; no network, no data dir.
+
+    ``"photos"``: 7 colour pictures (:data:`PHOTOS`, 300 to 1411 px). ``"faces"``: the 100 25x25
+    grey LFW faces of ``skimage.data.lfw_subset()``, repeated to 3 channels. A fallback for smoke
+    tests and demos on a machine with no data set: NOT benchmark data.
+    """
+    from skimage import data as skdata
+
+    if kind == "photos":
+        images = [getattr(skdata, n)() for n in PHOTOS]
+    elif kind == "faces":
+        images = list(skdata.lfw_subset()[:100])
+    else:
+        raise ValueError(f"sample_images: unknown kind {kind!r} (use 'photos' or 'faces')")
+    return [_rgb_float(x) for x in images]

@@ -1,0 +1,91 @@
+"""srlib.evaluate and srlib.infer: the benchmark harness reproduces the published bicubic rows."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srlib.degrade import imresize
+from srlib.evaluate import evaluate, evaluate_image, format_table, published
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.io import save_image
+from srlib.models.espcn import espcn
+
+DATA = Path(os.environ.get("SRLIB_DATA_DIR", "data"))
+REFERENCE = published()
+
+
+@pytest.mark.skipif(not REFERENCE or not (DATA / "benchmark" / "Set5").is_dir(),
+                    reason="benchmark data or published_results.csv absent")
+@pytest.mark.parametrize("dataset", ["Set5", "Set14", "BSD100"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_reproduces_published_rows(dataset, scale):
+    """MATLAB-bicubic LR + bicubic upscale, Y channel, border = scale: within 0.05 dB and 0.003 SSIM
+    of the published bicubic row (shared/reference/published_results.csv)."""
+    folder = DATA / "benchmark" / dataset
+    if not folder.is_dir():
+        pytest.skip(f"{folder} absent")
+    result = evaluate(Bicubic(scale), folder, scale, progress=False)
+    ref_psnr, ref_ssim = REFERENCE[("bicubic", scale, dataset)]
+    assert abs(result["mean"]["psnr"] - ref_psnr) <= 0.05
+    assert abs(result["mean"]["ssim"] - ref_ssim) <= 0.003
+
+
+def _folder(tmp_path, gray=False):
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:48, 0:60] / 60.0
+    for i in range(3):
+        im = np.clip(np.stack([yy, xx, 0.5 + 0 * xx], -1) * (0.5 + 0.2 * i) + rng.normal(0, 0.02, (48, 60, 3)), 0, 1)
+        save_image(tmp_path / f"img{i}.png", im[..., :1] if gray else im)
+    return tmp_path
+
+
+def test_harness_takes_any_callable_and_matches_per_image(tmp_path):
+    """A plain function is an upscaler; the mean is the mean of per-image values; rows name the files."""
+    folder = _folder(tmp_path)
+    res = evaluate(lambda lr: np.clip(imresize(lr, scale=2).numpy(), 0, 1), folder, 2, progress=False)
+    assert [r["image"] for r in res["rows"]] == ["img0.png", "img1.png", "img2.png"]
+    assert res["mean"]["psnr"] == pytest.approx(np.mean([r["psnr"] for r in res["rows"]]))
+    ref = evaluate(Bicubic(2), folder, 2, progress=False)
+    assert res["mean"]["psnr"] == pytest.approx(ref["mean"]["psnr"], abs=1e-9)
+    assert "| **mean** |" in format_table(res, "t")
+
+
+def test_perfect_upscaler_and_gray_images(tmp_path):
+    """Gray files are scored on their single channel; an oracle upscaler scores infinite PSNR / SSIM 1."""
+    folder = _folder(tmp_path, gray=True)
+    from srlib.io import load_image
+
+    hr = load_image(folder / "img0.png", channels=None)
+    assert hr.shape[-1] == 1
+    p, s, sr = evaluate_image(lambda lr: np.repeat(hr[:48, :60], 3, -1), hr, 2)
+    assert np.isinf(p) and s == pytest.approx(1.0)
+    assert sr.shape == (48, 60, 1)
+
+
+def test_bad_file_is_skipped_and_reported(tmp_path):
+    """A non-image among the images: the batch goes on and the file is reported in one line."""
+    folder = _folder(tmp_path)
+    (folder / "broken.png").write_text("not a png")
+    res = evaluate(Bicubic(2), folder, 2, progress=False)
+    assert len(res["rows"]) == 3
+    assert len(res["skipped"]) == 1 and "broken.png" in res["skipped"][0] and "\n" not in res["skipped"][0]
+
+
+def test_model_upscaler_luma_and_tiling(tmp_path):
+    """A Y model leaves chroma to bicubic; tiling with overlap equals whole-image inference."""
+    model = espcn(2, 1, filters=(8, 8))
+    lr = np.random.default_rng(1).random((40, 52, 3)).astype("float32")
+    whole = ModelUpscaler(model, 2, tile=None)(lr)
+    tiled = ModelUpscaler(model, 2, tile=16, overlap=6)(lr)
+    assert whole.shape == (80, 104, 3)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    up = load_upscaler(str(path))
+    assert up.scale == 2
+    with pytest.raises(ValueError, match="x2, not x3"):
+        load_upscaler(str(path), 3)
+    with pytest.raises(ValueError, match="no such model"):
+        load_upscaler("espcn-x17")

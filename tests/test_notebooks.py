@@ -1,0 +1,51 @@
+"""Notebooks: committed without outputs, and every one runs top to bottom in the smoke profile."""
+
+import json
+
+import pytest
+
+from srlib.reproduce import ROOT, NotebookFailed, notebooks, run_notebook
+
+BOOKS = notebooks()
+
+
+def test_there_are_notebooks():
+    assert BOOKS and BOOKS[0].name.startswith("00_")
+
+
+@pytest.mark.parametrize("nb", BOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(nb):
+    """Outputs live in results/, not in the notebook files."""
+    cells = json.loads(nb.read_text())["cells"]
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs") and cell.get("execution_count") is None, f"{nb.name} has outputs"
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and "profile" in "".join(tagged[0]["source"])
+
+
+@pytest.mark.parametrize("nb", BOOKS, ids=lambda p: p.name)
+def test_smoke_profile_runs(nb, tmp_path):
+    """Every cell runs; the smoke profile writes under runs/, never over the committed results/."""
+    before = {p: p.stat().st_mtime_ns for p in (ROOT / "results").rglob("*") if p.is_file()}
+    run_notebook(nb, "smoke", tmp_path)
+    assert (tmp_path / nb.name).exists()
+    after = {p: p.stat().st_mtime_ns for p in (ROOT / "results").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_failure_names_notebook_and_cell(tmp_path):
+    """A raising cell gives a one-line NotebookFailed with the notebook name and the cell number."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cell = new_code_cell('profile = "quick"')
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell("x = 1"), new_code_cell("raise RuntimeError('boom')")],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(NotebookFailed) as e:
+        run_notebook(path, "smoke", tmp_path / "out")
+    msg = str(e.value)
+    assert "99_broken.ipynb" in msg and "RuntimeError: boom" in msg and "cell" in msg and "\n" not in msg
