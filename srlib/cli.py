@@ -14,22 +14,42 @@ class UserError(Exception):
     """An error reported as one line, without traceback."""
 
 
+def _folder(name):
+    """A dataset argument: an existing folder, or a registered set name (fetched if missing)."""
+    if Path(name).is_dir():
+        return Path(name)
+    from srlib import datasets
+
+    if name in datasets.REGISTRY:
+        return datasets.require(name)
+    raise UserError(f"{name}: not a folder or a known dataset ({', '.join(datasets.REGISTRY)})")
+
+
 def _evaluate(args):
-    from srlib.evaluate import evaluate, format_table, published, write_json
+    from srlib.evaluate import evaluate, format_table, published, summary_table, write_json
     from srlib.infer import load_upscaler
 
-    up = load_upscaler(args.model, args.scale)
-    scale = args.scale or up.scale
-    result = evaluate(up, args.dataset, scale, progress=not args.quiet)
-    name = Path(args.dataset).name
-    print(format_table(result, f"{args.model} x{scale} on {name}"))
-    ref = published().get(("bicubic", scale, name))
-    if ref:
-        print(f"\npublished bicubic x{scale} {name}: {ref[0]:.2f} dB / {ref[1]:.4f}")
-    for s in result["skipped"]:
-        print(f"skipped {s}", file=sys.stderr)
+    folders = [_folder(d) for d in args.dataset]
+    scales = args.scale or [None]
+    ref = published()
+    results = []
+    for scale in scales:
+        up = load_upscaler(args.model, scale)
+        for folder in folders:
+            res = evaluate(up, folder, up.scale, progress=not args.quiet)
+            results.append({"model": args.model, "scale": up.scale, "dataset": folder.name, **res})
+            if len(scales) * len(folders) == 1:
+                print(format_table(res, f"{args.model} x{up.scale} on {folder.name}"))
+            for skipped in res["skipped"]:
+                print(f"skipped {skipped}", file=sys.stderr)
+    table = summary_table(results, ref)
+    print("\n" + table)
     if args.json:
-        write_json(args.json, {"model": args.model, "scale": scale, "dataset": name, **result})
+        write_json(args.json, results)
+    if args.table:
+        from srlib.io import atomic_write
+
+        atomic_write(args.table, lambda tmp: Path(tmp).write_text(table + "\n"))
 
 
 def _upscale(args):
@@ -79,13 +99,15 @@ def _data(args):
 
 
 def _import_tf_quietly():
-    """Import TensorFlow with its C++ start-up chatter (absl, oneDNN, CUDA probe) sent to /dev/null."""
+    """Import TensorFlow and probe devices with the C++ start-up chatter (absl, oneDNN, CUDA) sent to /dev/null."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_physical_devices("GPU")  # the CUDA probe logs here too
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -97,9 +119,10 @@ def parser():
 
     e = sub.add_parser("evaluate", help="PSNR/SSIM table of a model on a folder of HR images")
     e.add_argument("--model", default="bicubic", help="bicubic, a shipped model (espcn-x3) or a .keras file")
-    e.add_argument("--scale", type=int, help="upscaling factor (default: the model's)")
-    e.add_argument("--dataset", required=True, help="folder of HR images")
-    e.add_argument("--json", help="also write the results to this JSON file")
+    e.add_argument("--scale", type=int, nargs="+", help="upscaling factor(s) (default: the model's)")
+    e.add_argument("--dataset", required=True, nargs="+", help="folders of HR images or set names (Set5 ...)")
+    e.add_argument("--json", help="also write per-image results to this JSON file")
+    e.add_argument("--table", help="also write the summary table (Markdown) to this file")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_evaluate)
 
@@ -130,7 +153,8 @@ def main(argv=None):
         if args.command == "evaluate":
             from srlib.io import list_images
 
-            list_images(args.dataset)  # fail fast, before TensorFlow loads
+            for d in args.dataset:  # fail fast, before TensorFlow loads
+                list_images(_folder(d))
         if args.command == "data" and args.action == "get" and not args.names:
             raise UserError("name the sets to get, e.g. srlib data get Set5 Set14 (see: srlib data list)")
         _import_tf_quietly()

@@ -89,21 +89,34 @@ def random_crops(image, size, count, seed):
     """``count`` random size x size crops of an (H, W, C) image -> (count, size, size, C).
 
     ``seed`` is a stateless seed pair; offsets are uniform over valid positions.
+    One gather of the crop pixels from the flattened image (gathering whole rows
+    first would copy ``count`` full-width strips).
     """
     shape = tf.shape(image)
     oy = tf.random.stateless_uniform([count], seed, 0, shape[0] - size + 1, dtype=tf.int32)
     ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, shape[1] - size + 1, dtype=tf.int32)
     r = tf.range(size)
-    rows = tf.gather(image, oy[:, None] + r[None, :])  # (count, size, W, C)
-    return tf.gather(rows, ox[:, None] + r[None, :], axis=2, batch_dims=1)
+    idx = (oy[:, None, None] + r[None, :, None]) * shape[1] + ox[:, None, None] + r[None, None, :]
+    return tf.gather(tf.reshape(image, [-1, shape[2]]), idx)
 
 
 def dihedral(patches, seed):
-    """Random flip / 90-degree rotation, independently per square patch (N, P, P, C)."""
-    bits = tf.random.stateless_uniform([3, tf.shape(patches)[0], 1, 1, 1], seed, 0, 2, dtype=tf.int32) > 0
-    x = tf.where(bits[0], tf.transpose(patches, [0, 2, 1, 3]), patches)
-    x = tf.where(bits[1], tf.reverse(x, [1]), x)
-    return tf.where(bits[2], tf.reverse(x, [2]), x)
+    """Random flip / 90-degree rotation, independently per square patch (N, P, P, C).
+
+    Each patch is transposed, then flipped up-down, then left-right, each with
+    probability 1/2; the three choices become one pixel gather per patch.
+    """
+    shape = tf.shape(patches)
+    n, p = shape[0], shape[1]
+    transpose, flip_rows, flip_cols = tf.unstack(
+        tf.random.stateless_uniform([3, n, 1, 1], seed, 0, 2, dtype=tf.int32) > 0
+    )
+    r = tf.range(p)
+    i = tf.where(flip_rows, p - 1 - r[:, None], r[:, None])  # (n, p, 1): source row before transposing
+    j = tf.where(flip_cols, p - 1 - r[None, :], r[None, :])  # (n, 1, p): source column
+    src = tf.where(transpose, j * p + i, i * p + j)  # (n, p, p) flat source index
+    flat = tf.reshape(patches, [n, p * p, shape[3]])
+    return tf.reshape(tf.gather(flat, tf.reshape(src, [n, -1]), batch_dims=1), shape)
 
 
 def degradation_fn(degradation, scale):

@@ -91,6 +91,26 @@ def format_table(result, title):
     return "\n".join(lines)
 
 
+def summary_table(results, reference=None):
+    """Markdown table of mean PSNR/SSIM per (scale, dataset), with published bicubic beside.
+
+    ``results``: dicts with model, scale, dataset and mean; ``reference``: :func:`published` rows.
+    """
+    reference = reference or {}
+    lines = [
+        f"Convention: {CONVENTION}.",
+        "",
+        "| model | scale | dataset | PSNR (dB) | SSIM | published bicubic |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        ref = reference.get(("bicubic", r["scale"], r["dataset"]))
+        pub = f"{ref[0]:.2f} / {ref[1]:.4f}" if ref else "–"
+        m = r["mean"]
+        lines.append(f"| {r['model']} | x{r['scale']} | {r['dataset']} | {m['psnr']:.2f} | {m['ssim']:.4f} | {pub} |")
+    return "\n".join(lines)
+
+
 def write_json(path, obj):
     """Write ``obj`` as indented JSON, atomically."""
     return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))

@@ -43,6 +43,19 @@ def test_evaluate_converts_gray_rgba_16bit(images, capsys):
     assert "**mean**" in out
 
 
+def test_evaluate_many_scales_writes_summary(images, tmp_path, capsys):
+    """Several scales and folders give one summary row each, also written to --table and --json."""
+    table, js = tmp_path / "t.md", tmp_path / "r.json"
+    args = ["evaluate", "--scale", "2", "3", "--dataset", str(images), str(images), "--quiet"]
+    assert main([*args, "--table", str(table), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| bicubic | x") == 4 and "rgb.png" not in out
+    assert table.read_text().count("| bicubic | x") == 4
+    import json
+
+    assert [r["scale"] for r in json.loads(js.read_text())] == [2, 2, 3, 3]
+
+
 def test_evaluate_bad_files_keep_going(images, capsys):
     """A non-image and a truncated PNG are skipped with one line each; the others are still scored."""
     (images / "notes.png").write_text("hello")
@@ -58,7 +71,7 @@ def test_evaluate_bad_files_keep_going(images, capsys):
     "args, message",
     [
         (["evaluate", "--scale", "2", "--dataset", "{empty}"], "no images"),
-        (["evaluate", "--scale", "2", "--dataset", "{missing}"], "not a folder"),
+        (["evaluate", "--scale", "2", "--dataset", "{missing}"], "not a folder or a known dataset"),
         (["evaluate", "--dataset", "{imgs}"], "bicubic needs --scale"),
         (["evaluate", "--model", "nope-x9", "--scale", "2", "--dataset", "{imgs}"], "no such model"),
         (["upscale", "{imgs}/rgb.png", "-o", "{imgs}/rgb.png", "--scale", "2"], "refusing to overwrite"),
