@@ -52,9 +52,21 @@ def _evaluate(args):
         atomic_write(args.table, lambda tmp: Path(tmp).write_text(table + "\n"))
 
 
+def _upscale_video(src, dst, up, args):
+    """One video file: ``--degrade`` scores it as HR; ``--compare`` adds <dst>_compare.mp4 and .gif."""
+    from srlib.video import upscale_video
+
+    side = dst.with_name(f"{dst.stem}_compare.mp4") if args.compare else None
+    stats = upscale_video(src, dst, up, degrade_scale=up.scale if args.degrade else None, compare=side,
+                          gif=side.with_suffix(".gif") if side else None)
+    scores = f", PSNR {stats['psnr_mean']:.2f} dB, SSIM {stats['ssim_mean']:.4f}" if args.degrade else ""
+    print(f"{src}: {stats['frames']} frames, {stats['fps']:.1f} fps{scores}")
+
+
 def _upscale(args):
     from srlib.infer import load_upscaler
     from srlib.io import ImageError, load_image, save_image
+    from srlib.video import VIDEO_SUFFIXES, VideoError
 
     up = load_upscaler(args.model, args.scale)
     inputs = [Path(p) for p in args.inputs]
@@ -62,15 +74,19 @@ def _upscale(args):
     many = len(inputs) > 1 or out.is_dir() or not out.suffix
     failures = 0
     for src in inputs:
-        dst = out / f"{src.stem}_x{up.scale}.png" if many else out
+        is_video = src.suffix.lower() in VIDEO_SUFFIXES
+        dst = out / f"{src.stem}_x{up.scale}{'.mp4' if is_video else '.png'}" if many else out
         if dst.resolve() == src.resolve():
             print(f"{src}: refusing to overwrite the input", file=sys.stderr)
             failures += 1
             continue
         try:
-            save_image(dst, up(load_image(src)))
+            if is_video:
+                _upscale_video(src, dst, up, args)
+            else:
+                save_image(dst, up(load_image(src)))
             print(f"{src} -> {dst}")
-        except ImageError as e:
+        except (ImageError, VideoError) as e:
             print(str(e), file=sys.stderr)
             failures += 1
     if failures:
@@ -126,11 +142,13 @@ def parser():
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_evaluate)
 
-    u = sub.add_parser("upscale", help="upscale image files")
-    u.add_argument("inputs", nargs="+", help="image files")
+    u = sub.add_parser("upscale", help="upscale image or video files")
+    u.add_argument("inputs", nargs="+", help="image or video (.mp4 .mov .avi .mkv .webm) files")
     u.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     u.add_argument("--model", default="bicubic")
     u.add_argument("--scale", type=int)
+    u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
+    u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
     u.set_defaults(func=_upscale)
 
     r = sub.add_parser("reproduce", help="run the notebooks top to bottom")

@@ -49,7 +49,7 @@ def ycbcr_to_rgb(ycbcr):
 
 def rgb_to_y(rgb):
     """Luma of MATLAB rgb2ycbcr: RGB (..., 3) in [0,1] -> Y (..., 1) in [16/255, 235/255]."""
-    return rgb_to_ycbcr(rgb)[..., :1]
+    return _apply(rgb, _YCBCR[:1] / 255.0, _YCBCR_OFFSET[:1] / 255.0)
 
 
 def rgb_to_yuv(rgb):

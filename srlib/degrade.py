@@ -55,6 +55,12 @@ def resize_matrix(in_size, out_size, scale, dtype=tf.float64):
     return tf.reduce_sum(tf.one_hot(i0, in_size, dtype=dtype) * w[..., None], axis=1)
 
 
+def _static(v):
+    """Python int of a size tensor when it is known while tracing, else None."""
+    v = tf.get_static_value(v)
+    return None if v is None else int(v)
+
+
 def _as_batch(image):
     """Return (NHWC tensor, was_3d)."""
     image = tf.convert_to_tensor(image)
@@ -99,17 +105,22 @@ def imresize(image, scale=None, size=None, dtype=tf.float64):
     mh = resize_matrix(h, out_h, sh, dtype)
     mw = resize_matrix(w, out_w, sw, dtype)
     # MATLAB resizes the axis with the smaller scale first; the two orders differ
-    # only by rounding when both are applied in floating point, so H then W is used
-    # unless W shrinks more.
-    def h_first():
-        y = tf.einsum("oh,nhwc->nowc", mh, x)
-        return tf.einsum("pw,nowc->nopc", mw, y)
+    # only by floating-point rounding, so H then W is used unless W shrinks more.
+    # Each pass is one matmul with the pixels of the other axes folded together.
+    n, c = shape[0], shape[3]
 
-    def w_first():
-        y = tf.einsum("pw,nhwc->nhpc", mw, x)
-        return tf.einsum("oh,nhpc->nopc", mh, y)
+    def along_h(z, m):  # (n, H, W, c) -> (n, out, W, c)
+        zw = tf.shape(z)[2]
+        y = tf.matmul(m, tf.reshape(z, [n, tf.shape(z)[1], zw * c]))
+        return tf.reshape(y, [n, tf.shape(m)[0], zw, c])
 
-    y = tf.cond(sw < sh, w_first, h_first)
+    def along_w(z, m):  # (n, H, W, c) -> (n, H, out, c)
+        zh = tf.shape(z)[1]
+        y = tf.matmul(m, tf.reshape(z, [n * zh, tf.shape(z)[2], c]))
+        return tf.reshape(y, [n, zh, tf.shape(m)[0], c])
+
+    y = tf.cond(sw < sh, lambda: along_h(along_w(x, mw), mh), lambda: along_w(along_h(x, mh), mw))
+    y.set_shape([x.shape[0], _static(out_h), _static(out_w), x.shape[3]])
     y = tf.cast(y, out_dtype)
     return y[0] if squeeze else y
 

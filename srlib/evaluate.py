@@ -91,23 +91,27 @@ def format_table(result, title):
     return "\n".join(lines)
 
 
-def summary_table(results, reference=None):
-    """Markdown table of mean PSNR/SSIM per (scale, dataset), with published bicubic beside.
+def summary_table(results, reference=None, methods=("bicubic", "SRCNN", "ESPCN")):
+    """Markdown table of mean PSNR/SSIM per (model, scale, dataset), published rows beside.
 
-    ``results``: dicts with model, scale, dataset and mean; ``reference``: :func:`published` rows.
+    ``results``: dicts with model, scale, dataset and mean; ``reference``: :func:`published`
+    rows; ``methods``: the published methods shown as extra columns ("–" where not published).
     """
     reference = reference or {}
     lines = [
         f"Convention: {CONVENTION}.",
         "",
-        "| model | scale | dataset | PSNR (dB) | SSIM | published bicubic |",
-        "|---|---:|---|---:|---:|---:|",
+        "| model | scale | dataset | PSNR (dB) | SSIM | " + " | ".join(f"{m} (published)" for m in methods) + " |",
+        "|---|---:|---|---:|---:|" + "---:|" * len(methods),
     ]
     for r in results:
-        ref = reference.get(("bicubic", r["scale"], r["dataset"]))
-        pub = f"{ref[0]:.2f} / {ref[1]:.4f}" if ref else "–"
+        pub = []
+        for method in methods:
+            ref = reference.get((method, r["scale"], r["dataset"]))
+            pub.append("–" if not ref else f"{ref[0]:.2f}" + (f" / {ref[1]:.4f}" if ref[1] is not None else ""))
         m = r["mean"]
-        lines.append(f"| {r['model']} | x{r['scale']} | {r['dataset']} | {m['psnr']:.2f} | {m['ssim']:.4f} | {pub} |")
+        row = f"| {r['model']} | x{r['scale']} | {r['dataset']} | {m['psnr']:.2f} | {m['ssim']:.4f} | "
+        lines.append(row + " | ".join(pub) + " |")
     return "\n".join(lines)
 
 

@@ -50,9 +50,8 @@ def _to_float(arr, path):
     raise ImageError(f"{path}: unsupported pixel type {arr.dtype}")
 
 
-def load_image(path, channels=3, keep_alpha=False):
-    """Read an image file as float32 (H, W, C) in [0, 1]. See the module docstring."""
-    path = Path(path)
+def _decode(path):
+    """Decode a file into its native array (H, W[, C]) of uint8/uint16/float/bool."""
     try:
         with Image.open(path) as im:
             im.load()
@@ -62,14 +61,27 @@ def load_image(path, channels=3, keep_alpha=False):
                 im = im.convert("RGB" if im.mode != "1" else "L")
             elif im.mode == "I;16B":
                 im = im.convert("I;16")
-            arr = np.asarray(im)
+            return np.asarray(im)
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file") from None
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
         raise ImageError(f"{path}: unreadable image ({e})") from None
-    x = _to_float(arr, path)
+
+
+def load_image(path, channels=3, keep_alpha=False, dtype=np.float32):
+    """Read an image file as (H, W, C) in [0, 1]. See the module docstring.
+
+    ``dtype=np.uint8`` returns 8-bit levels instead (16-bit files rounded to
+    8 bits): a quarter of the memory, for loaders that convert after cropping.
+    """
+    path = Path(path)
+    arr = _decode(path)
+    if dtype == np.uint8:
+        x = arr if arr.dtype == np.uint8 else to_uint8(_to_float(arr, path))
+    else:
+        x = _to_float(arr, path)
     if x.ndim == 2:
         x = x[..., None]
     alpha = None

@@ -81,8 +81,16 @@ def test_pairs_aligned_with_augmentation(photos):
     HR patch is an exact crop of a source image under some flip/rotation, not always the identity."""
     folder, images = photos
     ds = make_dataset(
-        folder, 3, patch_size=8, degradation="bicubic", batch_size=8, patches_per_image=4, y_only=False,
-        augment=True, shuffle_buffer=32, seed=1,
+        folder,
+        3,
+        patch_size=8,
+        degradation="bicubic",
+        batch_size=8,
+        patches_per_image=4,
+        y_only=False,
+        augment=True,
+        shuffle_buffer=32,
+        seed=1,
     )
     transforms = []
     for lr, hr in _batches(ds, 4):
@@ -162,7 +170,7 @@ def test_recursive_folder_of_mixed_formats(tmp_path, rng):
     (root / "notes.txt").write_text("not an image")
     decoded = [x.numpy() for x in image_source(root)]
     assert sorted(x.shape for x in decoded) == sorted((h, w, 3) for h, w in shapes)
-    assert all(x.dtype == np.float32 for x in decoded)
+    assert all(x.dtype == np.uint8 for x in decoded)  # pixels become float32 after cropping
     assert _count_pairs(root) == 2 * len(paths)
 
 
@@ -177,14 +185,17 @@ def test_list_of_files_and_list_of_folders(tmp_path, rng):
 
 
 def test_uint8_array_source_is_scaled_and_tiled(rng):
-    """An in-memory uint8 (N, H, W, 1) array becomes float32 [0, 1] images with 3 identical channels."""
+    """An in-memory uint8 (N, H, W, 1) array gives images with 3 identical channels (kept uint8), and
+    the pipeline's HR patches are those pixels / 255 as float32."""
     gray = np.stack([_photo(rng, 30, 34)[..., :1] for _ in range(3)])
     decoded = [x.numpy() for x in image_source(gray)]
-    assert len(decoded) == 3 and decoded[0].shape == (30, 34, 3) and decoded[0].dtype == np.float32
-    np.testing.assert_array_equal(decoded[1], np.repeat(gray[1] / np.float32(255), 3, axis=-1))
+    assert len(decoded) == 3 and decoded[0].shape == (30, 34, 3) and decoded[0].dtype == np.uint8
+    np.testing.assert_array_equal(decoded[1], np.repeat(gray[1], 3, axis=-1))
     lr, hr = _batches(make_dataset(gray, 2, 8, batch_size=4, patches_per_image=2, y_only=False), 1)[0]
-    assert lr.shape == (4, 8, 8, 3) and hr.shape == (4, 16, 16, 3)
+    assert lr.shape == (4, 8, 8, 3) and hr.shape == (4, 16, 16, 3) and hr.dtype == np.float32
     np.testing.assert_array_equal(hr[..., 0], hr[..., 2])
+    levels = np.unique(np.round(hr * 255, 3))
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)  # exactly k / 255
     assert _count_pairs(gray) == 6
 
 
@@ -224,9 +235,11 @@ def test_bad_truncated_and_small_files_are_skipped_and_logged(tmp_path, rng):
     assert skipped.too_small == [str(small)]
     messages = " ".join(str(w.message) for w in record)
     assert "bad.png" in messages and "truncated.png" in messages
-    # With repeat on, the bad files are skipped on every pass and batches keep coming.
-    lr, hr = _batches(make_dataset(folder, 2, 8, batch_size=8, patches_per_image=2, skipped=SkipLog()), 3)[-1]
+    # With repeat on, the bad files are skipped on every pass and batches keep coming; a SkipLog that
+    # already names a file logs (and warns about) it only once.
+    lr, hr = _batches(make_dataset(folder, 2, 8, batch_size=8, patches_per_image=2, skipped=skipped), 6)[-1]
     assert lr.shape == (8, 8, 8, 1) and hr.shape == (8, 16, 16, 1)
+    assert len(skipped.unreadable) == 2 and len(skipped.too_small) == 1
 
 
 # ---------------------------------------------------------------------------
@@ -253,13 +266,13 @@ MEMORY_SCRIPT = textwrap.dedent(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss units and sched_setaffinity are Linux's")
 def test_one_pass_streams_within_a_memory_bound(tmp_path):
     """One pass over 48 images of 1500 x 1500 x 3 (27 MB each as float32, 1.30 GB decoded in all) grows the
-    process's peak RSS by less than 40% of that (520 MB).
+    process's peak RSS by less than 40% of that (518 MB).
 
     A loader that decodes the set up front would need the full 1.30 GB. The streaming pipeline holds only
-    the images being decoded or cropped and the queues of small patches: measured about 330 MB of growth
-    on 2 cores (and the same within 10% whether the folder has 10 or 40 images), that is the TF runtime's
-    first-iteration overhead (~60 MB) plus a handful of images in flight, each with its transient decode
-    copies (PIL buffer, uint8 array, float32 array). In-flight images grow with tf.data's AUTOTUNE
+    the images being decoded or cropped and the queues of small patches: measured 310-350 MB of growth
+    on 2 cores whether the folder has 10, 40 or 48 images (it does not grow with the set), that is the TF
+    runtime's first-iteration overhead (~60 MB) plus a handful of images in flight, each with its transient
+    decode copies (PIL buffer, uint8 array, float32 array). In-flight images grow with tf.data's AUTOTUNE
     parallelism, i.e. with cores, so the subprocess is pinned to 2 CPUs. The subprocess keeps the
     measurement clean: the baseline RSS is taken after importing TF and building the dataset, and the
     peak is ru_maxrss at the end. Images are smooth gradients, so the PNGs are small and quick to write.
@@ -291,7 +304,8 @@ def test_one_pass_streams_within_a_memory_bound(tmp_path):
 @pytest.mark.parametrize("y_only", [False, True])
 def test_benchmark_pairs(tmp_path, rng, y_only):
     """Known length (one element per file); HR is the mod-cropped image, LR its benchmark bicubic LR."""
-    files = [_write(tmp_path / f"{i}.png", _photo(rng, h, w)) for i, (h, w) in enumerate([(50, 61), (64, 64), (47, 55)])]
+    shapes = [(50, 61), (64, 64), (47, 55)]
+    files = [_write(tmp_path / f"{i}.png", _photo(rng, h, w)) for i, (h, w) in enumerate(shapes)]
     ds = benchmark_pairs(tmp_path, 3, y_only=y_only)
     assert ds.cardinality().numpy() == len(files)
     for f, (lr, hr) in zip(files, ds, strict=True):
