@@ -65,7 +65,7 @@ def curves(logs, keys=("loss", "val_loss"), path=None, logy=True, xlabel="epoch"
     return save(fig, path)
 
 
-def bars(labels, values, ylabel, path=None, title=None, baseline=None):
+def bars(labels, values, ylabel, path=None, title=None, baseline=None, log=False):
     """Horizontal bar chart, e.g. throughput per method; ``baseline`` draws a reference line."""
     fig, ax = plt.subplots(figsize=(6, 0.45 * len(labels) + 1.2))
     ax.barh(labels, values, color="tab:blue")
@@ -74,6 +74,8 @@ def bars(labels, values, ylabel, path=None, title=None, baseline=None):
     if baseline is not None:
         ax.axvline(baseline, color="tab:red", ls="--", lw=1)
     ax.set_xlabel(ylabel)
+    if log:
+        ax.set_xscale("log")
     if title:
         ax.set_title(title)
     ax.invert_yaxis()
