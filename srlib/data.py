@@ -162,6 +162,7 @@ def make_dataset(
     cache=False,
     repeat=True,
     skipped=None,
+    device="auto",
 ):
     """Batches of aligned (LR, HR) patch pairs.
 
@@ -178,6 +179,9 @@ def make_dataset(
       cache: keep decoded images in memory after the first pass.
       repeat: loop forever (use ``steps_per_epoch``) instead of one pass.
       skipped: optional :class:`SkipLog` that records unreadable and too-small files.
+      device: where the last batches wait: 'auto' prefetches to the first GPU when
+        TensorFlow sees one (host RAM otherwise), None keeps them on the host, or a
+        device name such as '/GPU:0'.
 
     Returns:
       ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
@@ -215,6 +219,11 @@ def make_dataset(
 
     to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
     ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if device == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
+        device = gpus[0].name if gpus else None
+    if device:
+        return ds.apply(tf.data.experimental.prefetch_to_device(device, buffer_size=2))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -318,3 +318,13 @@ def test_benchmark_pairs(tmp_path, rng, y_only):
         assert hr.shape == (1, h, w, 1 if y_only else 3) and lr.shape == (1, h // 3, w // 3, hr.shape[-1])
         np.testing.assert_array_equal(hr.numpy()[0], ref_hr.numpy())
         np.testing.assert_allclose(lr.numpy()[0], ref_lr.numpy(), rtol=0, atol=1e-6)
+
+
+def test_prefetch_to_device_gives_the_same_batches(rng):
+    """The GPU path (prefetch_to_device) exercised on the CPU device: same batches as host prefetch."""
+    images = np.stack([_photo(rng, 40, 40) for _ in range(3)])
+    host = _batches(make_dataset(images, 2, 8, batch_size=4, seed=5, device=None), 2)
+    dev = _batches(make_dataset(images, 2, 8, batch_size=4, seed=5, device="/CPU:0"), 2)
+    for (a, b), (c, d) in zip(host, dev, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
