@@ -58,23 +58,29 @@ def psnr(sr, hr, y_channel=True, crop_border=0, round_sr=True, data_range=255.0,
     return _out(10.0 * tf.math.log(peak * peak / mse) / tf.math.log(tf.constant(10.0, dtype)), sr)
 
 
-def _gaussian_window(size=11, sigma=1.5):
+def _gaussian_taps(size=11, sigma=1.5):
+    """Normalised 1-D Gaussian; the 2-D SSIM window is its outer product."""
     t = np.arange(size, dtype=np.float64) - (size - 1) / 2
     g = np.exp(-0.5 * (t / sigma) ** 2)
-    g /= g.sum()
-    return np.outer(g, g)
+    return g / g.sum()
 
 
 def ssim_map(a, b, data_range=255.0, k1=0.01, k2=0.03, win_size=11, sigma=1.5):
     """SSIM map over the valid region of NHWC tensors a, b (same scale as ``data_range``).
 
+    The Gaussian window is applied as two 1-D passes (it is separable).
     Returns (N, H - win_size + 1, W - win_size + 1, C).
     """
-    c = a.shape[-1]
-    win = tf.constant(np.tile(_gaussian_window(win_size, sigma)[:, :, None, None], (1, 1, c, 1)), a.dtype)
+    g = _gaussian_taps(win_size, sigma)
+    kh = tf.constant(g[:, None, None, None], a.dtype)
+    kw = tf.constant(g[None, :, None, None], a.dtype)
+    shape = tf.shape(a)
 
-    def filt(x):
-        return tf.nn.depthwise_conv2d(x, win, [1, 1, 1, 1], "VALID")
+    def filt(x):  # channels folded into the batch: one single-channel conv serves any C
+        x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, shape[1], shape[2], 1])
+        x = tf.nn.conv2d(tf.nn.conv2d(x, kh, 1, "VALID"), kw, 1, "VALID")
+        s = tf.shape(x)
+        return tf.transpose(tf.reshape(x, [shape[0], shape[3], s[1], s[2]]), [0, 2, 3, 1])
 
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
     mu_a, mu_b = filt(a), filt(b)
