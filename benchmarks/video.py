@@ -1,0 +1,329 @@
+"""Video super-resolution speed and quality, side by side in one process.
+
+Same frames for every method: the first ``--frames`` frames of the cockatoo clip
+downscaled to 640x360 (the LR input) and upscaled x3 to 1920x1080, plus Vid4
+calendar and city at x3 for PSNR/SSIM (benchmark convention, degrade mode).
+
+Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 (what
+``upscale_video`` does with a luma model by default), (c) srlib ESPCN in the
+fastest setting of a small grid (bfloat16 / XLA / batch), (d) OpenCV
+``dnn_superres`` ESPCN x3 (network only: its net on Y; end to end: decode ->
+``upsample`` -> the same H.264 writer, the usual sequential loop).
+
+Network-only timings go frame by frame round-robin over the methods, so load
+from other processes hits them alike; end-to-end runs alternate too, ``--rounds``
+times, and the best round counts (as ``timeit``). Compiling / model loading and
+one warm-up frame are left out for every method.
+
+Usage:
+  python benchmarks/video.py [--model espcn-x3 | path.keras] [--frames 30] [--rounds 2]
+  python benchmarks/video.py --memory      # peak RSS, 1,000 vs 100 frames
+
+Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
+"""
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import imageio_ffmpeg  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from srlib import video  # noqa: E402
+from srlib.infer import Bicubic, load_upscaler  # noqa: E402
+from srlib.io import atomic_write  # noqa: E402
+from srlib.models.espcn import espcn  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = ROOT / "results" / "tables"
+DATA = Path(os.environ.get("SRLIB_DATA_DIR", ROOT / "data"))
+PEERS = Path(os.environ.get("SRLIB_PEERS_DIR", DATA.parent / "peers"))
+CLIP = DATA / "video" / "clips" / "cockatoo_720p.mp4"
+VID4 = [DATA / "video" / "vid4" / name for name in ("calendar", "city")]
+SCALE = 3
+LR_SIZE = (640, 360)
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def machine():
+    """CPU model, cores and load average: the numbers below depend on all three."""
+    cpu = platform.processor() or platform.machine()
+    with open("/proc/cpuinfo") as f:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} cores, load average {load}, TF {tf.__version__}, OpenCV {cv2.__version__}"
+
+
+def write_csv(path, rows, command):
+    """rows (list of dicts) -> CSV with a '#' header (date, machine, command), written atomically."""
+    buf = io.StringIO()
+    buf.write(f"# date: {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+    buf.write(f"# machine: {machine()}\n# command: {command}\n")
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    w = csv.DictWriter(buf, fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
+    print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def find_model(arg):
+    """(keras model, label): --model, else shipped weights, else the newest training checkpoint, else untrained."""
+    if arg:
+        return load_upscaler(arg, SCALE).model, arg
+    candidates = [ROOT / "results" / "weights" / "espcn_x3.keras"]
+    candidates += sorted(Path.home().glob(".cache/srlib/runs/espcn_x3*/last.keras"), key=lambda p: -p.stat().st_mtime)
+    found = [p for p in candidates if p.is_file()]
+    if found:
+        return load_upscaler(str(found[0]), SCALE).model, str(found[0]).replace(str(Path.home()), "~")
+    print("\n" + "!" * 78 + "\n!! NO TRAINED ESPCN x3 WEIGHTS: using an UNTRAINED espcn(3).\n"
+          "!! Speed is unaffected; its PSNR numbers are meaningless.\n" + "!" * 78 + "\n")
+    return espcn(SCALE), "untrained espcn(3)"
+
+
+class OpenCVESPCN:
+    """OpenCV dnn_superres ESPCN as an srlib upscaler (float RGB in [0, 1] -> float RGB), via uint8 BGR."""
+
+    def __init__(self, scale=SCALE):
+        pb = PEERS / "opencv_espcn" / f"ESPCN_x{scale}.pb"
+        self.sr = cv2.dnn_superres.DnnSuperResImpl_create()
+        self.sr.readModel(str(pb))
+        self.sr.setModel("espcn", scale)
+        self.net = cv2.dnn.readNetFromTensorflow(str(pb))  # the same graph, for network-only timing
+        self.scale, self.name = scale, "opencv dnn_superres espcn"
+
+    def upsample_rgb(self, rgb):
+        """uint8 RGB (h, w, 3) -> uint8 RGB (h * s, w * s, 3)."""
+        return cv2.cvtColor(self.sr.upsample(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)), cv2.COLOR_BGR2RGB)
+
+    def __call__(self, lr):
+        return self.upsample_rgb(np.round(lr * 255).astype(np.uint8)).astype(np.float32) / 255.0
+
+    def forward(self, y):
+        """Network only: Y float32 (h, w) in [0, 1] -> SR Y (h * s, w * s)."""
+        self.net.setInput(y[None, None])
+        return self.net.forward()[0, 0]
+
+
+def make_lr_clip(path, frames):
+    """First ``frames`` frames of the cockatoo clip, bicubic-downscaled to 640x360, near-lossless H.264."""
+    w, h = LR_SIZE
+    cmd = [FFMPEG, "-y", "-v", "error", "-i", str(CLIP), "-frames:v", str(frames),
+           "-vf", f"scale={w}:{h}:flags=bicubic", "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def network_only(methods, lr_frames):
+    """{name: median seconds per frame} of each method's network alone, timed frame by frame round-robin.
+
+    ``methods``: {name: (prepare(uint8 (h, w, 3)) -> input, run(input))}; prepare is not timed.
+    """
+    inputs = {name: [prep(f) for f in lr_frames] for name, (prep, _) in methods.items()}
+    for name, (_, run) in methods.items():
+        run(inputs[name][0])  # warm-up
+    times = {name: [] for name in methods}
+    for i in range(len(lr_frames)):
+        for name, (_, run) in methods.items():
+            t = time.perf_counter()
+            run(inputs[name][i])
+            times[name].append(time.perf_counter() - t)
+    return {name: float(np.median(ts)) for name, ts in times.items()}
+
+
+def luma_net(fast, batch):
+    """(prepare, run) for :func:`network_only`: a FastLuma's network on ``batch`` copies of a frame's Y."""
+    return lambda f: fast.split(np.repeat(f[None], batch, axis=0))[0], lambda y: fast.net(y).numpy()
+
+
+def opencv_end_to_end(cv, src, dst):
+    """Sequential decode -> dnn_superres upsample -> H.264 (same writer settings as srlib). Returns stats."""
+    frames = video.read_frames(src)
+    cv.upsample_rgb(np.zeros((LR_SIZE[1], LR_SIZE[0], 3), np.uint8))  # warm-up, like our compile
+    stages = {"decode": 0.0, "network": 0.0, "encode": 0.0}
+    n, start = 0, time.perf_counter()
+    with video.VideoWriter(dst, video.probe(src).fps) as w:
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            t1 = time.perf_counter()
+            if frame is None:
+                break
+            sr = cv.upsample_rgb(frame)
+            t2 = time.perf_counter()
+            w.write(sr)
+            t3 = time.perf_counter()
+            for stage, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                stages[stage] += dt
+            n += 1
+    wall = time.perf_counter() - start
+    return {"frames": n, "fps": n / wall, "stages_s": stages}
+
+
+def vid4_scores(up):
+    """{'calendar': (psnr, ssim, frames), 'city': ..., 'vid4': frame-weighted means} at x3, degrade mode."""
+    out = {}
+    for seq in VID4:
+        s = video.upscale_video(seq, None, up, degrade_scale=SCALE, progress=False)
+        out[seq.name] = (s["psnr_mean"], s["ssim_mean"], s["frames"])
+    n = sum(v[2] for v in out.values())
+    out["vid4"] = tuple(sum(v[i] * v[2] for v in out.values()) / n for i in (0, 1)) + (n,)
+    return out
+
+
+def speed_and_quality(args):
+    missing = [p for p in [CLIP, PEERS / "opencv_espcn", *VID4] if not p.exists()]
+    if missing:
+        sys.exit(f"missing {', '.join(map(str, missing))} (set SRLIB_DATA_DIR / SRLIB_PEERS_DIR)")
+    model, label = find_model(args.model)
+    print(f"machine: {machine()}\nmodel: {label}")
+    with tempfile.TemporaryDirectory(prefix="srlib-video-bench-") as tmp:
+        rows = _speed_and_quality(args, model, label, Path(tmp))
+    write_csv(TABLES / "video_benchmark.csv", rows, " ".join(["python benchmarks/video.py", *sys.argv[1:]]))
+
+
+def _speed_and_quality(args, model, label, tmp):
+    """The measurements of :func:`speed_and_quality`, with scratch files in ``tmp``; returns the table rows."""
+    lr_clip = make_lr_clip(tmp / "lr_640x360.mp4", args.frames)
+    lr_frames = list(video.read_frames(lr_clip))
+    print(f"input: {len(lr_frames)} frames of {CLIP.name} at {LR_SIZE[0]}x{LR_SIZE[1]} -> x{SCALE}")
+    cv = OpenCVESPCN()
+
+    # The fastest setting: network only, round-robin over a small grid.
+    grid = [("mixed_bfloat16", False, 1), ("bfloat16", False, 1), ("bfloat16", False, 4), ("bfloat16", True, 1)]
+    variants = {g: video.FastLuma(model, SCALE, precision=g[0], jit_compile=g[1]) for g in grid}
+    grid_s = network_only({g: luma_net(f, g[2]) for g, f in variants.items()}, lr_frames[: args.grid_frames])
+    for (precision, jit, batch), sec in grid_s.items():
+        print(f"  grid {precision:14s} xla={jit!s:5s} batch={batch}: {1000 * sec / batch:6.1f} ms/frame")
+    precision, jit, batch = min(grid_s, key=lambda g: grid_s[g] / g[2])
+    fastest = variants[precision, jit, batch]
+    fast_setting = f"{precision}{' xla' if jit else ''} batch {batch}"
+    print(f"fastest: {fast_setting}")
+
+    fp32 = video.FastLuma(model, SCALE, precision="float32")
+    bicubic = Bicubic(SCALE)
+    net = network_only({
+        "bicubic": (lambda f: f.astype(np.float32) / 255.0, bicubic),
+        "espcn fp32": luma_net(fp32, 1),
+        "espcn fast": luma_net(fastest, batch),
+        "opencv": (lambda f: cv2.cvtColor(f, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32) / 255.0, cv.forward),
+    }, lr_frames)
+    net["espcn fast"] /= batch
+
+    e2e = {name: [] for name in ("bicubic", "espcn fp32", "espcn fast", "opencv")}
+    for r in range(args.rounds):
+        runs = {
+            "bicubic": lambda: video.upscale_video(lr_clip, tmp / "bicubic.mp4", bicubic, progress=False),
+            "espcn fp32": lambda: video.upscale_video(lr_clip, tmp / "fp32.mp4", fp32, progress=False),
+            "espcn fast": lambda: video.upscale_video(lr_clip, tmp / "fast.mp4", fastest, batch=batch, progress=False),
+            "opencv": lambda: opencv_end_to_end(cv, lr_clip, tmp / "opencv.mp4"),
+        }
+        for name, run in runs.items():
+            e2e[name].append(run())
+            print(f"  round {r + 1} {name:10s} end to end {e2e[name][-1]['fps']:5.2f} fps")
+    best = {name: max(stats, key=lambda s: s["fps"]) for name, stats in e2e.items()}
+
+    quality = {}
+    if not args.skip_vid4:
+        for name, up in (("bicubic", bicubic), ("espcn fp32", fp32), ("espcn fast", fastest), ("opencv", cv)):
+            t = time.perf_counter()
+            quality[name] = vid4_scores(up)
+            print(f"  vid4 {name:10s} {quality[name]['vid4'][0]:.2f} dB ({time.perf_counter() - t:.0f} s)")
+
+    settings = {"bicubic": "MATLAB imresize", "espcn fp32": "float32 batch 1",
+                "espcn fast": fast_setting, "opencv": "dnn_superres ESPCN_x3.pb"}
+    rows = []
+    for name in e2e:
+        s = best[name]
+        row = {
+            "method": name, "setting": settings[name], "model": label if "espcn" in name else "",
+            "frames": s["frames"], "net_ms_per_frame": 1000 * net[name], "net_fps": 1 / net[name],
+            "net_x_opencv": net["opencv"] / net[name],
+            "e2e_fps": s["fps"], "e2e_x_opencv": s["fps"] / best["opencv"]["fps"],
+        }
+        for stage in ("decode", "colour", "network", "encode"):  # OpenCV's colour work is inside its network
+            row[f"{stage}_ms_per_frame"] = 1000 * s["stages_s"][stage] / s["frames"] if stage in s["stages_s"] else ""
+        for seq in quality.get(name, {}):
+            row[f"psnr_{seq}"], row[f"ssim_{seq}"] = quality[name][seq][:2]
+        rows.append(row)
+
+    print(f"\nx{SCALE} {LR_SIZE[0]}x{LR_SIZE[1]} -> {LR_SIZE[0] * SCALE}x{LR_SIZE[1] * SCALE}, {len(lr_frames)} frames;"
+          f" model {label}")
+    print(f"{'method':11s} {'setting':24s} {'net fps':>8s} {'xOpenCV':>8s} {'e2e fps':>8s} {'xOpenCV':>8s}"
+          f" {'Vid4 PSNR':>9s} {'SSIM':>7s}")
+    for r in rows:
+        psnr = f"{r['psnr_vid4']:9.2f} {r['ssim_vid4']:7.4f}" if "psnr_vid4" in r else f"{'-':>9s} {'-':>7s}"
+        print(f"{r['method']:11s} {r['setting']:24s} {r['net_fps']:8.2f} {r['net_x_opencv']:8.2f} {r['e2e_fps']:8.2f}"
+              f" {r['e2e_x_opencv']:8.2f} {psnr}")
+    s = best["espcn fast"]
+    split = ", ".join(f"{k} {1000 * v / s['frames']:.1f}" for k, v in s["stages_s"].items())
+    print(f"\nespcn fast end to end, busy ms per frame by stage (stages overlap): {split};"
+          f" wall {1000 * s['wall_s'] / s['frames']:.1f}; network p50 {s['latency_ms']['p50']:.1f},"
+          f" p95 {s['latency_ms']['p95']:.1f} ms; compile {s['compile_s']:.1f} s")
+    return rows
+
+
+def memory_child(clip):
+    """Upscale ``clip`` with the fast ESPCN path; print JSON with frames and this process's peak RSS."""
+    fast = video.FastLuma(espcn(SCALE), SCALE, precision="bfloat16")
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = video.upscale_video(clip, Path(tmp) / "out.mp4", fast, progress=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"frames": stats["frames"], "peak_rss_mb": peak, "fps": stats["fps"],
+                      "max_in_flight": stats["max_in_flight"], "in_flight_bound": stats["in_flight_bound"]}))
+
+
+def memory(args):
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (100, 1000):
+            clip = Path(tmp) / f"synthetic_{n}.mp4"
+            cmd = [FFMPEG, "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+                   "-frames:v", str(n), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)]
+            subprocess.run(cmd, check=True)
+            out = subprocess.run([sys.executable, __file__, "--memory-child", str(clip)], check=True,
+                                 capture_output=True, text=True).stdout
+            result = json.loads(out.splitlines()[-1])
+            rows.append({"clip": "testsrc2 320x180 -> 960x540 (x3, espcn bfloat16)", **result})
+            print(f"{n:5d} frames: peak RSS {rows[-1]['peak_rss_mb']:.0f} MB, {rows[-1]['fps']:.1f} fps,"
+                  f" at most {rows[-1]['max_in_flight']} frames in flight (bound {rows[-1]['in_flight_bound']})")
+    ratio = rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
+    print(f"peak RSS 1,000 / 100 frames: {ratio:.3f}x (target <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})")
+    write_csv(TABLES / "video_memory.csv", rows, "python benchmarks/video.py --memory")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", help="zoo name or .keras file (default: shipped weights, else newest checkpoint)")
+    p.add_argument("--frames", type=int, default=30, help="frames of the cockatoo clip")
+    p.add_argument("--grid-frames", type=int, default=8, help="frames per setting when searching the fastest")
+    p.add_argument("--rounds", type=int, default=2, help="end-to-end rounds (best counts)")
+    p.add_argument("--skip-vid4", action="store_true", help="no PSNR/SSIM on Vid4")
+    p.add_argument("--memory", action="store_true", help="peak RSS for 1,000 vs 100 frames instead")
+    p.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    tf.get_logger().setLevel("ERROR")  # retracing notes from building several FastLuma variants
+    if args.memory_child:
+        memory_child(args.memory_child)
+    elif args.memory:
+        memory(args)
+    else:
+        speed_and_quality(args)
+
+
+if __name__ == "__main__":
+    main()

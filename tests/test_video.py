@@ -1,0 +1,273 @@
+"""Tests for srlib.video on tiny synthetic clips made with imageio-ffmpeg (no data needed)."""
+
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from srlib import video
+from srlib.infer import Bicubic, ModelUpscaler
+from srlib.models.espcn import espcn
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def colour_frames(n=10, w=32, h=24):
+    """n flat-colour uint8 (h, w, 3) frames, a different red level each."""
+    return [np.full((h, w, 3), (40 + 15 * i, 120, 200), np.uint8) for i in range(n)]
+
+
+def make_clip(path, frames, fps=10):
+    """Encode uint8 frames losslessly with imageio-ffmpeg (independent of VideoWriter)."""
+    h, w = frames[0].shape[:2]
+    gen = imageio_ffmpeg.write_frames(
+        str(path), (w, h), fps=fps, codec="libx264", quality=None, macro_block_size=1,
+        ffmpeg_log_level="error", output_params=["-crf", "0"],
+    )
+    gen.send(None)
+    for f in frames:
+        gen.send(f)
+    gen.close()
+    return path
+
+
+def lavfi_clip(path, size="48x36", seconds=1, audio=False):
+    """A testsrc2 clip at 10 fps, with a 440 Hz sine track when ``audio``."""
+    cmd = [FFMPEG, "-y", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10"]
+    if audio:
+        cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-c:a", "aac"]
+    cmd += ["-t", str(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def streams(path):
+    """Stream lines of ``ffmpeg -i path``'s header."""
+    err = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    return [ln.strip() for ln in err.splitlines() if ln.strip().startswith("Stream #")]
+
+
+class Raising:
+    """Bicubic x2 that raises on its ``fail_at``-th frame."""
+
+    def __init__(self, fail_at):
+        self.scale, self.fail_at, self.calls = 2, fail_at, 0
+
+    def __call__(self, lr):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise RuntimeError("model exploded")
+        return np.repeat(np.repeat(lr, 2, axis=0), 2, axis=1)
+
+
+def test_write_read_round_trip(tmp_path):
+    frames = colour_frames()
+    with video.VideoWriter(tmp_path / "a.mp4", fps=12, crf=0) as w:
+        for f in frames:
+            w.write(f)
+    info = video.probe(tmp_path / "a.mp4")
+    assert (info.fps, info.size, info.n_frames, info.has_audio, info.codec) == (12.0, (32, 24), 10, False, "h264")
+    back = list(video.read_frames(tmp_path / "a.mp4"))
+    assert len(back) == 10 and back[0].shape == (24, 32, 3) and back[0].dtype == np.uint8
+    # 4:2:0 with BT.601 studio range both ways: flat colours come back within a level or two.
+    assert max(np.abs(b.astype(int) - f).max() for b, f in zip(back, frames, strict=True)) <= 2
+    assert len(list(video.read_frames(tmp_path / "a.mp4", max_frames=3))) == 3
+
+
+def test_odd_size_padded_to_even(tmp_path):
+    ramp = np.tile(np.linspace(20, 230, 31).astype(np.uint8)[None, :, None], (23, 1, 3))
+    with video.VideoWriter(tmp_path / "odd.mp4", fps=10, crf=0) as w:
+        for _ in range(3):
+            w.write(ramp)
+    assert w.size == (32, 24) and video.probe(tmp_path / "odd.mp4").size == (32, 24)
+    back = next(video.read_frames(tmp_path / "odd.mp4")).astype(int)
+    assert np.abs(back[:23, :31] - ramp).max() <= 3  # content kept, not rescaled
+    assert np.abs(back[:, 31] - back[:, 30]).max() <= 3  # padding repeats the last column
+
+
+def test_audio_passthrough(tmp_path):
+    src = lavfi_clip(tmp_path / "av.mp4", audio=True)
+    assert video.probe(src).has_audio
+    stats = video.upscale_video(src, tmp_path / "out.mp4", Bicubic(2), progress=False)
+    assert stats["frames"] == 10
+    out_streams = streams(tmp_path / "out.mp4")
+    assert any("Audio: aac" in s for s in out_streams) and any("Video: h264" in s for s in out_streams)
+    # A source without audio gives a silent video, no error.
+    silent = make_clip(tmp_path / "silent.mp4", colour_frames(3))
+    with video.VideoWriter(tmp_path / "quiet.mp4", fps=10, audio_from=silent) as w:
+        w.write(colour_frames(1)[0])
+    assert not any("Audio:" in s for s in streams(tmp_path / "quiet.mp4"))
+
+
+@pytest.mark.parametrize("kind", ["garbage", "empty", "no_video", "zero_frames", "missing"])
+def test_unreadable_input_is_one_line_video_error(tmp_path, kind):
+    path = tmp_path / f"{kind}.mp4"
+    if kind == "garbage":
+        path.write_bytes(b"not a video at all" * 50)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "no_video":
+        cmd = ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.3", "-c:a", "aac"]
+        subprocess.run([FFMPEG, "-y", "-v", "error", *cmd, str(path)], check=True)
+    elif kind == "zero_frames":
+        cmd = ["-f", "lavfi", "-i", "testsrc2=size=32x24:rate=10", "-frames:v", "0", "-c:v", "libx264"]
+        subprocess.run([FFMPEG, "-y", "-v", "error", *cmd, str(path)], check=True)
+    for call in (lambda: video.probe(path), lambda: list(video.read_frames(path))):
+        with pytest.raises(video.VideoError) as e:
+            call()
+        assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
+    with pytest.raises(video.VideoError):
+        video.upscale_video(path, tmp_path / "out.mp4", Bicubic(2), progress=False)
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_no_frames_read_is_an_error(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", colour_frames(2))
+    with pytest.raises(video.VideoError, match="no frames"):
+        list(video.read_frames(clip, max_frames=0))
+
+
+def test_frame_folder(tmp_path):
+    for i, f in enumerate(colour_frames(4, w=11, h=7)):
+        Image.fromarray(f).save(tmp_path / f"{i:04d}.png")
+    frames = list(video.read_frames(tmp_path))
+    assert len(frames) == 4 and np.array_equal(frames[2], colour_frames(4, w=11, h=7)[2])
+    info = video.probe(tmp_path)
+    assert (info.size, info.n_frames, info.fps) == ((11, 7), 4, video.FOLDER_FPS)
+    Image.fromarray(np.zeros((8, 11, 3), np.uint8)).save(tmp_path / "0009.png")
+    with pytest.raises(video.VideoError, match="0009.png: frame is 11x8"):
+        list(video.frame_folder(tmp_path))
+    ds = video.frames_dataset(tmp_path, max_frames=2)
+    assert [tuple(x.shape) for x in ds] == [(7, 11, 3)] * 2
+
+
+def test_missing_output_folder_is_created(tmp_path):
+    out = tmp_path / "new" / "deeper" / "x.mp4"
+    with video.VideoWriter(out, fps=10) as w:
+        w.write(colour_frames(1)[0])
+    assert out.is_file() and [p.name for p in out.parent.iterdir()] == ["x.mp4"]
+
+
+def test_writer_rejects_bad_suffix_and_empty_video(tmp_path):
+    with pytest.raises(video.VideoError, match="H.264 output needs"):
+        video.VideoWriter(tmp_path / "x.webm", fps=10)
+    with pytest.raises(video.VideoError, match="no frames written"):
+        with video.VideoWriter(tmp_path / "x.mp4", fps=10):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_run_leaves_no_file(tmp_path):
+    src = make_clip(tmp_path / "src.mp4", colour_frames())
+    dst = tmp_path / "out" / "dst.mp4"
+    with pytest.raises(RuntimeError, match="model exploded"):
+        video.upscale_video(src, dst, Raising(fail_at=6), compare=tmp_path / "out" / "cmp.mp4", progress=False)
+    assert list(dst.parent.iterdir()) == []  # neither the outputs nor their temporary files
+    dst.write_bytes(b"previous result")
+    with pytest.raises(RuntimeError):
+        video.upscale_video(src, dst, Raising(fail_at=3), progress=False)
+    assert dst.read_bytes() == b"previous result" and len(list(dst.parent.iterdir())) == 1
+
+
+def test_upscale_bicubic_size_and_frames(tmp_path):
+    src = make_clip(tmp_path / "src.mp4", colour_frames())
+    stats = video.upscale_video(src, tmp_path / "x3.mp4", Bicubic(3), progress=False)
+    assert stats["frames"] == 10 and stats["output_size"] == (96, 72)
+    info = video.probe(tmp_path / "x3.mp4")
+    assert (info.size, info.n_frames, info.fps) == ((96, 72), 10, 10.0)
+    assert {"decode", "colour", "network", "encode"} <= set(stats["stages_s"])
+    assert stats["latency_ms"]["p50"] <= stats["latency_ms"]["p95"]
+    with pytest.raises(video.VideoError, match="refusing to overwrite"):
+        video.upscale_video(src, src, Bicubic(3), progress=False)
+
+
+def test_degrade_mode_scores_every_frame(tmp_path):
+    src = lavfi_clip(tmp_path / "hr.mp4", size="50x38", seconds=0.7)  # 7 frames, cropped to 48x36
+    stats = video.upscale_video(src, None, Bicubic(3), degrade_scale=3, progress=False)
+    assert stats["frames"] == 7 and len(stats["psnr"]) == 7 and len(stats["ssim"]) == 7
+    assert stats["input_size"] == (16, 12) and stats["output_size"] == (48, 36)
+    assert all(10 < p < 60 for p in stats["psnr"]) and stats["psnr_mean"] == pytest.approx(np.mean(stats["psnr"]))
+    with pytest.raises(ValueError, match="degrade_scale 2"):
+        video.upscale_video(src, None, Bicubic(3), degrade_scale=2, progress=False)
+
+
+def test_compare_video_and_gif(tmp_path):
+    src = make_clip(tmp_path / "hr.mp4", colour_frames(5, w=48, h=36))  # distinct frames (GIFs merge repeats)
+    video.upscale_video(
+        src, tmp_path / "sr.mp4", Bicubic(3), degrade_scale=3, compare=tmp_path / "cmp.mp4",
+        gif=tmp_path / "cmp.gif", gif_frames=3, gif_width=72, progress=False,
+    )
+    assert video.probe(tmp_path / "cmp.mp4").size == (3 * 48, 36)  # bicubic | SR | HR
+    with Image.open(tmp_path / "cmp.gif") as gif:
+        assert gif.size == (72, 18) and gif.n_frames == 3
+
+
+def test_bounded_memory(tmp_path):
+    """Frames alive at once never exceed the queue-derived bound, however long the clip."""
+    src = make_clip(tmp_path / "long.mp4", colour_frames(40, w=16, h=12))
+    stats = video.upscale_video(src, tmp_path / "out.mp4", Raising(fail_at=None), queue_size=2, progress=False)
+    assert stats["frames"] == 40
+    assert stats["in_flight_bound"] == 1 + 2 + 1 * (2 + 2)
+    assert stats["max_in_flight"] <= stats["in_flight_bound"] < 40
+
+
+def test_fast_luma_matches_model_upscaler():
+    """Quality mode of the compiled path is ModelUpscaler's image; fast mode emits I420 planes."""
+    model = espcn(3)
+    lr = (np.random.default_rng(0).random((2, 7, 11, 3)) * 255).astype(np.uint8)
+    fast = video.FastLuma(model, 3)
+    y, cbcr = fast.split(lr)
+    rgb = fast.merge(fast.net(y), cbcr, quality=True).numpy()
+    ref = ModelUpscaler(model, 3)(lr[1].astype(np.float32) / 255.0)
+    assert rgb.shape == (2, 21, 33, 3) and np.abs(rgb[1].astype(int) - np.round(ref * 255)).max() <= 1
+    i420 = fast.merge(fast.net(y), cbcr).numpy()
+    assert i420.shape == (2, 22 * 3 // 2, 34)  # 33 x 21 padded to even, then Y + U + V planes
+    assert np.abs(i420[1, :21, :33].astype(int) - np.round(fast.net(y)[1, ..., 0].numpy().clip(0, 1) * 255)).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "precision, policies",
+    [("float32", ["float32"] * 3), ("mixed_bfloat16", ["mixed_bfloat16"] * 2 + ["float32"]),
+     ("bfloat16", ["mixed_bfloat16"] * 3)],
+)
+def test_precision_policies(precision, policies):
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")  # as a checkpoint saved by mixed-precision training
+    try:
+        model = espcn(3)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    fast = video.FastLuma(model, 3, precision=precision)
+    assert [layer.dtype_policy.name for layer in fast.model.layers if layer.weights] == policies
+    y = np.random.default_rng(1).random((1, 8, 8, 1)).astype(np.float32)
+    assert fast.net(y).dtype == tf.float32
+    assert np.abs(fast.net(y).numpy() - video.with_precision(model, "float32")(y).numpy()).max() < 0.03
+
+
+def test_fast_luma_video_odd_output(tmp_path):
+    """ESPCN through upscale_video (I420 path) on 11x7 frames: 33x21 output padded to 34x22."""
+    for i, f in enumerate(colour_frames(5, w=11, h=7)):
+        Image.fromarray(f).save(tmp_path / f"{i:04d}.png")
+    stats = video.upscale_video(tmp_path, tmp_path / "out" / "sr.mp4", ModelUpscaler(espcn(3), 3), batch=2,
+                                progress=False)
+    assert stats["frames"] == 5 and stats["output_size"] == (33, 21)
+    info = video.probe(tmp_path / "out" / "sr.mp4")
+    assert (info.size, info.n_frames) == ((34, 22), 5)
+
+
+def test_cli_upscales_video(tmp_path, capsys):
+    from srlib.cli import main
+
+    src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=24, h=18))
+    assert main(["upscale", str(src), "-o", str(tmp_path / "out"), "--scale", "3", "--degrade", "--compare"]) == 0
+    assert video.probe(tmp_path / "out" / "clip_x3.mp4").size == (24, 18)  # LR 8x6 of the HR clip, x3
+    assert (tmp_path / "out" / "clip_x3_compare.mp4").is_file() and (tmp_path / "out" / "clip_x3_compare.gif").is_file()
+    out = capsys.readouterr().out
+    assert "4 frames" in out and "PSNR" in out
+    (tmp_path / "bad.mp4").write_bytes(b"junk")
+    assert main(["upscale", str(tmp_path / "bad.mp4"), "-o", str(tmp_path / "x.mp4"), "--scale", "2"]) == 2
+    assert "bad.mp4: not a readable video" in capsys.readouterr().err
