@@ -15,6 +15,8 @@ same rank. All are graph-safe (dynamic sizes allowed), so they run inside
 * :class:`Pipeline` -- a seeded, composable chain of the above.
 """
 
+import math
+
 import numpy as np
 import scipy.signal
 import tensorflow as tf
@@ -29,13 +31,13 @@ def _cubic(x, a=-0.5):
     return tf.where(ax <= 1.0, near, tf.where(ax < 2.0, far, tf.zeros_like(ax)))
 
 
-def resize_matrix(in_size, out_size, scale, dtype=tf.float64):
-    """Dense (out_size, in_size) matrix W with ``out = W @ in`` along one axis.
+def resize_taps(in_size, out_size, scale, dtype=tf.float64):
+    """MATLAB ``imresize`` contributions along one axis: (indices, weights), each (out_size, taps).
 
-    Reproduces MATLAB ``imresize``'s ``contributions``: output pixel u (1-based)
-    sits at x = u / scale + (1 - 1 / scale) / 2 in input coordinates; when
-    shrinking (scale < 1, antialiasing on) the kernel is h(x) = scale * cubic(scale x)
-    with width 4 / scale. Out-of-range taps mirror symmetrically; rows sum to 1.
+    Output pixel u (1-based) sits at x = u / scale + (1 - 1 / scale) / 2 in input
+    coordinates; when shrinking (scale < 1, antialiasing on) the kernel is
+    h(x) = scale * cubic(scale x) with width 4 / scale. Out-of-range taps mirror
+    symmetrically (0-based indices returned); each row of weights sums to 1.
     """
     in_size = tf.cast(in_size, tf.int32)
     scale = tf.cast(scale, dtype)
@@ -51,8 +53,32 @@ def resize_matrix(in_size, out_size, scale, dtype=tf.float64):
     # Symmetric padding: index sequence 1..n, n..1 repeated.
     period = 2 * in_size
     i0 = tf.math.floormod(tf.cast(idx, tf.int32) - 1, period)
-    i0 = tf.where(i0 < in_size, i0, period - 1 - i0)
-    return tf.reduce_sum(tf.one_hot(i0, in_size, dtype=dtype) * w[..., None], axis=1)
+    return tf.where(i0 < in_size, i0, period - 1 - i0), w
+
+
+def _resize_axis(x, axis, out_size, scale, dtype):
+    """Resize NHWC ``x`` along ``axis`` (1 = H, 2 = W) with MATLAB bicubic weights.
+
+    Small inputs (training patches) use one dense matmul, which is fastest there;
+    large ones gather the few taps per output pixel, which is O(out x taps)
+    instead of O(out x in). Both give the same numbers.
+    """
+    shape = tf.shape(x)
+    n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+    in_size = shape[axis]
+    idx, wt = resize_taps(in_size, out_size, scale, dtype)
+
+    def dense():
+        m = tf.reduce_sum(tf.one_hot(idx, in_size, dtype=dtype) * wt[..., None], axis=1)  # (out, in)
+        if axis == 1:
+            return tf.reshape(tf.matmul(m, tf.reshape(x, [n, h, w * c])), [n, out_size, w, c])
+        return tf.reshape(tf.matmul(m, tf.reshape(x, [n * h, w, c])), [n, h, out_size, c])
+
+    def gathered():
+        g = tf.gather(x, idx, axis=axis)  # taps become an extra axis after ``axis``
+        return tf.einsum("notwc,ot->nowc" if axis == 1 else "nhotc,ot->nhoc", g, wt)
+
+    return tf.cond(in_size <= 128, dense, gathered)
 
 
 def _static(v):
@@ -97,29 +123,25 @@ def imresize(image, scale=None, size=None, dtype=tf.float64):
         sw = tf.cast(out_w, dtype) / tf.cast(w, dtype)
     elif scale is not None:
         sh = sw = tf.constant(scale, dtype)
-        # ceil(n * s), with a guard so float error in 1/s can never add a pixel.
-        out_h = tf.cast(tf.math.ceil(tf.cast(h, dtype) * sh - 1e-9), tf.int32)
-        out_w = tf.cast(tf.math.ceil(tf.cast(w, dtype) * sw - 1e-9), tf.int32)
+        # ceil(n * s), with a guard so float error in 1/s can never add a pixel;
+        # in Python when the size is known while tracing, so shapes stay static.
+        def out(n, static):
+            if static is not None:
+                return int(math.ceil(static * scale - 1e-9))
+            return tf.cast(tf.math.ceil(tf.cast(n, dtype) * sh - 1e-9), tf.int32)
+
+        out_h, out_w = out(h, x.shape[1]), out(w, x.shape[2])
     else:
         raise ValueError("imresize needs scale or size")
-    mh = resize_matrix(h, out_h, sh, dtype)
-    mw = resize_matrix(w, out_w, sw, dtype)
     # MATLAB resizes the axis with the smaller scale first; the two orders differ
     # only by floating-point rounding, so H then W is used unless W shrinks more.
-    # Each pass is one matmul with the pixels of the other axes folded together.
-    n, c = shape[0], shape[3]
+    def h_first():
+        return _resize_axis(_resize_axis(x, 1, out_h, sh, dtype), 2, out_w, sw, dtype)
 
-    def along_h(z, m):  # (n, H, W, c) -> (n, out, W, c)
-        zw = tf.shape(z)[2]
-        y = tf.matmul(m, tf.reshape(z, [n, tf.shape(z)[1], zw * c]))
-        return tf.reshape(y, [n, tf.shape(m)[0], zw, c])
+    def w_first():
+        return _resize_axis(_resize_axis(x, 2, out_w, sw, dtype), 1, out_h, sh, dtype)
 
-    def along_w(z, m):  # (n, H, W, c) -> (n, H, out, c)
-        zh = tf.shape(z)[1]
-        y = tf.matmul(m, tf.reshape(z, [n * zh, tf.shape(z)[2], c]))
-        return tf.reshape(y, [n, zh, tf.shape(m)[0], c])
-
-    y = tf.cond(sw < sh, lambda: along_h(along_w(x, mw), mh), lambda: along_w(along_h(x, mh), mw))
+    y = tf.cond(sw < sh, w_first, h_first)
     y.set_shape([x.shape[0], _static(out_h), _static(out_w), x.shape[3]])
     y = tf.cast(y, out_dtype)
     return y[0] if squeeze else y
