@@ -79,6 +79,15 @@ def completed_epochs(run_dir):
     return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
 
 
+def finished(run_dir, epochs):
+    """True when ``run_dir`` holds a run that completed ``epochs`` epochs (nothing left to resume)."""
+    run_dir = Path(run_dir)
+    csv = run_dir / "log.csv"
+    if completed_epochs(run_dir) or not csv.exists() or not (run_dir / "last.keras").exists():
+        return False
+    return len(csv.read_text().strip().splitlines()) - 1 >= epochs
+
+
 def fit(
     build_model,
     train_ds,
@@ -100,6 +109,8 @@ def fit(
 ):
     """Train a model built by ``build_model()`` and return it (with its last weights).
 
+    A run already finished in ``run_dir`` is not repeated: its last model is returned.
+
     Args:
       build_model: zero-argument function returning an uncompiled Keras model
         (called inside the strategy scope).
@@ -119,6 +130,8 @@ def fit(
     keras.utils.set_random_seed(seed)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if finished(run_dir, epochs):
+        return keras.models.load_model(run_dir / "last.keras", compile=False)
     if strategy is None or isinstance(strategy, str):
         strategy = get_strategy(strategy)
     with strategy.scope():

@@ -139,4 +139,6 @@ def test_fit_writes_checkpoints_and_log(tmp_path):
     assert len(log) == 2 and {"val_psnr", "samples_per_s", "wall_s"} <= set(log.columns)
     assert log["wall_s"].is_monotonic_increasing
     loaded = keras.models.load_model(tmp_path / "last.keras")
-    np.testing.assert_allclose(loaded(lr[:1]), keras.models.load_model(tmp_path / "last.keras")(lr[:1]))
+    again = fit(lambda: espcn(2, 1, filters=(4, 4)), ds, val, tmp_path, epochs=2, steps_per_epoch=2, batch_size=4)
+    assert len(pd.read_csv(tmp_path / "log.csv")) == 2  # a finished run is not trained again
+    np.testing.assert_allclose(again(lr[:1]), loaded(lr[:1]))
