@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
+from srlib import train
 from srlib.models.espcn import espcn
 from srlib.train import completed_epochs, fit, get_strategy, set_precision
 
@@ -118,6 +119,28 @@ def test_mixed_precision_output_is_float32():
     finally:
         set_precision("fp32")
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+@pytest.mark.parametrize(
+    "flags, gpus, cc, expected",
+    [({"avx2", "fma"}, 0, None, "fp32"), ({"avx512f", "avx512_bf16"}, 0, None, "bf16"),
+     ({"amx_bf16", "amx_tile"}, 0, None, "bf16"), (set(), 1, (7, 5), "fp16"), (set(), 1, (9, 0), "bf16")],
+)
+def test_auto_precision_follows_hardware(monkeypatch, flags, gpus, cc, expected):
+    """bf16 only where it is native (CPU flags, or a GPU of compute capability 8+); fp16 on older GPUs."""
+    monkeypatch.setattr(train, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["gpu"] * gpus if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: {"compute_capability": cc})
+    assert train.auto_precision() == expected
+    try:
+        assert set_precision("auto") == {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[expected]
+    finally:
+        set_precision("fp32")
+
+
+def test_cpu_flags_reads_this_machine():
+    flags = train.cpu_flags()
+    assert isinstance(flags, set) and (not flags or "fpu" in flags or "fp" in flags or "neon" in flags)
 
 
 def test_unknown_strategy_and_precision():
