@@ -43,6 +43,7 @@ from srlib.degrade import bicubic_lr, imresize
 from srlib.infer import Bicubic, ModelUpscaler
 from srlib.io import ImageError, atomic_write, list_images, load_image, to_uint8
 from srlib.metrics import psnr, ssim
+from srlib.train import auto_precision
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 WRITE_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi")  # containers that take H.264
@@ -338,7 +339,9 @@ class FastLuma:
       model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1].
       scale: its factor s.
       precision: 'float32', 'mixed_bfloat16' or 'bfloat16', see :func:`with_precision`
-        (the model is cloned with its weights; the policy it was saved with is ignored).
+        (the model is cloned with its weights; the policy it was saved with is ignored);
+        'auto': 'mixed_bfloat16' where bfloat16 is native (:func:`srlib.train.auto_precision`),
+        else 'float32' (emulated bfloat16 is slower than float32).
       jit_compile: compile the network with XLA.
       name: label for tables.
     """
@@ -346,6 +349,8 @@ class FastLuma:
     def __init__(self, model, scale, precision="float32", jit_compile=False, name=None):
         if model.input_shape[-1] != 1:
             raise ValueError(f"{model.name}: FastLuma needs a 1-channel (Y) model")
+        if precision == "auto":
+            precision = "mixed_bfloat16" if auto_precision() == "bf16" else "float32"
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.model = with_precision(model, precision)

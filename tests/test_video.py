@@ -248,6 +248,13 @@ def test_precision_policies(precision, policies):
     assert np.abs(fast.net(y).numpy() - video.with_precision(model, "float32")(y).numpy()).max() < 0.03
 
 
+@pytest.mark.parametrize("native, expected", [("bf16", "mixed_bfloat16"), ("fp32", "float32")])
+def test_auto_precision_picks_bfloat16_only_where_native(monkeypatch, native, expected):
+    monkeypatch.setattr(video, "auto_precision", lambda: native)
+    fast = video.FastLuma(espcn(3), 3, precision="auto")
+    assert fast.precision == expected and expected in fast.name
+
+
 def test_fast_luma_video_odd_output(tmp_path):
     """ESPCN through upscale_video (I420 path) on 11x7 frames: 33x21 output padded to 34x22."""
     for i, f in enumerate(colour_frames(5, w=11, h=7)):
