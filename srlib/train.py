@@ -25,10 +25,10 @@ import tensorflow as tf
 from srlib.metrics import PSNR, mse_loss
 
 
-def cpu_flags():
-    """The CPU feature flags Linux reports in /proc/cpuinfo (empty elsewhere)."""
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU feature flags Linux reports in ``cpuinfo`` (an empty set where there is no such file)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = Path(cpuinfo).read_text()
     except OSError:
         return set()
     return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}

@@ -138,9 +138,13 @@ def test_auto_precision_follows_hardware(monkeypatch, flags, gpus, cc, expected)
         set_precision("fp32")
 
 
-def test_cpu_flags_reads_this_machine():
-    flags = train.cpu_flags()
-    assert isinstance(flags, set) and (not flags or "fpu" in flags or "fp" in flags or "neon" in flags)
+def test_cpu_flags_parses_cpuinfo(tmp_path):
+    """The union of every core's 'flags' line; Intel's 'vmx flags' line is not CPU features."""
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\nvmx flags\t: ept vpid\n\n"
+                    "processor\t: 1\nflags\t\t: fpu avx2 avx512_bf16\n")
+    assert train.cpu_flags(info) == {"fpu", "avx2", "amx_bf16", "avx512_bf16"}
+    assert train.cpu_flags(tmp_path / "missing") == set()
 
 
 def test_unknown_strategy_and_precision():
