@@ -4,9 +4,9 @@ Same frames for every method: the first ``--frames`` frames of the cockatoo clip
 downscaled to 640x360 (the LR input) and upscaled x3 to 1920x1080, plus Vid4
 calendar and city at x3 for PSNR/SSIM (benchmark convention, degrade mode).
 
-Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 (what
-``upscale_video`` does with a luma model by default), (c) srlib ESPCN in the
-fastest setting of a small grid (float32 / bfloat16 where native / XLA / batch), (d) OpenCV
+Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 run by TensorFlow
+(plain Keras), (c) srlib ESPCN in the fastest setting of a small grid (TFLite
+XNNPACK float32 / TensorFlow float32, bfloat16 where native, XLA, batch), (d) OpenCV
 ``dnn_superres`` ESPCN x3 (network only: its net on Y; end to end: decode ->
 ``upsample`` -> the same H.264 writer, the usual sequential loop).
 
@@ -205,19 +205,21 @@ def _speed_and_quality(args, model, label, tmp):
     cv = OpenCVESPCN()
 
     # The fastest setting: network only, round-robin over a small grid.
-    grid = [("float32", False, 4), ("float32", True, 1)]
+    # (runtime, precision, XLA, batch)
+    grid = [("tflite", "float32", False, 1), ("tensorflow", "float32", False, 4), ("tensorflow", "float32", True, 1)]
     if auto_precision() == "bf16":  # emulated bfloat16 (no AVX512-BF16 / AMX) is slower than float32: skipped
-        grid += [("mixed_bfloat16", False, 1), ("bfloat16", False, 1), ("bfloat16", False, 4), ("bfloat16", True, 1)]
-    variants = {g: video.FastLuma(model, SCALE, precision=g[0], jit_compile=g[1]) for g in grid}
-    grid_s = network_only({g: luma_net(f, g[2]) for g, f in variants.items()}, lr_frames[: args.grid_frames])
-    for (precision, jit, batch), sec in grid_s.items():
-        print(f"  grid {precision:14s} xla={jit!s:5s} batch={batch}: {1000 * sec / batch:6.1f} ms/frame")
-    precision, jit, batch = min(grid_s, key=lambda g: grid_s[g] / g[2])
-    fastest = variants[precision, jit, batch]
-    fast_setting = f"{precision}{' xla' if jit else ''} batch {batch}"
+        grid += [("tensorflow", p, False, 1) for p in ("mixed_bfloat16", "bfloat16")]
+        grid += [("tensorflow", "bfloat16", False, 4), ("tensorflow", "bfloat16", True, 1)]
+    variants = {g: video.FastLuma(model, SCALE, precision=g[1], jit_compile=g[2], runtime=g[0]) for g in grid}
+    grid_s = network_only({g: luma_net(f, g[3]) for g, f in variants.items()}, lr_frames[: args.grid_frames])
+    for (runtime, precision, jit, batch), sec in grid_s.items():
+        print(f"  grid {runtime:10s} {precision:14s} xla={jit!s:5s} batch={batch}: {1000 * sec / batch:6.1f} ms/frame")
+    runtime, precision, jit, batch = min(grid_s, key=lambda g: grid_s[g] / g[3])
+    fastest = variants[runtime, precision, jit, batch]
+    fast_setting = f"{runtime} {precision}{' xla' if jit else ''} batch {batch}"
     print(f"fastest: {fast_setting}")
 
-    fp32 = video.FastLuma(model, SCALE, precision="float32")
+    fp32 = video.FastLuma(model, SCALE, precision="float32", runtime="tensorflow")
     bicubic = Bicubic(SCALE)
     net = network_only({
         "bicubic": (lambda f: f.astype(np.float32) / 255.0, bicubic),
@@ -247,7 +249,7 @@ def _speed_and_quality(args, model, label, tmp):
             quality[name] = vid4_scores(up)
             print(f"  vid4 {name:10s} {quality[name]['vid4'][0]:.2f} dB ({time.perf_counter() - t:.0f} s)")
 
-    settings = {"bicubic": "MATLAB imresize", "espcn fp32": "float32 batch 1",
+    settings = {"bicubic": "MATLAB imresize", "espcn fp32": "tensorflow float32 batch 1",
                 "espcn fast": fast_setting, "opencv": "dnn_superres ESPCN_x3.pb"}
     rows = []
     for name in e2e:
@@ -266,11 +268,11 @@ def _speed_and_quality(args, model, label, tmp):
 
     print(f"\nx{SCALE} {LR_SIZE[0]}x{LR_SIZE[1]} -> {LR_SIZE[0] * SCALE}x{LR_SIZE[1] * SCALE}, {len(lr_frames)} frames;"
           f" model {label}")
-    print(f"{'method':11s} {'setting':24s} {'net fps':>8s} {'xOpenCV':>8s} {'e2e fps':>8s} {'xOpenCV':>8s}"
+    print(f"{'method':11s} {'setting':30s} {'net fps':>8s} {'xOpenCV':>8s} {'e2e fps':>8s} {'xOpenCV':>8s}"
           f" {'Vid4 PSNR':>9s} {'SSIM':>7s}")
     for r in rows:
         psnr = f"{r['psnr_vid4']:9.2f} {r['ssim_vid4']:7.4f}" if "psnr_vid4" in r else f"{'-':>9s} {'-':>7s}"
-        print(f"{r['method']:11s} {r['setting']:24s} {r['net_fps']:8.2f} {r['net_x_opencv']:8.2f} {r['e2e_fps']:8.2f}"
+        print(f"{r['method']:11s} {r['setting']:30s} {r['net_fps']:8.2f} {r['net_x_opencv']:8.2f} {r['e2e_fps']:8.2f}"
               f" {r['e2e_x_opencv']:8.2f} {psnr}")
     s = best["espcn fast"]
     split = ", ".join(f"{k} {1000 * v / s['frames']:.1f}" for k, v in s["stages_s"].items())

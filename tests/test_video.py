@@ -9,7 +9,9 @@ import tensorflow as tf
 from PIL import Image
 
 from srlib import video
-from srlib.infer import Bicubic, ModelUpscaler
+from srlib.color import rgb_to_ycbcr
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.lite import LiteNet
 from srlib.models.espcn import espcn
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -278,3 +280,49 @@ def test_cli_upscales_video(tmp_path, capsys):
     (tmp_path / "bad.mp4").write_bytes(b"junk")
     assert main(["upscale", str(tmp_path / "bad.mp4"), "-o", str(tmp_path / "x.mp4"), "--scale", "2"]) == 2
     assert "bad.mp4: not a readable video" in capsys.readouterr().err
+
+
+def test_lite_net_matches_keras():
+    """The XNNPACK float32 network gives the Keras model's output; a wrong shape is refused."""
+    model = espcn(3)
+    x = np.random.default_rng(2).random((2, 9, 13, 1)).astype(np.float32)
+    net = LiteNet(model, x.shape)
+    assert np.abs(net(x) - model(x).numpy()).max() < 1e-5
+    with pytest.raises(ValueError, match="shape"):
+        net(x[:1])
+
+
+def test_fast_luma_runtimes():
+    model = espcn(3)
+    assert video.FastLuma(model, 3).runtime == "tflite"  # float32 on a CPU-only machine
+    assert video.FastLuma(model, 3, jit_compile=True).runtime == "tensorflow"
+    with pytest.raises(ValueError, match="float32"):
+        video.FastLuma(model, 3, precision="bfloat16", runtime="tflite")
+    y = np.random.default_rng(3).random((1, 8, 10, 1)).astype(np.float32)
+    lite, plain = (video.FastLuma(model, 3, runtime=r).net(y).numpy() for r in ("tflite", "tensorflow"))
+    assert np.abs(lite - plain).max() < 1e-5
+
+
+def test_read_frames_i420(tmp_path):
+    """yuv420p reading gives the decoder's planes: its Y is the BT.601 luma of the RGB reading."""
+    src = make_clip(tmp_path / "clip.mp4", colour_frames(3, w=24, h=18))
+    planes = list(video.read_frames(src, pix_fmt="yuv420p"))
+    rgb = list(video.read_frames(src))
+    assert len(planes) == 3 and planes[0].shape == (27, 24) and planes[0].dtype == np.uint8
+    y = rgb_to_ycbcr(rgb[1].astype(np.float32) / 255.0)[..., 0].numpy() * 255.0
+    assert np.abs(planes[1][:18].astype(float) - y).max() <= 1.5  # RGB rounding only
+    with pytest.raises(ValueError, match="rgb24"):
+        next(video.read_frames(tmp_path, pix_fmt="yuv420p"))
+
+
+def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
+    """A video file of even size goes I420 -> network -> I420; same picture as the RGB path."""
+    src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=16, h=12))
+    fast = video.FastLuma(load_upscaler("espcn-x3").model, 3)
+    video.upscale_video(src, tmp_path / "i420.mp4", fast, progress=False)
+    video.upscale_video(src, tmp_path / "rgb.mp4", fast, quality=True, progress=False)
+    a, b = (np.stack(list(video.read_frames(tmp_path / f, pix_fmt="yuv420p"))).astype(float)
+            for f in ("i420.mp4", "rgb.mp4"))
+    assert a.shape == b.shape == (4, 54, 48)
+    assert np.abs(a[:, :36] - b[:, :36]).mean() < 0.5  # Y: RGB rounding and x264 at crf 18
+    assert np.abs(a[:, 36:] - b[:, 36:]).mean() < 0.5  # CbCr: bilinear from 4:2:0 vs bicubic from RGB
