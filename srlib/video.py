@@ -17,7 +17,7 @@ Colour: frames are decoded to RGB and encoded from RGB or YCbCr with the
 BT.601 studio-range matrix (MATLAB ``rgb2ycbcr``, ffmpeg's default), and the
 output is tagged so (``smpte170m``, ``tv`` range). The fast path of a luma
 model skips RGB: the decoder's Y plane is the model's input and its chroma
-planes are resized, the same values ffmpeg's RGB round trip would give.
+planes are resized (the values an RGB round trip would give, up to rounding).
 
 Failures raise :class:`VideoError`, whose message is one line: ``"<path>: <reason>"``.
 """
