@@ -7,7 +7,7 @@ border 3). Stops at ``--target`` dB or after ``--max-minutes``. Wall time counts
 training and validation (the first epoch also fills the decoded-image cache, as in the notebook).
 
 Usage:
-  python benchmarks/time_to_quality.py [--precision fp32|bf16|auto] [--target 32.5] [--max-minutes 60]
+  python benchmarks/time_to_quality.py [--precision fp32|bf16|auto] [--target 32.5] [--max-minutes 60] [--steps 2000]
 
 Adds a row to results/tables/time_to_quality.csv (machine, precision, epochs,
 steps, samples/s, seconds to target or '' when not reached); the per-epoch log goes
@@ -70,7 +70,9 @@ def main():
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"])
     p.add_argument("--target", type=float, default=32.5, help="Set5 x3 PSNR (dB) to reach")
     p.add_argument("--max-minutes", type=float, default=60.0)
+    p.add_argument("--steps", type=int, default=RECIPE["steps"], help="steps per epoch (the notebook's: 2000)")
     args = p.parse_args()
+    RECIPE["steps"] = args.steps
     precision = auto_precision() if args.precision == "auto" else args.precision
     train_dirs = [DATA / "train" / "T91", DATA / "train" / "BSD200"]
     set5 = DATA / "benchmark" / "Set5"
@@ -101,7 +103,8 @@ def main():
     last = stop.rows[-1]
     row = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{cpu}, {os.cpu_count()} cores, {native}",
-        "precision": precision, "target_db": args.target, "epochs": last["epoch"], "steps": last["epoch"] * r["steps"],
+        "precision": precision, "target_db": args.target, "steps_per_epoch": r["steps"], "epochs": last["epoch"],
+        "steps": last["epoch"] * r["steps"],
         "best_db": round(max(x["val_psnr"] for x in stop.rows), 3),
         "median_samples_per_s": round(sorted(x["samples_per_s"] for x in stop.rows)[len(stop.rows) // 2]),
         "seconds_to_target": round(stop.reached) if stop.reached is not None else "",
