@@ -6,9 +6,11 @@ calendar and city at x3 for PSNR/SSIM (benchmark convention, degrade mode).
 
 Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 run by TensorFlow
 (plain Keras), (c) srlib ESPCN in the fastest setting of a small grid (TFLite
-XNNPACK float32 / TensorFlow float32, bfloat16 where native, XLA, batch), (d) OpenCV
+XNNPACK float32 / TensorFlow float32, bfloat16 where native, XLA, batch), (d) the
+shipped espcn-x3-fast (16/16 filters instead of 64/32) in that setting, (e) OpenCV
 ``dnn_superres`` ESPCN x3 (network only: its net on Y; end to end: decode ->
-``upsample`` -> the same H.264 writer, the usual sequential loop).
+``upsample`` -> the same H.264 writer, the usual sequential loop). OpenCV's ESPCN
+has ESPCN's 64/32 filters, like (b) and (c).
 
 Network-only timings go frame by frame round-robin over the methods, so load
 from other processes hits them alike; end-to-end runs alternate too, ``--rounds``
@@ -16,7 +18,8 @@ times, and the best round counts (as ``timeit``). Compiling / model loading and
 one warm-up frame are left out for every method.
 
 Usage:
-  python benchmarks/video.py [--model espcn-x3 | path.keras] [--frames 30] [--rounds 2]
+  python benchmarks/video.py [--model espcn-x3 | path.keras] [--fast-model espcn-x3-fast | path.keras | none]
+                             [--frames 30] [--rounds 2]
   python benchmarks/video.py --memory      # peak RSS, 1,000 vs 100 frames
 
 Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
@@ -44,7 +47,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from srlib import video  # noqa: E402
-from srlib.infer import Bicubic, load_upscaler  # noqa: E402
+from srlib.infer import Bicubic, load_upscaler, zoo  # noqa: E402
 from srlib.io import atomic_write  # noqa: E402
 from srlib.models.espcn import espcn  # noqa: E402
 from srlib.train import auto_precision  # noqa: E402
@@ -80,6 +83,12 @@ def write_csv(path, rows, command):
     w.writerows({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
     atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
     print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def find_fast_model(arg):
+    """(keras model, label) of the fast model: --fast-model, else the shipped espcn-x3-fast; None for 'none'/absent."""
+    name = arg or ("espcn-x3-fast" if "espcn-x3-fast" in zoo() else "none")
+    return None if name == "none" else (load_upscaler(name, SCALE).model, name)
 
 
 def find_model(arg):
@@ -191,13 +200,14 @@ def speed_and_quality(args):
     if missing:
         sys.exit(f"missing {', '.join(map(str, missing))} (set SRLIB_DATA_DIR / SRLIB_PEERS_DIR)")
     model, label = find_model(args.model)
-    print(f"machine: {machine()}\nmodel: {label}")
+    fast_model = find_fast_model(args.fast_model)
+    print(f"machine: {machine()}\nmodel: {label}; fast model: {fast_model[1] if fast_model else 'none'}")
     with tempfile.TemporaryDirectory(prefix="srlib-video-bench-") as tmp:
-        rows = _speed_and_quality(args, model, label, Path(tmp))
+        rows = _speed_and_quality(args, model, label, fast_model, Path(tmp))
     write_csv(TABLES / "video_benchmark.csv", rows, " ".join(["python benchmarks/video.py", *sys.argv[1:]]))
 
 
-def _speed_and_quality(args, model, label, tmp):
+def _speed_and_quality(args, model, label, fast_model, tmp):
     """The measurements of :func:`speed_and_quality`, with scratch files in ``tmp``; returns the table rows."""
     lr_clip = make_lr_clip(tmp / "lr_640x360.mp4", args.frames)
     lr_frames = list(video.read_frames(lr_clip))
@@ -221,41 +231,46 @@ def _speed_and_quality(args, model, label, tmp):
 
     fp32 = video.FastLuma(model, SCALE, precision="float32", runtime="tensorflow")
     bicubic = Bicubic(SCALE)
+    ups = {"bicubic": bicubic, "espcn fp32": fp32, "espcn fast": fastest}
+    labels = {"espcn fp32": label, "espcn fast": label}
+    settings = {"bicubic": "MATLAB imresize", "espcn fp32": "tensorflow float32 batch 1",
+                "espcn fast": fast_setting, "opencv": "dnn_superres ESPCN_x3.pb"}
+    if fast_model is not None:  # the small model, in the setting found fastest for the big one
+        ups["espcn-x3-fast"] = video.FastLuma(fast_model[0], SCALE, precision=precision, jit_compile=jit,
+                                              runtime=runtime)
+        labels["espcn-x3-fast"], settings["espcn-x3-fast"] = fast_model[1], fast_setting
+    batches = {name: batch if name in ("espcn fast", "espcn-x3-fast") else 1 for name in ups}
+    prepare_y = lambda f: cv2.cvtColor(f, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32) / 255.0  # noqa: E731
     net = network_only({
         "bicubic": (lambda f: f.astype(np.float32) / 255.0, bicubic),
-        "espcn fp32": luma_net(fp32, 1),
-        "espcn fast": luma_net(fastest, batch),
-        "opencv": (lambda f: cv2.cvtColor(f, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32) / 255.0, cv.forward),
+        **{name: luma_net(up, batches[name]) for name, up in ups.items() if name != "bicubic"},
+        "opencv": (prepare_y, cv.forward),
     }, lr_frames)
-    net["espcn fast"] /= batch
+    net = {name: sec / batches.get(name, 1) for name, sec in net.items()}
 
-    e2e = {name: [] for name in ("bicubic", "espcn fp32", "espcn fast", "opencv")}
+    e2e = {name: [] for name in [*ups, "opencv"]}
     for r in range(args.rounds):
-        runs = {
-            "bicubic": lambda: video.upscale_video(lr_clip, tmp / "bicubic.mp4", bicubic, progress=False),
-            "espcn fp32": lambda: video.upscale_video(lr_clip, tmp / "fp32.mp4", fp32, progress=False),
-            "espcn fast": lambda: video.upscale_video(lr_clip, tmp / "fast.mp4", fastest, batch=batch, progress=False),
-            "opencv": lambda: opencv_end_to_end(cv, lr_clip, tmp / "opencv.mp4"),
-        }
-        for name, run in runs.items():
-            e2e[name].append(run())
-            print(f"  round {r + 1} {name:10s} end to end {e2e[name][-1]['fps']:5.2f} fps")
+        for name in e2e:
+            if name == "opencv":
+                e2e[name].append(opencv_end_to_end(cv, lr_clip, tmp / "opencv.mp4"))
+            else:
+                e2e[name].append(video.upscale_video(lr_clip, tmp / "out.mp4", ups[name], batch=batches[name],
+                                                     progress=False))
+            print(f"  round {r + 1} {name:13s} end to end {e2e[name][-1]['fps']:5.2f} fps")
     best = {name: max(stats, key=lambda s: s["fps"]) for name, stats in e2e.items()}
 
     quality = {}
     if not args.skip_vid4:
-        for name, up in (("bicubic", bicubic), ("espcn fp32", fp32), ("espcn fast", fastest), ("opencv", cv)):
+        for name, up in [*ups.items(), ("opencv", cv)]:
             t = time.perf_counter()
             quality[name] = vid4_scores(up)
-            print(f"  vid4 {name:10s} {quality[name]['vid4'][0]:.2f} dB ({time.perf_counter() - t:.0f} s)")
+            print(f"  vid4 {name:13s} {quality[name]['vid4'][0]:.2f} dB ({time.perf_counter() - t:.0f} s)")
 
-    settings = {"bicubic": "MATLAB imresize", "espcn fp32": "tensorflow float32 batch 1",
-                "espcn fast": fast_setting, "opencv": "dnn_superres ESPCN_x3.pb"}
     rows = []
     for name in e2e:
         s = best[name]
         row = {
-            "method": name, "setting": settings[name], "model": label if "espcn" in name else "",
+            "method": name, "setting": settings[name], "model": labels.get(name, ""),
             "frames": s["frames"], "net_ms_per_frame": 1000 * net[name], "net_fps": 1 / net[name],
             "net_x_opencv": net["opencv"] / net[name],
             "e2e_fps": s["fps"], "e2e_x_opencv": s["fps"] / best["opencv"]["fps"],
@@ -268,17 +283,29 @@ def _speed_and_quality(args, model, label, tmp):
 
     print(f"\nx{SCALE} {LR_SIZE[0]}x{LR_SIZE[1]} -> {LR_SIZE[0] * SCALE}x{LR_SIZE[1] * SCALE}, {len(lr_frames)} frames;"
           f" model {label}")
-    print(f"{'method':11s} {'setting':30s} {'net fps':>8s} {'xOpenCV':>8s} {'e2e fps':>8s} {'xOpenCV':>8s}"
+    print(f"{'method':13s} {'setting':30s} {'net fps':>8s} {'xOpenCV':>8s} {'e2e fps':>8s} {'xOpenCV':>8s}"
           f" {'Vid4 PSNR':>9s} {'SSIM':>7s}")
     for r in rows:
         psnr = f"{r['psnr_vid4']:9.2f} {r['ssim_vid4']:7.4f}" if "psnr_vid4" in r else f"{'-':>9s} {'-':>7s}"
-        print(f"{r['method']:11s} {r['setting']:30s} {r['net_fps']:8.2f} {r['net_x_opencv']:8.2f} {r['e2e_fps']:8.2f}"
+        print(f"{r['method']:13s} {r['setting']:30s} {r['net_fps']:8.2f} {r['net_x_opencv']:8.2f} {r['e2e_fps']:8.2f}"
               f" {r['e2e_x_opencv']:8.2f} {psnr}")
-    s = best["espcn fast"]
-    split = ", ".join(f"{k} {1000 * v / s['frames']:.1f}" for k, v in s["stages_s"].items())
-    print(f"\nespcn fast end to end, busy ms per frame by stage (stages overlap): {split};"
-          f" wall {1000 * s['wall_s'] / s['frames']:.1f}; network p50 {s['latency_ms']['p50']:.1f},"
-          f" p95 {s['latency_ms']['p95']:.1f} ms; compile {s['compile_s']:.1f} s")
+    for name in ups:
+        if name == "bicubic":
+            continue
+        s = best[name]
+        split = ", ".join(f"{k} {1000 * v / s['frames']:.1f}" for k, v in s["stages_s"].items())
+        print(f"\n{name} end to end, busy ms per frame by stage (stages overlap): {split};"
+              f" wall {1000 * s['wall_s'] / s['frames']:.1f}; network p50 {s['latency_ms']['p50']:.1f},"
+              f" p95 {s['latency_ms']['p95']:.1f} ms; compile {s['compile_s']:.1f} s")
+    print()
+    q = {name: scores["vid4"][0] for name, scores in quality.items()}
+    for r in rows[1:-1]:  # the ESPCN rows, against the acceptance target
+        verdict = f"{r['method']}: end to end {r['e2e_x_opencv']:.2f}x OpenCV (target >= 5x)"
+        if q:
+            above = q[r["method"]] > max(q["bicubic"], q["opencv"])
+            verdict += (f"; Vid4 {q[r['method']]:.2f} dB vs bicubic {q['bicubic']:.2f}, OpenCV {q['opencv']:.2f}"
+                        f" ({'above both' if above else 'NOT above both'})")
+        print(verdict)
     return rows
 
 
@@ -314,6 +341,7 @@ def memory(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="zoo name or .keras file (default: shipped weights, else newest checkpoint)")
+    p.add_argument("--fast-model", help="the small model (default: shipped espcn-x3-fast if present; 'none' to skip)")
     p.add_argument("--frames", type=int, default=30, help="frames of the cockatoo clip")
     p.add_argument("--grid-frames", type=int, default=8, help="frames per setting when searching the fastest")
     p.add_argument("--rounds", type=int, default=2, help="end-to-end rounds (best counts)")
