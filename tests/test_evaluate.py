@@ -1,5 +1,6 @@
 """srlib.evaluate and srlib.infer: the benchmark harness reproduces the published bicubic rows."""
 
+import json
 import os
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from srlib.degrade import imresize
 from srlib.evaluate import evaluate, evaluate_image, format_table, published
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler, zoo
 from srlib.io import save_image
 from srlib.models.espcn import espcn
 
@@ -89,3 +90,18 @@ def test_model_upscaler_luma_and_tiling(tmp_path):
         load_upscaler(str(path), 3)
     with pytest.raises(ValueError, match="no such model"):
         load_upscaler("espcn-x17")
+
+
+@pytest.mark.skipif(not (DATA / "benchmark" / "Set5").is_dir(), reason="benchmark data absent")
+@pytest.mark.parametrize("name", sorted(zoo()))
+def test_shipped_models_reproduce_their_cards(name):
+    """Each shipped model scores on Set5 what its model card (results/weights/<name>.json) says, within
+    rounding, and beats the published bicubic row there."""
+    card = json.loads(zoo()[name].with_suffix(".json").read_text())
+    up = load_upscaler(name)
+    (row,) = [r for r in card["benchmark"] if r["dataset"] == "Set5"]
+    result = evaluate(up, DATA / "benchmark" / "Set5", up.scale, progress=False)["mean"]
+    assert result["psnr"] == pytest.approx(row["psnr"], abs=0.006)
+    assert result["ssim"] == pytest.approx(row["ssim"], abs=0.00006)
+    if REFERENCE:
+        assert result["psnr"] > REFERENCE[("bicubic", up.scale, "Set5")][0] + 0.5
