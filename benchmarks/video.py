@@ -157,7 +157,7 @@ def network_only(methods, lr_frames):
 
 def luma_net(fast, batch):
     """(prepare, run) for :func:`network_only`: a FastLuma's network on ``batch`` copies of a frame's Y."""
-    return lambda f: fast.split(np.repeat(f[None], batch, axis=0))[0], lambda y: fast.net(y).numpy()
+    return lambda f: fast.split(np.repeat(f[None], batch, axis=0))[0], fast.net
 
 
 def opencv_end_to_end(cv, src, dst):

@@ -344,13 +344,50 @@ def _to_u8(x):
     return tf.cast(tf.round(tf.clip_by_value(x, 0.0, 1.0) * 255.0), tf.uint8)
 
 
+def _lite_stages(model, n, h, w, s):
+    """(split_i420, net, merge_i420) of :class:`FastLuma` in NumPy and TFLite: no TensorFlow op per frame.
+
+    Same contract as the TensorFlow stages; the network and the chroma resize run
+    on XNNPACK (:class:`srlib.lite.LiteNet`), the rest is a few NumPy passes.
+    """
+    hs, ws = h * s, w * s
+    he, we = hs + hs % 2, ws + ws % 2
+    lite = LiteNet(model, (n, h, w, 1))
+    resizers = {}  # by CbCr shape: LR (RGB frames) or LR / 2 (I420 frames)
+
+    def split_i420(planes):
+        c = planes[:, h:].reshape(n, 2, h // 2, w // 2).transpose(0, 2, 3, 1)
+        return planes[:, :h, :, None] * np.float32(1 / 255), c * np.float32(1 / 255)
+
+    def merge_i420(y, cbcr):
+        cbcr = np.asarray(cbcr, np.float32)
+        if cbcr.shape not in resizers:  # CbCr in [0, 1] -> 255 * bilinear + 0.5, planar (n, 2, he / 2, we / 2)
+            inp = keras.Input(cbcr.shape[1:], batch_size=n)
+            x = keras.layers.Resizing(he // 2, we // 2, interpolation="bilinear")(inp)  # centre-sited chroma
+            x = keras.layers.Permute((3, 1, 2))(keras.layers.Rescaling(255.0, offset=0.5)(x))
+            resizers[cbcr.shape] = LiteNet(keras.Model(inp, x), cbcr.shape)
+        out = np.empty((n, he * 3 // 2, we), np.uint8)
+        y = np.asarray(y)[..., 0] * np.float32(255)
+        y += np.float32(0.5)
+        out[:, :hs, :ws] = np.clip(y, 0, 255, out=y)  # float -> uint8 truncates: with the 0.5, rounding
+        if (he, we) != (hs, ws):  # an odd side: repeat the last row / column, as VideoWriter does
+            out[:, hs:he, :ws] = out[:, hs - 1 : hs, :ws]
+            out[:, :he, ws:we] = out[:, :he, ws - 1 : ws]
+        out[:, he:] = resizers[cbcr.shape](cbcr).reshape(n, he // 2, we)  # in [0.5, 255.5]: no clipping needed
+        return out
+
+    return split_i420, lite, merge_i420
+
+
 class FastLuma:
     """Compiled path for luma models on batches of uint8 frames.
 
     Three stages, each built once per frame shape: :meth:`split` (RGB or I420
     frames -> Y, CbCr at LR), :meth:`net` (the model on Y) and :meth:`merge`
-    (SR Y + CbCr -> output frames). ``split`` and ``merge`` are ``tf.function``s
-    with a fixed input signature; ``net`` is one too, or a :class:`srlib.lite.LiteNet`.
+    (SR Y + CbCr -> output frames), all taking and returning NumPy arrays. They are
+    ``tf.function``s with a fixed input signature; with runtime 'tflite' the
+    network and the I420 stages are :class:`srlib.lite.LiteNet` graphs and NumPy
+    (:func:`_lite_stages`), so no TensorFlow op runs per frame.
 
     Args:
       model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1].
@@ -404,13 +441,9 @@ class FastLuma:
             c = tf.transpose(tf.reshape(planes[:, h:], (n, 2, h // 2, w // 2)), [0, 2, 3, 1])
             return tf.cast(planes[:, :h, :, None], tf.float32) / 255.0, tf.cast(c, tf.float32) / 255.0
 
-        if self.runtime == "tflite":
-            lite = LiteNet(model, (n, h, w, 1))
-            net = lambda y: tf.convert_to_tensor(lite(y))
-        else:
-            @tf.function(input_signature=[tf.TensorSpec((n, h, w, 1), tf.float32)], jit_compile=self.jit_compile)
-            def net(y):
-                return tf.cast(model(y, training=False), tf.float32)
+        @tf.function(input_signature=[tf.TensorSpec((n, h, w, 1), tf.float32)], jit_compile=self.jit_compile)
+        def net(y):
+            return tf.cast(model(y, training=False), tf.float32)
 
         @tf.function(input_signature=[tf.TensorSpec((n, hs, ws, 1), tf.float32), tf.TensorSpec((n, h, w, 2))])
         def merge_rgb(y, cbcr):
@@ -424,6 +457,8 @@ class FastLuma:
             planes = [tf.reshape(p, (n, -1)) for p in (y8, c8[..., 0], c8[..., 1])]
             return tf.reshape(tf.concat(planes, axis=1), (n, he * 3 // 2, we))
 
+        if self.runtime == "tflite":
+            split_i420, net, merge_i420 = _lite_stages(model, n, h, w, s)
         self._fns[n, h, w] = (split_rgb, split_i420, net, merge_rgb, merge_i420)
         return self._fns[n, h, w]
 
@@ -439,20 +474,22 @@ class FastLuma:
         return time.perf_counter() - t
 
     def split(self, frames):
-        """Frames -> (Y (N, h, w, 1), CbCr), float32 tensors in [0, 1].
+        """Frames -> (Y (N, h, w, 1), CbCr), float32 arrays in [0, 1].
 
         ``frames``: uint8 RGB (N, h, w, 3), CbCr then (N, h, w, 2); or uint8 I420
         planes (N, h * 3 // 2, w) (:func:`read_frames` with ``pix_fmt='yuv420p'``),
         CbCr then (N, h / 2, w / 2, 2) as decoded, with no colour conversion.
         """
         if frames.ndim == 4:
-            return self._functions(*frames.shape[:3])[0](frames)
-        n, h32, w = frames.shape
-        return self._functions(n, h32 * 2 // 3, w)[1](frames)
+            y, cbcr = self._functions(*frames.shape[:3])[0](frames)
+        else:
+            n, h32, w = frames.shape
+            y, cbcr = self._functions(n, h32 * 2 // 3, w)[1](frames)
+        return np.asarray(y), np.asarray(cbcr)
 
     def net(self, y):
-        """Y (N, h, w, 1) -> SR Y (N, h * s, w * s, 1), float32, not clipped."""
-        return self._functions(*y.shape[:3])[2](y)
+        """Y (N, h, w, 1) -> SR Y (N, h * s, w * s, 1), float32 array, not clipped."""
+        return np.asarray(self._functions(*y.shape[:3])[2](y))
 
     def merge(self, y, cbcr, quality=False):
         """SR Y (N, H, W, 1) and LR CbCr from :meth:`split` -> uint8 output frames.
@@ -465,7 +502,7 @@ class FastLuma:
         H', W' = H, W rounded up to even; no HR RGB image is formed.
         """
         n, hs, ws = y.shape[:3]
-        return self._functions(n, hs // self.scale, ws // self.scale)[3 if quality else 4](y, cbcr)
+        return np.asarray(self._functions(n, hs // self.scale, ws // self.scale)[3 if quality else 4](y, cbcr))
 
 
 class _Pipe:
@@ -664,7 +701,7 @@ def upscale_video(
             while (item := pipe.get(pipe.q_out)) is not _END:
                 items, out = item
                 with pipe.timed("colour"):
-                    frames = upscaler.merge(*out, quality).numpy() if fast else to_uint8(out)
+                    frames = upscaler.merge(*out, quality) if fast else to_uint8(out)
                 for (lr, hr), frame in zip(items, frames[: len(items)], strict=True):  # drop batch padding
                     if degrade_scale:
                         with pipe.timed("metrics"):

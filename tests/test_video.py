@@ -222,12 +222,12 @@ def test_fast_luma_matches_model_upscaler():
     lr = (np.random.default_rng(0).random((2, 7, 11, 3)) * 255).astype(np.uint8)
     fast = video.FastLuma(model, 3)
     y, cbcr = fast.split(lr)
-    rgb = fast.merge(fast.net(y), cbcr, quality=True).numpy()
+    rgb = fast.merge(fast.net(y), cbcr, quality=True)
     ref = ModelUpscaler(model, 3)(lr[1].astype(np.float32) / 255.0)
     assert rgb.shape == (2, 21, 33, 3) and np.abs(rgb[1].astype(int) - np.round(ref * 255)).max() <= 1
-    i420 = fast.merge(fast.net(y), cbcr).numpy()
+    i420 = fast.merge(fast.net(y), cbcr)
     assert i420.shape == (2, 22 * 3 // 2, 34)  # 33 x 21 padded to even, then Y + U + V planes
-    assert np.abs(i420[1, :21, :33].astype(int) - np.round(fast.net(y)[1, ..., 0].numpy().clip(0, 1) * 255)).max() <= 1
+    assert np.abs(i420[1, :21, :33].astype(int) - np.round(fast.net(y)[1, ..., 0].clip(0, 1) * 255)).max() <= 1
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_precision_policies(precision, policies):
     assert [layer.dtype_policy.name for layer in fast.model.layers if layer.weights] == policies
     y = np.random.default_rng(1).random((1, 8, 8, 1)).astype(np.float32)
     assert fast.net(y).dtype == tf.float32
-    assert np.abs(fast.net(y).numpy() - video.with_precision(model, "float32")(y).numpy()).max() < 0.03
+    assert np.abs(fast.net(y) - video.with_precision(model, "float32")(y).numpy()).max() < 0.03
 
 
 @pytest.mark.parametrize("native, expected", [("bf16", "mixed_bfloat16"), ("fp32", "float32")])
@@ -299,7 +299,7 @@ def test_fast_luma_runtimes():
     with pytest.raises(ValueError, match="float32"):
         video.FastLuma(model, 3, precision="bfloat16", runtime="tflite")
     y = np.random.default_rng(3).random((1, 8, 10, 1)).astype(np.float32)
-    lite, plain = (video.FastLuma(model, 3, runtime=r).net(y).numpy() for r in ("tflite", "tensorflow"))
+    lite, plain = (video.FastLuma(model, 3, runtime=r).net(y) for r in ("tflite", "tensorflow"))
     assert np.abs(lite - plain).max() < 1e-5
 
 
@@ -326,3 +326,20 @@ def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
     assert a.shape == b.shape == (4, 54, 48)
     assert np.abs(a[:, :36] - b[:, :36]).mean() < 0.5  # Y: RGB rounding and x264 at crf 18
     assert np.abs(a[:, 36:] - b[:, 36:]).mean() < 0.5  # CbCr: bilinear from 4:2:0 vs bicubic from RGB
+
+
+def test_lite_stages_match_tensorflow_stages():
+    """FastLuma's NumPy/TFLite stages give the TensorFlow stages' I420 planes (odd output sizes included)."""
+    model = espcn(3)
+    rng = np.random.default_rng(4)
+    rgb = rng.integers(0, 256, (2, 7, 11, 3), dtype=np.uint8)  # -> 21 x 33, padded to 22 x 34
+    i420 = rng.integers(0, 256, (2, 12, 10), dtype=np.uint8)  # 8 x 10 frames as I420 planes -> 24 x 30
+    for frames in (rgb, i420):
+        outs = []
+        for runtime in ("tflite", "tensorflow"):
+            fast = video.FastLuma(model, 3, runtime=runtime)
+            y, cbcr = fast.split(frames)
+            outs.append(fast.merge(fast.net(y), cbcr))
+        assert outs[0].dtype == np.uint8 and outs[0].shape == outs[1].shape
+        diff = np.abs(outs[0].astype(int) - outs[1].astype(int))
+        assert diff.max() <= 1 and (diff > 0).mean() < 0.01  # float rounding at .5 only
