@@ -22,9 +22,16 @@ one warm-up frame are left out for every method. End to end includes starting
 ffmpeg and flushing x264, a fixed cost of about 0.1 s per clip: 120 frames
 (4.8 s of video) keep it small, as in real clips, for the fast methods too.
 
+Memory allocation: OpenCV's ESPCN allocates blobs of ~60 MB per frame; with
+glibc's defaults each comes from a fresh mmap (thousands of page faults) and
+OpenCV runs about half as fast as it can, or not, depending on the heap's
+history. :func:`steady_heap` makes glibc keep large blocks on the heap for the
+whole process, so every method runs at its best and the same in every run
+(srlib's path is unaffected, within noise).
+
 Usage:
   python benchmarks/video.py [--model espcn-x3 | path.keras] [--fast-model espcn-x3-fast | path.keras | none]
-                             [--frames 120] [--rounds 3]
+                             [--frames 120] [--rounds 5]
   python benchmarks/video.py --memory      # peak RSS, 1,000 vs 100 frames
 
 Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
@@ -32,6 +39,7 @@ Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
 
 import argparse
 import csv
+import ctypes
 import datetime
 import io
 import json
@@ -66,6 +74,15 @@ VID4 = [DATA / "video" / "vid4" / name for name in ("calendar", "city")]
 SCALE = 3
 LR_SIZE = (640, 360)
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def steady_heap():
+    """glibc: serve blocks up to 1 GiB from the heap and never trim it (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to set
+        return False
+    return bool(libc.mallopt(-3, 1 << 30)) and bool(libc.mallopt(-1, 1 << 30))
 
 
 def machine():
@@ -358,6 +375,7 @@ def main():
     p.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = p.parse_args()
     tf.get_logger().setLevel("ERROR")  # retracing notes from building several FastLuma variants
+    print(f"steady heap (glibc mallopt): {steady_heap()}")
     if args.memory_child:
         memory_child(args.memory_child)
     elif args.memory:
