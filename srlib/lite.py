@@ -1,6 +1,6 @@
 """A Keras model run by TensorFlow Lite's XNNPACK CPU kernels, for inputs of one fixed shape.
 
-XNNPACK's float32 convolutions run small SR networks such as ESPCN about 1.8x
+XNNPACK's float32 convolutions run small SR networks such as ESPCN about 1.4x
 faster than TensorFlow's own CPU kernels on an AVX2 machine (``benchmarks/video.py``
 measures it side by side), with the same float32 arithmetic: outputs agree with
 the Keras model to about 1e-6. The model is exported as a SavedModel

@@ -399,7 +399,7 @@ class FastLuma:
       jit_compile: compile the network with XLA (runtime 'tensorflow' only).
       name: label for tables.
       runtime: 'tensorflow', or 'tflite' (float32 only: the XNNPACK CPU kernels of
-        :class:`srlib.lite.LiteNet`, same output, about 1.8x faster on an AVX2 CPU);
+        :class:`srlib.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
         'auto': 'tflite' for float32 without XLA on a machine with no GPU, else 'tensorflow'.
     """
 
