@@ -436,29 +436,30 @@ class FastLuma:
             ycc = color.rgb_to_ycbcr(tf.cast(rgb, tf.float32) / 255.0)
             return ycc[..., :1], ycc[..., 1:]
 
-        @tf.function(input_signature=[tf.TensorSpec((n, h * 3 // 2, w), tf.uint8)])
-        def split_i420(planes):
-            c = tf.transpose(tf.reshape(planes[:, h:], (n, 2, h // 2, w // 2)), [0, 2, 3, 1])
-            return tf.cast(planes[:, :h, :, None], tf.float32) / 255.0, tf.cast(c, tf.float32) / 255.0
-
-        @tf.function(input_signature=[tf.TensorSpec((n, h, w, 1), tf.float32)], jit_compile=self.jit_compile)
-        def net(y):
-            return tf.cast(model(y, training=False), tf.float32)
-
         @tf.function(input_signature=[tf.TensorSpec((n, hs, ws, 1), tf.float32), tf.TensorSpec((n, h, w, 2))])
         def merge_rgb(y, cbcr):
             cbcr = tf.cast(imresize(cbcr, scale=s), tf.float32)  # MATLAB bicubic, as ModelUpscaler
             return _to_u8(color.ycbcr_to_rgb(tf.concat([y, cbcr], axis=-1)))
 
-        @tf.function(input_signature=[tf.TensorSpec((n, hs, ws, 1), tf.float32), tf.TensorSpec((n, None, None, 2))])
-        def merge_i420(y, cbcr):
-            y8 = _to_u8(tf.pad(y, [[0, 0], [0, he - hs], [0, we - ws], [0, 0]], mode="SYMMETRIC"))
-            c8 = _to_u8(tf.image.resize(cbcr, (he // 2, we // 2), method="bilinear"))  # centre-sited chroma
-            planes = [tf.reshape(p, (n, -1)) for p in (y8, c8[..., 0], c8[..., 1])]
-            return tf.reshape(tf.concat(planes, axis=1), (n, he * 3 // 2, we))
-
         if self.runtime == "tflite":
             split_i420, net, merge_i420 = _lite_stages(model, n, h, w, s)
+        else:
+            @tf.function(input_signature=[tf.TensorSpec((n, h * 3 // 2, w), tf.uint8)])
+            def split_i420(planes):
+                c = tf.transpose(tf.reshape(planes[:, h:], (n, 2, h // 2, w // 2)), [0, 2, 3, 1])
+                return tf.cast(planes[:, :h, :, None], tf.float32) / 255.0, tf.cast(c, tf.float32) / 255.0
+
+            @tf.function(input_signature=[tf.TensorSpec((n, h, w, 1), tf.float32)], jit_compile=self.jit_compile)
+            def net(y):
+                return tf.cast(model(y, training=False), tf.float32)
+
+            @tf.function(input_signature=[tf.TensorSpec((n, hs, ws, 1), tf.float32), tf.TensorSpec((n, None, None, 2))])
+            def merge_i420(y, cbcr):
+                y8 = _to_u8(tf.pad(y, [[0, 0], [0, he - hs], [0, we - ws], [0, 0]], mode="SYMMETRIC"))
+                c8 = _to_u8(tf.image.resize(cbcr, (he // 2, we // 2), method="bilinear"))  # centre-sited chroma
+                planes = [tf.reshape(p, (n, -1)) for p in (y8, c8[..., 0], c8[..., 1])]
+                return tf.reshape(tf.concat(planes, axis=1), (n, he * 3 // 2, we))
+
         self._fns[n, h, w] = (split_rgb, split_i420, net, merge_rgb, merge_i420)
         return self._fns[n, h, w]
 
