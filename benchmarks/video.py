@@ -13,7 +13,8 @@ shipped espcn-x3-fast (16/16 filters instead of 64/32) in that setting, (e) Open
 has ESPCN's 64/32 filters, like (b) and (c).
 
 Network-only timings go frame by frame round-robin over the methods, so load
-from other processes hits them alike. End to end, each round runs OpenCV and then
+from other processes hits them alike (thread pools still spinning after one
+method's call can slow the next one a little). End to end, each round runs OpenCV and then
 every method on the whole clip; a method's ratio to OpenCV is the median over
 ``--rounds`` of its fps over OpenCV's fps in the same round (this machine's speed
 drifts by tens of percent within minutes, so only back-to-back runs compare), and its
@@ -26,8 +27,9 @@ Memory allocation: OpenCV's ESPCN allocates blobs of ~60 MB per frame; with
 glibc's defaults each comes from a fresh mmap (thousands of page faults) and
 OpenCV runs about half as fast as it can, or not, depending on the heap's
 history. :func:`steady_heap` makes glibc keep large blocks on the heap for the
-whole process, so every method runs at its best and the same in every run
-(srlib's path is unaffected, within noise).
+whole process of the speed run, so every method runs at its best and the same
+in every run (srlib's path is unaffected, within noise). ``--memory`` leaves
+glibc at its defaults.
 
 Usage:
   python benchmarks/video.py [--model espcn-x3 | path.keras] [--fast-model espcn-x3-fast | path.keras | none]
@@ -221,6 +223,7 @@ def speed_and_quality(args):
     missing = [p for p in [CLIP, PEERS / "opencv_espcn", *VID4] if not p.exists()]
     if missing:
         sys.exit(f"missing {', '.join(map(str, missing))} (set SRLIB_DATA_DIR / SRLIB_PEERS_DIR)")
+    print(f"steady heap (glibc mallopt): {steady_heap()}")
     model, label = find_model(args.model)
     fast_model = find_fast_model(args.fast_model)
     print(f"machine: {machine()}\nmodel: {label}; fast model: {fast_model[1] if fast_model else 'none'}")
@@ -375,7 +378,6 @@ def main():
     p.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = p.parse_args()
     tf.get_logger().setLevel("ERROR")  # retracing notes from building several FastLuma variants
-    print(f"steady heap (glibc mallopt): {steady_heap()}")
     if args.memory_child:
         memory_child(args.memory_child)
     elif args.memory:
