@@ -1,10 +1,14 @@
-"""Command line: ``srlib evaluate | upscale | reproduce | data``.
+"""Command line: ``srlib evaluate | upscale | models | reproduce | data``.
 
 Errors the user can fix (bad files, unknown models, missing data) print one
 line to stderr and exit with status 2; nothing prints a traceback for them.
+Results go to stdout, progress and notes (srlib's log) to stderr. TensorFlow is
+imported only by the verbs that need it, without its start-up chatter unless
+``--verbose``.
 """
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -97,10 +101,24 @@ def _reproduce(args):
     from srlib.reproduce import NotebookFailed, reproduce
 
     try:
-        reproduce(args.profile, only=args.only, log=lambda *a, **k: print(*a, **k))
+        reproduce(args.profile, only=args.only)
     except NotebookFailed as e:
-        print()
         raise UserError(str(e)) from None
+
+
+def _models(args):
+    from tabulate import tabulate
+
+    from srlib import paths, zoo
+
+    rows = zoo.table()
+    if not rows:
+        raise UserError(f"no shipped models in {paths.weights_dir()}")
+    headers = {"model": "model", "scale": "scale", "parameters": "parameters",
+               "macs_per_output_pixel": "MACs / output pixel", "set5_psnr": "Set5 PSNR (dB)", "set5_ssim": "Set5 SSIM"}
+    print(tabulate([[r[k] for k in headers] for r in rows], headers=list(headers.values()), tablefmt="github",
+                   intfmt=",", floatfmt=("", "", "", ",.0f", ".2f", ".4f")))
+    print("\nSet5: benchmark convention (Y channel, border = scale, MATLAB bicubic LR), from each model's card.")
 
 
 def _data(args):
@@ -116,7 +134,6 @@ def _data(args):
 
 def _import_tf_quietly():
     """Import TensorFlow and probe devices with the C++ start-up chatter (absl, oneDNN, CUDA) sent to /dev/null."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as null:
@@ -129,12 +146,16 @@ def _import_tf_quietly():
         os.close(saved)
 
 
+NEEDS_TF = ("evaluate", "upscale")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug log, and TensorFlow's start-up messages")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("evaluate", help="PSNR/SSIM table of a model on a folder of HR images")
-    e.add_argument("--model", default="bicubic", help="bicubic, a shipped model (espcn-x3) or a .keras file")
+    e.add_argument("--model", default="bicubic", help="bicubic, a shipped model (see: srlib models) or a .keras file")
     e.add_argument("--scale", type=int, nargs="+", help="upscaling factor(s) (default: the model's)")
     e.add_argument("--dataset", required=True, nargs="+", help="folders of HR images or set names (Set5 ...)")
     e.add_argument("--json", help="also write per-image results to this JSON file")
@@ -145,11 +166,14 @@ def parser():
     u = sub.add_parser("upscale", help="upscale image or video files")
     u.add_argument("inputs", nargs="+", help="image or video (.mp4 .mov .avi .mkv .webm) files")
     u.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    u.add_argument("--model", default="bicubic")
-    u.add_argument("--scale", type=int)
+    u.add_argument("--model", default="bicubic", help="bicubic, a shipped model (see: srlib models) or a .keras file")
+    u.add_argument("--scale", type=int, help="upscaling factor (bicubic needs it; a model has its own)")
     u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
     u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
     u.set_defaults(func=_upscale)
+
+    m = sub.add_parser("models", help="list the shipped models: size, cost and Set5 score")
+    m.set_defaults(func=_models)
 
     r = sub.add_parser("reproduce", help="run the notebooks top to bottom")
     r.add_argument("--profile", choices=("smoke", "quick", "full"), default="quick")
@@ -165,6 +189,9 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    if args.verbose:
+        os.environ["SRLIB_VERBOSE"] = "1"  # notebooks started by `srlib reproduce` keep TensorFlow's messages too
     from srlib.io import ImageError
 
     try:
@@ -175,7 +202,8 @@ def main(argv=None):
                 list_images(_folder(d))
         if args.command == "data" and args.action == "get" and not args.names:
             raise UserError("name the sets to get, e.g. srlib data get Set5 Set14 (see: srlib data list)")
-        _import_tf_quietly()
+        if args.command in NEEDS_TF and not args.verbose:
+            _import_tf_quietly()
         args.func(args)
     except (UserError, ImageError, ValueError, FileNotFoundError) as e:
         print(f"srlib {args.command}: {e}", file=sys.stderr)

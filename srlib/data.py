@@ -7,7 +7,7 @@ image -> dihedral augmentation -> shuffle -> batch -> degrade the whole batch
 
 Sources are a folder (recursive, mixed PNG/JPEG/BMP/TIFF), a list of folders
 or files, an in-memory array (N, H, W, C) or any dataset of (H, W, 3) images
-(e.g. :func:`srlib.video.frames_dataset`).
+(e.g. :func:`frames_dataset`, the frames of a video).
 Nothing holds more than the shuffle buffer and prefetch queue in memory unless
 ``cache=True``.
 """
@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from srlib import color, degrade
 from srlib.io import ImageError, list_images, load_image
+from srlib.videoio import probe, read_frames
 
 
 def _image_files(source):
@@ -70,6 +71,16 @@ def _file_images(files, min_side, skipped):
         deterministic=True,
     )
     return ds.filter(lambda x: tf.shape(x)[0] > 0)
+
+
+def frames_dataset(path, max_frames=None):
+    """``tf.data.Dataset`` of a video's frames, float32 (H, W, 3) in [0, 1], decoded lazily.
+
+    A source for :func:`make_dataset` (a folder of frames works too).
+    """
+    w, h = probe(path).size
+    frames = lambda: (f.astype(np.float32) / 255.0 for f in read_frames(path, max_frames))
+    return tf.data.Dataset.from_generator(frames, output_signature=tf.TensorSpec((h, w, 3), tf.float32))
 
 
 def image_source(source, min_side=1, skipped=None):

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from srlib import paths
 from srlib.io import ImageError, list_images
 
 DOWNLOADS = "_downloads"
@@ -208,7 +209,7 @@ REGISTRY = {
 
 def data_dir():
     """The data directory: ``$SRLIB_DATA_DIR`` if set, else ``data/`` in the current directory (absolute)."""
-    return Path(os.environ.get("SRLIB_DATA_DIR") or "data").expanduser().absolute()
+    return paths.data_dir()
 
 
 def _spec(name):

@@ -21,7 +21,7 @@ class LiteNet:
 
     Args:
       model: a Keras model with float32 inputs and outputs (see
-        :func:`srlib.video.with_precision` for a model saved in bfloat16).
+        :func:`srlib.precision.with_precision` for a model saved in bfloat16).
       shape: the input shape, batch included, e.g. (1, 360, 640, 1).
       threads: CPU threads (default: all of them).
 

@@ -2,15 +2,24 @@
 
 Each notebook has one cell tagged ``parameters`` holding ``profile = "quick"``;
 papermill injects the chosen profile after it. Executed copies go to
-``runs/<profile>/`` (git-ignored); the notebooks write what the report shows
-under ``results/``.
+``runs/<profile>/`` (git-ignored); what the report shows goes under ``results/``
+through :class:`srlib.experiment.Outputs`, so a smaller profile never replaces
+what a bigger one produced. The kernels run in ``notebooks/``, so location
+settings (``SRLIB_DATA_DIR``, ...) are made absolute before they start.
 """
 
+import logging
+import os
 import time
 from pathlib import Path
 
+from srlib import datasets, paths
+
 PROFILES = ("smoke", "quick", "full")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
+BENCHMARK_SETS = ("T91", "BSD200", "Set5", "Set14", "BSD100")
+
+log = logging.getLogger(__name__)
 
 
 class NotebookFailed(RuntimeError):
@@ -23,13 +32,17 @@ def notebooks(folder=None):
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_notebook(path, profile, out_dir, parameters=None):
-    """Execute one notebook with papermill; raise :class:`NotebookFailed` on an error."""
+def run_notebook(path, profile, out_dir, parameters=None, progress=False):
+    """Execute one notebook with papermill; raise :class:`NotebookFailed` on an error.
+
+    ``progress``: a per-cell progress bar on stderr.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     out = Path(out_dir) / Path(path).name
     out.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.update(paths.absolute_env())  # the kernel inherits this process's environment
     try:
         pm.execute_notebook(
             str(path),
@@ -37,7 +50,7 @@ def run_notebook(path, profile, out_dir, parameters=None):
             parameters={"profile": profile, **(parameters or {})},
             cwd=str(Path(path).parent),
             kernel_name="python3",
-            progress_bar=False,
+            progress_bar=progress,
         )
     except PapermillExecutionError as e:
         first = (e.evalue or "").strip().splitlines()
@@ -46,7 +59,12 @@ def run_notebook(path, profile, out_dir, parameters=None):
     return out
 
 
-def reproduce(profile="quick", only=None, out_root=None, log=print):
+def missing_benchmark_data():
+    """The sets of :data:`BENCHMARK_SETS` not found under the data directory."""
+    return [name for name in BENCHMARK_SETS if not datasets.is_present(name)]
+
+
+def reproduce(profile="quick", only=None, out_root=None, progress=True):
     """Run every notebook (or those whose name contains one of ``only``) in order.
 
     Returns the list of executed notebook paths; raises :class:`NotebookFailed` at the first failure.
@@ -55,10 +73,16 @@ def reproduce(profile="quick", only=None, out_root=None, log=print):
         raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
     out_dir = Path(out_root or ROOT / "runs") / profile
     books = [p for p in notebooks() if not only or any(o in p.name for o in only)]
+    missing = missing_benchmark_data()
+    log.info("data: %s", paths.data_dir())
+    if missing:
+        log.warning("missing %s under %s: the notebooks fall back to scikit-image photos, and their numbers are "
+                    "NOT benchmark numbers (see data/README.md; srlib data get %s)",
+                    ", ".join(missing), paths.data_dir(), " ".join(missing))
     done = []
     for i, nb in enumerate(books, 1):
         t = time.perf_counter()
-        log(f"[{i}/{len(books)}] {nb.name} ({profile}) ...", end="", flush=True)
-        done.append(run_notebook(nb, profile, out_dir))
-        log(f" ok in {time.perf_counter() - t:.0f} s")
+        log.info("[%d/%d] %s (%s)", i, len(books), nb.name, profile)
+        done.append(run_notebook(nb, profile, out_dir, progress=progress))
+        log.info("[%d/%d] %s ok in %.0f s", i, len(books), nb.name, time.perf_counter() - t)
     return done

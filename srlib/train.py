@@ -1,4 +1,4 @@
-"""Training: ``fit()`` with standard callbacks, resume, mixed precision and ``tf.distribute``.
+"""Training: ``fit()`` with standard callbacks, resume and ``tf.distribute`` (precision: :mod:`srlib.precision`).
 
 A run lives in one folder (``run_dir``):
 
@@ -16,6 +16,7 @@ finishes. (ReduceLROnPlateau's patience counter restarts at 0.)
 """
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -24,37 +25,7 @@ import tensorflow as tf
 
 from srlib.metrics import PSNR, mse_loss
 
-
-def cpu_flags(cpuinfo="/proc/cpuinfo"):
-    """The CPU feature flags Linux reports in ``cpuinfo`` (an empty set where there is no such file)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return set()
-    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
-
-
-def auto_precision():
-    """The fastest training precision here: 'bf16', 'fp16' or 'fp32'.
-
-    A GPU of compute capability 8.0+ gets 'bf16', an older one 'fp16'; a CPU gets
-    'bf16' only with native bfloat16 (AVX512-BF16 or AMX), since elsewhere bfloat16
-    is emulated and trains ESPCN about 10x slower than float32.
-    """
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-        return "bf16" if cc >= (8, 0) else "fp16"
-    return "bf16" if cpu_flags() & {"avx512_bf16", "amx_bf16"} else "fp32"
-
-
-def set_precision(mode):
-    """Set the global Keras dtype policy: 'fp32', 'bf16' (mixed_bfloat16), 'fp16' (mixed_float16)
-    or 'auto' (:func:`auto_precision`). Returns the policy name."""
-    mode = auto_precision() if mode == "auto" else mode
-    policy = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[mode]
-    keras.mixed_precision.set_global_policy(policy)
-    return policy
+log = logging.getLogger(__name__)
 
 
 def get_strategy(name=None):
@@ -131,6 +102,7 @@ def fit(
     strategy=None,
     seed=0,
     verbose=1,
+    callbacks=(),
 ):
     """Train a model built by ``build_model()`` and return it (with its last weights).
 
@@ -151,11 +123,14 @@ def fit(
       lr_patience: ReduceLROnPlateau patience on val_loss (None: off).
       strategy: a ``tf.distribute.Strategy`` or a name for :func:`get_strategy`.
       seed: seeds Python, NumPy and TF for repeatable runs.
+      callbacks: extra Keras callbacks, run after the standard ones (e.g. one that stops or
+        inspects training; a new one is needed per call).
     """
     keras.utils.set_random_seed(seed)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if finished(run_dir, epochs):
+        log.info("%s: finished run reused (%d epochs)", run_dir, epochs)
         return keras.models.load_model(run_dir / "last.keras", compile=False)
     if strategy is None or isinstance(strategy, str):
         strategy = get_strategy(strategy)
@@ -168,9 +143,10 @@ def fit(
         )
     done = completed_epochs(run_dir)
     if done:
+        log.info("%s: resuming after epoch %d of %d", run_dir, done, epochs)
         train_ds = train_ds.skip(done * steps_per_epoch)
     csv = run_dir / "log.csv"
-    callbacks = [
+    standard = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         Timing(batch_size, steps_per_epoch, _previous_wall(csv)),
         keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), monitor="val_loss", save_best_only=True),
@@ -180,17 +156,17 @@ def fit(
         keras.callbacks.TensorBoard(str(run_dir / "tb"), write_graph=False),
     ]
     if lr_patience:
-        callbacks.append(
+        standard.append(
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, min_lr=min_lr)
         )
     if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
+        standard.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
     model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
-        callbacks=callbacks,
+        callbacks=[*standard, *callbacks],
         verbose=verbose,
     )
     return model

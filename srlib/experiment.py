@@ -1,0 +1,341 @@
+"""The experiment layer: a training recipe, one call to train it, one to ship it, and provenance for what it writes.
+
+A model family is a builder in ``srlib.models.<family>`` (a function of the same name taking
+``scale``, ``channels`` and its own keyword arguments), a :class:`Recipe`, and a notebook:
+
+    recipe = Recipe("espcn", scale=3, args={"filters": [64, 32], "activation": "relu"}, epochs=90)
+    model, log = train(recipe, paths.runs_dir() / "espcn_x3")      # resumes after a crash
+    export(model, "espcn-x3", recipe, log, benchmark=rows)         # .keras + card + log in the zoo
+
+Also here: :func:`macs_per_output_pixel`, :func:`write_csv` (a CSV with a provenance header)
+and :class:`Outputs`, which keeps a smaller profile from replacing what a bigger one produced.
+"""
+
+import csv
+import dataclasses
+import datetime
+import importlib
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from srlib import color, datasets, paths, zoo
+from srlib.data import benchmark_pairs, make_dataset
+from srlib.evaluate import CONVENTION, evaluate, write_json
+from srlib.io import atomic_write, list_images, load_image, save_image
+from srlib.metrics import mse_loss
+from srlib.precision import machine, set_precision, with_precision
+from srlib.train import fit
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("smoke", "quick", "full")
+HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
+CHANNELS = {"y": 1, "rgb": 3, "ycbcr": 3, "yuv": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run.
+
+    Attributes:
+      model: builder family: ``srlib.models.<model>.<model>(scale, channels, **args)``.
+      scale: upscaling factor.
+      args: the builder's other keyword arguments (JSON-able).
+      channels: 'y' (one channel, chroma by bicubic) or 'rgb' / 'ycbcr' / 'yuv' (three learned channels).
+      data: training sets (names in :data:`srlib.datasets.REGISTRY`).
+      degradation: HR -> LR, a name of :func:`srlib.data.degradation_fn`.
+      patch, batch: LR patch side and batch size.
+      steps, epochs: steps per epoch and epochs.
+      lr, schedule: Adam learning rate; 'cosine' (decay to 1% over the run) or 'constant'.
+      precision: 'fp32', 'bf16', 'fp16' or 'auto' (:func:`srlib.precision.auto_precision`).
+      seed: seeds crops, augmentation and initialisation.
+      init: zoo name or ``.keras`` file whose weighted layers start this model where their
+        shapes match, in order (scale transfer: the features move, the output layer is new).
+      val: 'holdout' (:data:`HOLDOUT_IMAGES` images carved from the training data, removed from
+        it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
+      loss: 'mse'.
+    """
+
+    model: str = "espcn"
+    scale: int = 3
+    args: dict = dataclasses.field(default_factory=dict)
+    channels: str = "y"
+    data: tuple = ("T91", "BSD200")
+    degradation: str = "bicubic"
+    patch: int = 24
+    batch: int = 32
+    steps: int = 2000
+    epochs: int = 90
+    lr: float = 1e-3
+    schedule: str = "cosine"
+    precision: str = "auto"
+    seed: int = 1
+    init: str | None = None
+    val: str = "holdout"
+    loss: str = "mse"
+
+    def replace(self, **changes):
+        """A copy with ``changes``."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """The recipe of a dict written by :meth:`to_dict` (a card's ``recipe``); unknown keys are refused."""
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown recipe fields: {', '.join(sorted(unknown))}")
+        return cls(**{**d, "data": tuple(d.get("data", cls.data))})
+
+    @classmethod
+    def from_card(cls, name):
+        """The recipe a zoo model was trained with."""
+        return cls.from_dict(zoo.card(name)["recipe"])
+
+
+def build(recipe):
+    """The uncompiled model of ``recipe`` (with ``init``'s weights where shapes match)."""
+    builder = getattr(importlib.import_module(f"srlib.models.{recipe.model}"), recipe.model)
+    model = builder(recipe.scale, CHANNELS[recipe.channels], **recipe.args)
+    if recipe.init:
+        source = zoo.load(recipe.init) if recipe.init in zoo.names() else zoo.load_file(recipe.init)
+        theirs = [layer for layer in source.layers if layer.weights]
+        for mine, other in zip([layer for layer in model.layers if layer.weights], theirs, strict=False):
+            if [w.shape for w in mine.weights] == [w.shape for w in other.weights]:
+                mine.set_weights(other.get_weights())
+    return model
+
+
+def split_holdout(folders, n=HOLDOUT_IMAGES):
+    """(training files, validation files) of the images in ``folders``: every k-th file, ``n`` in all, is held out."""
+    files = [f for folder in folders for f in list_images(folder)]
+    step = max(1, len(files) // n)
+    val = files[::step][:n]
+    held = set(val)
+    return [f for f in files if f not in held], val
+
+
+@dataclasses.dataclass
+class NotebookData:
+    """What a notebook trains and tests on: ``train`` folders, ``test`` {name: folder}, and whether
+    they are the benchmark sets (``benchmark``; False: scikit-image photos, NOT benchmark numbers)."""
+
+    train: list
+    test: dict
+    benchmark: bool
+
+
+def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD100")):
+    """The training and test folders of a notebook under ``profile``.
+
+    Missing training sets: scikit-image's photos stand in for both (a warning says so).
+    Smoke profile: two 72x72 crops of the first test set are both (train = test: seconds per
+    cell, numbers meaningless). Scratch images go under :func:`srlib.paths.runs_dir`.
+    """
+    scratch = paths.runs_dir(profile) / "notebook_data"
+    present = [name for name in test if datasets.is_present(name)]
+    if all(datasets.is_present(name) for name in train) and present:
+        data = NotebookData([datasets.path(n) for n in train], {n: datasets.path(n) for n in present}, True)
+    else:
+        log.warning("%s not found under %s: training and testing on scikit-image photos, NOT benchmark numbers",
+                    " / ".join(train), paths.data_dir())
+        for i, image in enumerate(datasets.sample_images("photos")):
+            save_image(scratch / "samples" / f"sample_{i}.png", image)
+        data = NotebookData([scratch / "samples"], {"samples": scratch / "samples"}, False)
+    if profile == "smoke":
+        for f in list_images(next(iter(data.test.values())))[:2]:
+            save_image(scratch / "smoke" / f.name, load_image(f)[:72, :72])
+        data = NotebookData([scratch / "smoke"], {"smoke": scratch / "smoke"}, False)
+    return data
+
+
+def benchmark_rows(upscaler, scale, test):
+    """[{scale, dataset, psnr, ssim}] of ``upscaler`` on each folder of ``test`` ({name: folder}),
+    benchmark convention, rounded as tables show them (2 and 4 decimals)."""
+    rows = []
+    for name, folder in test.items():
+        mean = evaluate(upscaler, folder, scale, progress=False)["mean"]
+        rows.append({"scale": scale, "dataset": name, "psnr": round(mean["psnr"], 2), "ssim": round(mean["ssim"], 4)})
+    return rows
+
+
+def _to_space(ds, channels):
+    if channels in ("y", "rgb"):
+        return ds
+    to = {"ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[channels]
+    return ds.map(lambda lr, hr: (to(lr), to(hr)))
+
+
+def datasets_for(recipe, sources=None, val_source=None):
+    """(training dataset, validation dataset) of ``recipe``.
+
+    ``sources``: image folders or files to train on instead of ``recipe.data`` (the notebooks'
+    fallback photos and smoke crops); ``val_source``: validation images instead of ``recipe.val``.
+    """
+    sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
+    if val_source is None and recipe.val == "holdout":
+        sources, val_source = split_holdout(sources)
+    elif val_source is None:
+        val_source = datasets.require(recipe.val)
+    y = recipe.channels == "y"
+    space = "rgb" if y else recipe.channels
+    train_ds = make_dataset(sources, recipe.scale, recipe.patch, recipe.degradation, batch_size=recipe.batch,
+                            cache=True, seed=recipe.seed, y_only=y, space=space)
+    return train_ds, _to_space(benchmark_pairs(val_source, recipe.scale, y_only=y), recipe.channels)
+
+
+def _run_info(run_dir, recipe, policy):
+    """Record the recipe and this session's machine and dtype policy in ``run_dir/run.json``
+    (the first session's recipe stays; sessions of a resumed run accumulate)."""
+    path = Path(run_dir) / "run.json"
+    info = json.loads(path.read_text()) if path.exists() else {"recipe": recipe.to_dict(), "sessions": []}
+    session = f"{machine()}; {policy}"
+    if session not in info["sessions"]:
+        info["sessions"].append(session)
+        write_json(path, info)
+    return info
+
+
+def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=()):
+    """Train (or resume, or reuse the finished run in ``run_dir``) and return (model, per-epoch log DataFrame).
+
+    ``sources`` / ``val_source``: see :func:`datasets_for`; ``callbacks``: passed to :func:`srlib.train.fit`.
+    The global dtype policy is float32 again when this returns.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    losses = {"mse": mse_loss}
+    policy = set_precision(recipe.precision)
+    _run_info(run_dir, recipe, policy)
+    log.info("%s: %s x%d, %d x %d steps, %s", run_dir.name, recipe.model, recipe.scale, recipe.epochs,
+             recipe.steps, policy)
+    try:
+        train_ds, val_ds = datasets_for(recipe, sources, val_source)
+        total = recipe.epochs * recipe.steps
+        lr = (keras.optimizers.schedules.CosineDecay(recipe.lr, total, alpha=0.01)
+              if recipe.schedule == "cosine" else recipe.lr)
+        model = fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps, recipe.batch,
+                    learning_rate=lr, loss=losses[recipe.loss], crop_border=recipe.scale, seed=recipe.seed,
+                    verbose=verbose, callbacks=callbacks)
+    finally:
+        set_precision("fp32")
+    return model, pd.read_csv(run_dir / "log.csv")
+
+
+def macs_per_output_pixel(model, size=48):
+    """Multiply-adds of ``model`` per output pixel (per channel of the output image), from its
+    Conv2D, Conv2DTranspose and Dense layers, measured on a ``size`` x ``size`` input."""
+    layers = [la for la in model.layers if isinstance(la, (keras.layers.Conv2D, keras.layers.Conv2DTranspose,
+                                                           keras.layers.Dense))]
+    probe = keras.Model(model.inputs, [la.input for la in layers] + [la.output for la in layers] + [model.output])
+    shapes = [o.shape for o in probe(np.zeros((1, size, size, model.input_shape[-1]), np.float32))]
+    ins, outs, final = shapes[: len(layers)], shapes[len(layers) : -1], shapes[-1]
+    macs = 0
+    for layer, i, o in zip(layers, ins, outs, strict=True):
+        positions = i[1] * i[2] if isinstance(layer, keras.layers.Conv2DTranspose) else int(np.prod(o[1:-1]))
+        macs += positions * int(np.prod(layer.kernel.shape))
+    return macs / (final[1] * final[2])
+
+
+def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark=(), extra=None, weights_dir=None):
+    """Ship ``model`` as zoo model ``name``: ``<stem>.keras`` (float32, no optimizer state), the JSON card
+    ``<stem>.json`` and the per-epoch log ``<stem>_log.csv`` in ``weights_dir`` (default: the zoo's).
+
+    The card holds scale, channels, parameters, multiply-adds per output pixel, data, degradation,
+    recipe, steps, wall time, training speed, the machine and dtype policy of each session of
+    ``run_dir/run.json`` (else this machine),
+    the benchmark convention and ``benchmark`` rows, plus ``extra``. Returns the float32 model.
+    """
+    folder = Path(weights_dir or paths.weights_dir())
+    stem = zoo.file_stem(name)
+    model = with_precision(model, "float32")
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
+    atomic_write(folder / f"{stem}_log.csv", lambda tmp: log_df.to_csv(tmp, index=False))
+    run = Path(run_dir) / "run.json" if run_dir else None
+    sessions = json.loads(run.read_text())["sessions"] if run and run.exists() else [machine()]
+    card = {
+        "model": name, "architecture": architecture, "scale": recipe.scale,
+        "channels": "Y (MATLAB rgb2ycbcr)" if recipe.channels == "y" else recipe.channels.upper(),
+        "parameters": int(model.count_params()),
+        "macs_per_output_pixel": round(macs_per_output_pixel(model), 1),
+        "data": " + ".join(recipe.data), "degradation": recipe.degradation,
+        "recipe": recipe.to_dict(), "steps": int(len(log_df) * recipe.steps), "epochs": int(len(log_df)),
+        "wall_time_s": float(log_df["wall_s"].iloc[-1]),
+        "samples_per_s_during_run": float(log_df["samples_per_s"].median()),
+        "machine": sessions,
+        "benchmark_convention": CONVENTION, "benchmark": list(benchmark), **(extra or {}),
+    }
+    write_json(folder / f"{stem}.json", card)
+    log.info("%s: %d epochs, %.0f min -> %s", name, len(log_df), card["wall_time_s"] / 60, paths.display(folder))
+    return model
+
+
+def write_csv(path, rows, command=None, date=True):
+    """``rows`` (dicts) -> CSV at ``path``, atomically, under a '#' provenance header: date (if ``date``),
+    machine and command (default: this process's). Floats keep 4 significant digits; read it back with
+    ``pandas.read_csv(path, comment='#')``."""
+    command = command or " ".join(["python", *[paths.display(a) if Path(a).exists() else a for a in sys.argv]])
+    buf = io.StringIO()
+    if date:
+        buf.write(f"# date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
+    buf.write(f"# machine: {machine()}\n# command: {command}\n")
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    w = csv.DictWriter(buf, fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
+    log.info("wrote %s", paths.display(path))
+    return Path(path)
+
+
+class Outputs:
+    """Where a run under ``profile`` writes a result file, so that a smaller profile never replaces a bigger one's.
+
+    ``outputs("tables/vid4.csv")`` is ``results/tables/vid4.csv`` unless ``results/provenance.json``
+    says a bigger profile produced that file; then it is ``runs/<profile>/results/tables/vid4.csv``
+    (and a log line says so). The smoke profile always writes under ``runs/smoke/results``.
+    Writing a file through here records its profile in the manifest.
+    """
+
+    def __init__(self, profile, root=None):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+        self.profile = profile
+        self.root = Path(root or paths.results_dir())
+        self.scratch = self.root.parent / "runs" / profile / "results"
+        self.manifest = self.root / "provenance.json"
+
+    def _read(self):
+        return json.loads(self.manifest.read_text()) if self.manifest.exists() else {}
+
+    def __call__(self, rel):
+        rel = Path(rel).as_posix()
+        if self.profile == "smoke":
+            return self._ready(self.scratch / rel)
+        known = self._read()
+        owner = known.get(rel)
+        if owner is not None and PROFILES.index(owner) > PROFILES.index(self.profile):
+            log.warning("results/%s comes from the %s profile: kept; this %s run writes runs/%s/results/%s",
+                        rel, owner, self.profile, self.profile, rel)
+            return self._ready(self.scratch / rel)
+        if owner != self.profile:
+            known[rel] = self.profile
+            write_json(self.manifest, dict(sorted(known.items())))
+        return self._ready(self.root / rel)
+
+    @staticmethod
+    def _ready(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
