@@ -16,7 +16,7 @@ scikit-image's sample photos written to a temporary folder if those are absent),
    caching). Three isolated stages show which one limits: decode, crop + augment + shuffle + batch on
    in-memory images, and the LR (MATLAB bicubic, rounded) + Y conversion on a constant batch.
 3. ESPCN x3 consumption -- ``model.fit`` on one constant (64, 17, 17, 1) -> (64, 51, 51, 1) batch,
-   fp32, and mixed bf16 where the CPU has native bfloat16 (``srlib.train.auto_precision``; emulated
+   fp32, and mixed bf16 where the CPU has native bfloat16 (``srlib.precision.auto_precision``; emulated
    bf16 trains ~10x slower and is skipped); the first epoch is the warm-up, the second is timed.
 
 Ratios: pipeline / seed loop (target >= 10) and pipeline / ESPCN consumption (target >= 3).
@@ -28,34 +28,25 @@ Writes the CSV (columns what, pairs_per_s; '#' header with date, machine, comman
 """
 
 import argparse
-import csv
-import datetime
-import io
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import scipy.signal
+import skimage.color
+import skimage.filters
+import skimage.io
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import scipy.signal  # noqa: E402
-import skimage.color  # noqa: E402
-import skimage.filters  # noqa: E402
-import skimage.io  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from srlib import color, data, datasets, paths, precision, train
+from srlib.datasets import sample_images
+from srlib.experiment import Outputs, write_csv
+from srlib.io import list_images, save_image
+from srlib.metrics import mse_loss
+from srlib.models.espcn import espcn
 
-from srlib import color, data, train  # noqa: E402
-from srlib.datasets import sample_images  # noqa: E402
-from srlib.io import atomic_write, list_images, save_image  # noqa: E402
-from srlib.metrics import mse_loss  # noqa: E402
-from srlib.models.espcn import espcn  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("SRLIB_DATA_DIR", ROOT / "data"))
-DEFAULT_FOLDERS = [DATA / "train" / "T91", DATA / "train" / "BSD200"]
+DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16
 
 
@@ -155,7 +146,7 @@ def stages(folders, n):
 def espcn_consumption(steps, mode):
     """Training samples/s of ESPCN x3 (Y) under precision ``mode``, on one constant in-memory batch."""
     try:
-        train.set_precision(mode)
+        precision.set_precision(mode)
         model = espcn(SCALE)
         model.compile(optimizer="adam", loss=mse_loss)
         x = tf.random.stateless_uniform([BATCH, PATCH, PATCH, 1], [1, 0])
@@ -165,7 +156,7 @@ def espcn_consumption(steps, mode):
         history = model.fit(ds, epochs=2, steps_per_epoch=steps, callbacks=[timing], verbose=0)
         return history.history["samples_per_s"][-1]
     finally:
-        train.set_precision("fp32")
+        precision.set_precision("fp32")
 
 
 def fallback_folder():
@@ -181,7 +172,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", nargs="+", type=Path, default=DEFAULT_FOLDERS, help="image folders")
     p.add_argument("--quick", action="store_true", help="fewer batches: a few seconds per stage")
-    p.add_argument("--out", type=Path, default=ROOT / "results" / "tables" / "loader_benchmark.csv")
+    p.add_argument("--out", type=Path, help="CSV to write (default: results/tables/loader_benchmark.csv)")
     args = p.parse_args(argv)
     folders = [f for f in args.data if f.is_dir()]
     if not folders:
@@ -199,7 +190,7 @@ def main(argv=None):
         rows[f"make_dataset cache={cache}"] = pipeline(folders, n_pipe, cache)
     log("[3/4] pipeline stages ...")
     rows.update(stages(folders, n_pipe // 3))
-    modes = ("fp32", "bf16") if train.auto_precision() == "bf16" else ("fp32",)
+    modes = ("fp32", "bf16") if precision.auto_precision() == "bf16" else ("fp32",)
     for mode in modes:
         log(f"[4/4] ESPCN x3 fit {mode}, 2 x {n_steps} steps ...")
         rows[f"ESPCN x3 training consumption {mode}"] = espcn_consumption(n_steps, mode)
@@ -222,18 +213,11 @@ def main(argv=None):
     for what, value in ratios.items():
         log(f"{what:{width}s} {value:10.1f} x")
 
-    buf = io.StringIO()
-    buf.write(f"# date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
-    buf.write(f"# machine: {platform.platform()}, {platform.processor() or platform.machine()}, ")
-    buf.write(f"{os.cpu_count()} CPUs, TF {tf.__version__}, GPUs: {len(tf.config.list_physical_devices('GPU'))}\n")
-    buf.write(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}\n")
-    buf.write(f"# data: {n_images} images in {', '.join(map(str, folders))}\n")
-    buf.write("# ratios: " + "; ".join(f"{k} = {v:.1f}" for k, v in ratios.items()) + "\n")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["what", "pairs_per_s"])
-    writer.writerows([what, f"{value:.1f}"] for what, value in rows.items())
-    atomic_write(args.out, lambda tmp: Path(tmp).write_text(buf.getvalue()))
-    log(f"wrote {args.out}")
+    out = args.out or Outputs("quick" if args.quick else "full")("tables/loader_benchmark.csv")
+    notes = {"data": f"{n_images} images in {', '.join(paths.display(f) for f in folders)}",
+             "ratios": "; ".join(f"{k} = {v:.1f}" for k, v in ratios.items())}
+    write_csv(out, [{"what": what, "pairs_per_s": f"{value:.1f}"} for what, value in rows.items()], notes=notes)
+    log(f"wrote {paths.display(out)}")
 
 
 if __name__ == "__main__":

@@ -40,13 +40,9 @@ Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
 """
 
 import argparse
-import csv
 import ctypes
-import datetime
-import io
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -54,25 +50,20 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import tensorflow as tf
 
-import cv2  # noqa: E402
-import imageio_ffmpeg  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from srlib import paths, video, videoio, zoo
+from srlib.experiment import Outputs, write_csv
+from srlib.infer import Bicubic, FastLuma, load_upscaler
+from srlib.models.espcn import espcn
+from srlib.precision import auto_precision, machine
 
-from srlib import video  # noqa: E402
-from srlib.infer import Bicubic, load_upscaler, zoo  # noqa: E402
-from srlib.io import atomic_write  # noqa: E402
-from srlib.models.espcn import espcn  # noqa: E402
-from srlib.train import auto_precision  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-TABLES = ROOT / "results" / "tables"
-DATA = Path(os.environ.get("SRLIB_DATA_DIR", ROOT / "data"))
-PEERS = Path(os.environ.get("SRLIB_PEERS_DIR", DATA.parent / "peers"))
-CLIP = DATA / "video" / "clips" / "cockatoo_720p.mp4"
-VID4 = [DATA / "video" / "vid4" / name for name in ("calendar", "city")]
+PEERS = paths.peers_dir()
+CLIP = paths.clip("cockatoo-720p")
+VID4 = list(paths.vid4().values())
 SCALE = 3
 LR_SIZE = (640, 360)
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -87,31 +78,15 @@ def steady_heap():
     return bool(libc.mallopt(-3, 1 << 30)) and bool(libc.mallopt(-1, 1 << 30))
 
 
-def machine():
-    """CPU model, cores and load average: the numbers below depend on all three."""
-    cpu = platform.processor() or platform.machine()
-    with open("/proc/cpuinfo") as f:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+def notes():
+    """Header lines for the CSVs: what the speeds also depend on."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, load average {load}, TF {tf.__version__}, OpenCV {cv2.__version__}"
-
-
-def write_csv(path, rows, command):
-    """rows (list of dicts) -> CSV with a '#' header (date, machine, command), written atomically."""
-    buf = io.StringIO()
-    buf.write(f"# date: {datetime.datetime.now().isoformat(timespec='seconds')}\n")
-    buf.write(f"# machine: {machine()}\n# command: {command}\n")
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    w = csv.DictWriter(buf, fields, lineterminator="\n")
-    w.writeheader()
-    w.writerows({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
-    print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return {"load average": load, "OpenCV": cv2.__version__}
 
 
 def find_fast_model(arg):
     """(keras model, label) of the fast model: --fast-model, else the shipped espcn-x3-fast; None for 'none'/absent."""
-    name = arg or ("espcn-x3-fast" if "espcn-x3-fast" in zoo() else "none")
+    name = arg or ("espcn-x3-fast" if "espcn-x3-fast" in zoo.names() else "none")
     return None if name == "none" else (load_upscaler(name, SCALE).model, name)
 
 
@@ -119,11 +94,11 @@ def find_model(arg):
     """(keras model, label): --model, else shipped weights, else the newest training checkpoint, else untrained."""
     if arg:
         return load_upscaler(arg, SCALE).model, arg
-    candidates = [ROOT / "results" / "weights" / "espcn_x3.keras"]
-    candidates += sorted(Path.home().glob(".cache/srlib/runs/espcn_x3*/last.keras"), key=lambda p: -p.stat().st_mtime)
-    found = [p for p in candidates if p.is_file()]
+    if "espcn-x3" in zoo.names():
+        return zoo.load("espcn-x3"), "espcn-x3"
+    found = sorted(paths.runs_dir().glob("espcn_x3*/last.keras"), key=lambda p: -p.stat().st_mtime)
     if found:
-        return load_upscaler(str(found[0]), SCALE).model, str(found[0]).replace(str(Path.home()), "~")
+        return load_upscaler(str(found[0]), SCALE).model, paths.display(found[0])
     print("\n" + "!" * 78 + "\n!! NO TRAINED ESPCN x3 WEIGHTS: using an UNTRAINED espcn(3).\n"
           "!! Speed is unaffected; its PSNR numbers are meaningless.\n" + "!" * 78 + "\n")
     return espcn(SCALE), "untrained espcn(3)"
@@ -186,11 +161,11 @@ def luma_net(fast, batch):
 
 def opencv_end_to_end(cv, src, dst):
     """Sequential decode -> dnn_superres upsample -> H.264 (same writer settings as srlib). Returns stats."""
-    frames = video.read_frames(src)
+    frames = videoio.read_frames(src)
     cv.upsample_rgb(np.zeros((LR_SIZE[1], LR_SIZE[0], 3), np.uint8))  # warm-up, like our compile
     stages = {"decode": 0.0, "network": 0.0, "encode": 0.0}
     n, start = 0, time.perf_counter()
-    with video.VideoWriter(dst, video.probe(src).fps) as w:
+    with videoio.VideoWriter(dst, videoio.probe(src).fps) as w:
         while True:
             t0 = time.perf_counter()
             frame = next(frames, None)
@@ -226,16 +201,17 @@ def speed_and_quality(args):
     print(f"steady heap (glibc mallopt): {steady_heap()}")
     model, label = find_model(args.model)
     fast_model = find_fast_model(args.fast_model)
-    print(f"machine: {machine()}\nmodel: {label}; fast model: {fast_model[1] if fast_model else 'none'}")
+    print(f"machine: {machine()}, load {notes()['load average']}")
+    print(f"model: {label}; fast model: {fast_model[1] if fast_model else 'none'}")
     with tempfile.TemporaryDirectory(prefix="srlib-video-bench-") as tmp:
         rows = _speed_and_quality(args, model, label, fast_model, Path(tmp))
-    write_csv(TABLES / "video_benchmark.csv", rows, " ".join(["python benchmarks/video.py", *sys.argv[1:]]))
+    write_csv(Outputs("full")("tables/video_benchmark.csv"), rows, notes=notes())
 
 
 def _speed_and_quality(args, model, label, fast_model, tmp):
     """The measurements of :func:`speed_and_quality`, with scratch files in ``tmp``; returns the table rows."""
     lr_clip = make_lr_clip(tmp / "lr_640x360.mp4", args.frames)
-    lr_frames = list(video.read_frames(lr_clip))
+    lr_frames = list(videoio.read_frames(lr_clip))
     print(f"input: {len(lr_frames)} frames of {CLIP.name} at {LR_SIZE[0]}x{LR_SIZE[1]} -> x{SCALE}")
     cv = OpenCVESPCN()
 
@@ -245,7 +221,7 @@ def _speed_and_quality(args, model, label, fast_model, tmp):
     if auto_precision() == "bf16":  # emulated bfloat16 (no AVX512-BF16 / AMX) is slower than float32: skipped
         grid += [("tensorflow", p, False, 1) for p in ("mixed_bfloat16", "bfloat16")]
         grid += [("tensorflow", "bfloat16", False, 4), ("tensorflow", "bfloat16", True, 1)]
-    variants = {g: video.FastLuma(model, SCALE, precision=g[1], jit_compile=g[2], runtime=g[0]) for g in grid}
+    variants = {g: FastLuma(model, SCALE, precision=g[1], jit_compile=g[2], runtime=g[0]) for g in grid}
     grid_s = network_only({g: luma_net(f, g[3]) for g, f in variants.items()}, lr_frames[: args.grid_frames])
     for (runtime, precision, jit, batch), sec in grid_s.items():
         print(f"  grid {runtime:10s} {precision:14s} xla={jit!s:5s} batch={batch}: {1000 * sec / batch:6.1f} ms/frame")
@@ -254,14 +230,14 @@ def _speed_and_quality(args, model, label, fast_model, tmp):
     fast_setting = f"{runtime} {precision}{' xla' if jit else ''} batch {batch}"
     print(f"fastest: {fast_setting}")
 
-    fp32 = video.FastLuma(model, SCALE, precision="float32", runtime="tensorflow")
+    fp32 = FastLuma(model, SCALE, precision="float32", runtime="tensorflow")
     bicubic = Bicubic(SCALE)
     ups = {"bicubic": bicubic, "espcn fp32": fp32, "espcn fast": fastest}
     labels = {"espcn fp32": label, "espcn fast": label}
     settings = {"bicubic": "MATLAB imresize", "espcn fp32": "tensorflow float32 batch 1",
                 "espcn fast": fast_setting, "opencv": "dnn_superres ESPCN_x3.pb"}
     if fast_model is not None:  # the small model, in the setting found fastest for the big one
-        ups["espcn-x3-fast"] = video.FastLuma(fast_model[0], SCALE, precision=precision, jit_compile=jit,
+        ups["espcn-x3-fast"] = FastLuma(fast_model[0], SCALE, precision=precision, jit_compile=jit,
                                               runtime=runtime)
         labels["espcn-x3-fast"], settings["espcn-x3-fast"] = fast_model[1], fast_setting
     batches = {name: batch if name in ("espcn fast", "espcn-x3-fast") else 1 for name in ups}
@@ -339,7 +315,7 @@ def _speed_and_quality(args, model, label, fast_model, tmp):
 
 def memory_child(clip):
     """Upscale ``clip`` with the fast ESPCN path; print JSON with frames and this process's peak RSS."""
-    fast = video.FastLuma(espcn(SCALE), SCALE, precision="auto")
+    fast = FastLuma(espcn(SCALE), SCALE, precision="auto")
     with tempfile.TemporaryDirectory() as tmp:
         stats = video.upscale_video(clip, Path(tmp) / "out.mp4", fast, progress=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -363,7 +339,7 @@ def memory(args):
                   f" at most {rows[-1]['max_in_flight']} frames in flight (bound {rows[-1]['in_flight_bound']})")
     ratio = rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
     print(f"peak RSS 1,000 / 100 frames: {ratio:.3f}x (target <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})")
-    write_csv(TABLES / "video_memory.csv", rows, "python benchmarks/video.py --memory")
+    write_csv(Outputs("full")("tables/video_memory.csv"), rows, notes=notes())
 
 
 def main():

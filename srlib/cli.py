@@ -70,7 +70,7 @@ def _upscale_video(src, dst, up, args):
 def _upscale(args):
     from srlib.infer import load_upscaler
     from srlib.io import ImageError, load_image, save_image
-    from srlib.video import VIDEO_SUFFIXES, VideoError
+    from srlib.videoio import VIDEO_SUFFIXES, VideoError
 
     up = load_upscaler(args.model, args.scale)
     inputs = [Path(p) for p in args.inputs]

@@ -121,7 +121,9 @@ def fit(
       crop_border: border excluded from the validation PSNR.
       patience: EarlyStopping patience on val_loss (None: off).
       lr_patience: ReduceLROnPlateau patience on val_loss (None: off).
-      strategy: a ``tf.distribute.Strategy`` or a name for :func:`get_strategy`.
+      strategy: a ``tf.distribute.Strategy`` or a name for :func:`get_strategy`. Under
+        MultiWorkerMirroredStrategy (``TF_CONFIG`` names the cluster) every worker runs this
+        same call; only the chief writes ``run_dir``, the others ``run_dir/workers/<task>``.
       seed: seeds Python, NumPy and TF for repeatable runs.
       callbacks: extra Keras callbacks, run after the standard ones (e.g. one that stops or
         inspects training; a new one is needed per call).
@@ -134,6 +136,9 @@ def fit(
         return keras.models.load_model(run_dir / "last.keras", compile=False)
     if strategy is None or isinstance(strategy, str):
         strategy = get_strategy(strategy)
+    if not strategy.extended.should_checkpoint:  # a multi-worker run: only the chief writes run_dir
+        run_dir = run_dir / "workers" / f"{strategy.cluster_resolver.task_type}_{strategy.cluster_resolver.task_id}"
+        run_dir.mkdir(parents=True, exist_ok=True)
     with strategy.scope():
         model = build_model()
         model.compile(

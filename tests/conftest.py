@@ -1,8 +1,18 @@
-"""Shared pytest fixtures for the srlib unit tests."""
+"""Shared pytest fixtures for the srlib unit tests.
 
+Every test session trains into its own temporary runs folder (``SRLIB_RUNS``, inherited by the
+notebook kernels and subprocesses it starts), so two test runs on one machine never share a
+checkpoint, and a finished run left by an earlier session is never reused instead of trained.
+"""
+
+import atexit
 import os
+import shutil
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["SRLIB_RUNS"] = tempfile.mkdtemp(prefix="srlib-test-runs-")
+atexit.register(shutil.rmtree, os.environ["SRLIB_RUNS"], ignore_errors=True)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -1,4 +1,4 @@
-"""srlib.train: resume after a kill, tf.distribute, mixed precision."""
+"""srlib.train: resume after a kill, extra callbacks, tf.distribute (one machine and two workers), mixed precision."""
 
 import os
 import subprocess
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from srlib import train
 from srlib.models.espcn import espcn
-from srlib.train import completed_epochs, fit, get_strategy, set_precision
+from srlib.precision import set_precision
+from srlib.train import completed_epochs, fit, get_strategy
 
 SCRIPT = textwrap.dedent(
     """
@@ -37,11 +37,8 @@ SCRIPT = textwrap.dedent(
             if Kill.step == kill_at:
                 os._exit(9)  # dies mid-epoch, like a killed process
 
-    import srlib.train as T
-    original = T.keras.callbacks.TerminateOnNaN
-    T.keras.callbacks.TerminateOnNaN = lambda: Kill()  # inject the killer into fit's callback list
     fit(lambda: espcn(2, 1, "relu", filters=(8, 8)), train, val, run_dir, epochs=4, steps_per_epoch=10,
-        batch_size=8, learning_rate=3e-3, seed=0, verbose=0)
+        batch_size=8, learning_rate=3e-3, seed=0, verbose=0, callbacks=[Kill()])
     """
 )
 
@@ -108,6 +105,81 @@ def test_mirrored_strategy_two_logical_cpus():
     assert "ok 2" in out.stdout
 
 
+WORKER = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": sys.argv[2].split(",")},
+                                          "task": {"type": "worker", "index": int(sys.argv[3])}})
+    import numpy as np, pandas as pd
+    from srlib.data import make_dataset
+    from srlib.models.espcn import espcn
+    from srlib.train import fit, get_strategy
+    strategy = get_strategy("multiworker")
+    assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
+    rng = np.random.default_rng(0)
+    images = rng.random((4, 32, 32, 3)).astype("float32")
+    train = make_dataset(images, 2, 8, batch_size=8, patches_per_image=4, seed=1)
+    val = make_dataset(images, 2, 8, batch_size=4, patches_per_image=1, augment=False, repeat=False,
+                       shuffle_buffer=0, seed=2)
+    model = fit(lambda: espcn(2, 1, "relu", filters=(4, 4)), train, val, sys.argv[1], epochs=2,
+                steps_per_epoch=3, batch_size=8, strategy=strategy, verbose=0)
+    print("ok", strategy.cluster_resolver.task_id, float(np.abs(model.get_weights()[0]).sum()))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="Keras 3's model.fit cannot run under MultiWorkerMirroredStrategy: "
+                   "it reduces a PerReplica data batch eagerly to build the model (keras-team/keras#20585, open); "
+                   "strict, so this test fails, to be made a plain test, once Keras fixes it")
+def test_multi_worker_strategy_two_processes(tmp_path):
+    """A few steps of fit() under MultiWorkerMirroredStrategy with two worker processes on 127.0.0.1 (TF_CONFIG):
+    both finish with the same weights (synchronous all-reduce), and only the chief writes the run folder."""
+    import socket
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    cluster = ",".join(f"127.0.0.1:{p}" for p in ports)
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "run"), cluster, str(i)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outs = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                q.kill()
+            raise
+        assert p.returncode == 0, err[-2000:]
+        outs.append(out.split()[-3:])
+    assert [o[:2] for o in outs] == [["ok", "0"], ["ok", "1"]]
+    assert float(outs[0][2]) == pytest.approx(float(outs[1][2]), rel=1e-6)  # replicas stayed in sync
+    run = tmp_path / "run"
+    assert len(pd.read_csv(run / "log.csv")) == 2 and (run / "last.keras").exists()
+    assert (run / "workers" / "worker_1" / "log.csv").exists()  # the other worker kept out of the chief's files
+
+
+def test_fit_takes_extra_callbacks(tmp_path):
+    """Callbacks given to fit() run with the standard ones: here one that stops training after the first epoch."""
+
+    class StopAfterOne(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    rng = np.random.default_rng(2)
+    lr = rng.random((8, 6, 6, 1)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices((lr, np.repeat(np.repeat(lr, 2, 1), 2, 2))).batch(4)
+    fit(lambda: espcn(2, 1, filters=(4, 4)), ds.repeat(), ds, tmp_path, epochs=3, steps_per_epoch=2, batch_size=4,
+        verbose=0, callbacks=[StopAfterOne()])
+    assert len(pd.read_csv(tmp_path / "log.csv")) == 1
+
+
 def test_mixed_precision_output_is_float32():
     """Under mixed bf16 the hidden layers compute in bfloat16 but the output layer stays float32."""
     try:
@@ -119,32 +191,6 @@ def test_mixed_precision_output_is_float32():
     finally:
         set_precision("fp32")
     assert keras.mixed_precision.global_policy().name == "float32"
-
-
-@pytest.mark.parametrize(
-    "flags, gpus, cc, expected",
-    [({"avx2", "fma"}, 0, None, "fp32"), ({"avx512f", "avx512_bf16"}, 0, None, "bf16"),
-     ({"amx_bf16", "amx_tile"}, 0, None, "bf16"), (set(), 1, (7, 5), "fp16"), (set(), 1, (9, 0), "bf16")],
-)
-def test_auto_precision_follows_hardware(monkeypatch, flags, gpus, cc, expected):
-    """bf16 only where it is native (CPU flags, or a GPU of compute capability 8+); fp16 on older GPUs."""
-    monkeypatch.setattr(train, "cpu_flags", lambda: flags)
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["gpu"] * gpus if kind == "GPU" else [])
-    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: {"compute_capability": cc})
-    assert train.auto_precision() == expected
-    try:
-        assert set_precision("auto") == {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[expected]
-    finally:
-        set_precision("fp32")
-
-
-def test_cpu_flags_parses_cpuinfo(tmp_path):
-    """The union of every core's 'flags' line; Intel's 'vmx flags' line is not CPU features."""
-    info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\nvmx flags\t: ept vpid\n\n"
-                    "processor\t: 1\nflags\t\t: fpu avx2 avx512_bf16\n")
-    assert train.cpu_flags(info) == {"fpu", "avx2", "amx_bf16", "avx512_bf16"}
-    assert train.cpu_flags(tmp_path / "missing") == set()
 
 
 def test_unknown_strategy_and_precision():

@@ -8,11 +8,13 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from srlib import video
+from srlib import precision, video, videoio
 from srlib.color import rgb_to_ycbcr
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.data import frames_dataset
+from srlib.infer import Bicubic, FastLuma, ModelUpscaler, load_upscaler
 from srlib.lite import LiteNet
 from srlib.models.espcn import espcn
+from srlib.precision import with_precision
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -67,39 +69,39 @@ class Raising:
 
 def test_write_read_round_trip(tmp_path):
     frames = colour_frames()
-    with video.VideoWriter(tmp_path / "a.mp4", fps=12, crf=0) as w:
+    with videoio.VideoWriter(tmp_path / "a.mp4", fps=12, crf=0) as w:
         for f in frames:
             w.write(f)
-    info = video.probe(tmp_path / "a.mp4")
+    info = videoio.probe(tmp_path / "a.mp4")
     assert (info.fps, info.size, info.n_frames, info.has_audio, info.codec) == (12.0, (32, 24), 10, False, "h264")
-    back = list(video.read_frames(tmp_path / "a.mp4"))
+    back = list(videoio.read_frames(tmp_path / "a.mp4"))
     assert len(back) == 10 and back[0].shape == (24, 32, 3) and back[0].dtype == np.uint8
     # 4:2:0 with BT.601 studio range both ways: flat colours come back within a level or two.
     assert max(np.abs(b.astype(int) - f).max() for b, f in zip(back, frames, strict=True)) <= 2
-    assert len(list(video.read_frames(tmp_path / "a.mp4", max_frames=3))) == 3
+    assert len(list(videoio.read_frames(tmp_path / "a.mp4", max_frames=3))) == 3
 
 
 def test_odd_size_padded_to_even(tmp_path):
     ramp = np.tile(np.linspace(20, 230, 31).astype(np.uint8)[None, :, None], (23, 1, 3))
-    with video.VideoWriter(tmp_path / "odd.mp4", fps=10, crf=0) as w:
+    with videoio.VideoWriter(tmp_path / "odd.mp4", fps=10, crf=0) as w:
         for _ in range(3):
             w.write(ramp)
-    assert w.size == (32, 24) and video.probe(tmp_path / "odd.mp4").size == (32, 24)
-    back = next(video.read_frames(tmp_path / "odd.mp4")).astype(int)
+    assert w.size == (32, 24) and videoio.probe(tmp_path / "odd.mp4").size == (32, 24)
+    back = next(videoio.read_frames(tmp_path / "odd.mp4")).astype(int)
     assert np.abs(back[:23, :31] - ramp).max() <= 3  # content kept, not rescaled
     assert np.abs(back[:, 31] - back[:, 30]).max() <= 3  # padding repeats the last column
 
 
 def test_audio_passthrough(tmp_path):
     src = lavfi_clip(tmp_path / "av.mp4", audio=True)
-    assert video.probe(src).has_audio
+    assert videoio.probe(src).has_audio
     stats = video.upscale_video(src, tmp_path / "out.mp4", Bicubic(2), progress=False)
     assert stats["frames"] == 10
     out_streams = streams(tmp_path / "out.mp4")
     assert any("Audio: aac" in s for s in out_streams) and any("Video: h264" in s for s in out_streams)
     # A source without audio gives a silent video, no error.
     silent = make_clip(tmp_path / "silent.mp4", colour_frames(3))
-    with video.VideoWriter(tmp_path / "quiet.mp4", fps=10, audio_from=silent) as w:
+    with videoio.VideoWriter(tmp_path / "quiet.mp4", fps=10, audio_from=silent) as w:
         w.write(colour_frames(1)[0])
     assert not any("Audio:" in s for s in streams(tmp_path / "quiet.mp4"))
 
@@ -117,47 +119,47 @@ def test_unreadable_input_is_one_line_video_error(tmp_path, kind):
     elif kind == "zero_frames":
         cmd = ["-f", "lavfi", "-i", "testsrc2=size=32x24:rate=10", "-frames:v", "0", "-c:v", "libx264"]
         subprocess.run([FFMPEG, "-y", "-v", "error", *cmd, str(path)], check=True)
-    for call in (lambda: video.probe(path), lambda: list(video.read_frames(path))):
-        with pytest.raises(video.VideoError) as e:
+    for call in (lambda: videoio.probe(path), lambda: list(videoio.read_frames(path))):
+        with pytest.raises(videoio.VideoError) as e:
             call()
         assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
-    with pytest.raises(video.VideoError):
+    with pytest.raises(videoio.VideoError):
         video.upscale_video(path, tmp_path / "out.mp4", Bicubic(2), progress=False)
     assert not (tmp_path / "out.mp4").exists()
 
 
 def test_no_frames_read_is_an_error(tmp_path):
     clip = make_clip(tmp_path / "a.mp4", colour_frames(2))
-    with pytest.raises(video.VideoError, match="no frames"):
-        list(video.read_frames(clip, max_frames=0))
+    with pytest.raises(videoio.VideoError, match="no frames"):
+        list(videoio.read_frames(clip, max_frames=0))
 
 
 def test_frame_folder(tmp_path):
     for i, f in enumerate(colour_frames(4, w=11, h=7)):
         Image.fromarray(f).save(tmp_path / f"{i:04d}.png")
-    frames = list(video.read_frames(tmp_path))
+    frames = list(videoio.read_frames(tmp_path))
     assert len(frames) == 4 and np.array_equal(frames[2], colour_frames(4, w=11, h=7)[2])
-    info = video.probe(tmp_path)
-    assert (info.size, info.n_frames, info.fps) == ((11, 7), 4, video.FOLDER_FPS)
+    info = videoio.probe(tmp_path)
+    assert (info.size, info.n_frames, info.fps) == ((11, 7), 4, videoio.FOLDER_FPS)
     Image.fromarray(np.zeros((8, 11, 3), np.uint8)).save(tmp_path / "0009.png")
-    with pytest.raises(video.VideoError, match="0009.png: frame is 11x8"):
-        list(video.frame_folder(tmp_path))
-    ds = video.frames_dataset(tmp_path, max_frames=2)
+    with pytest.raises(videoio.VideoError, match="0009.png: frame is 11x8"):
+        list(videoio.frame_folder(tmp_path))
+    ds = frames_dataset(tmp_path, max_frames=2)
     assert [tuple(x.shape) for x in ds] == [(7, 11, 3)] * 2
 
 
 def test_missing_output_folder_is_created(tmp_path):
     out = tmp_path / "new" / "deeper" / "x.mp4"
-    with video.VideoWriter(out, fps=10) as w:
+    with videoio.VideoWriter(out, fps=10) as w:
         w.write(colour_frames(1)[0])
     assert out.is_file() and [p.name for p in out.parent.iterdir()] == ["x.mp4"]
 
 
 def test_writer_rejects_bad_suffix_and_empty_video(tmp_path):
-    with pytest.raises(video.VideoError, match="H.264 output needs"):
-        video.VideoWriter(tmp_path / "x.webm", fps=10)
-    with pytest.raises(video.VideoError, match="no frames written"):
-        with video.VideoWriter(tmp_path / "x.mp4", fps=10):
+    with pytest.raises(videoio.VideoError, match="H.264 output needs"):
+        videoio.VideoWriter(tmp_path / "x.webm", fps=10)
+    with pytest.raises(videoio.VideoError, match="no frames written"):
+        with videoio.VideoWriter(tmp_path / "x.mp4", fps=10):
             pass
     assert list(tmp_path.iterdir()) == []
 
@@ -178,11 +180,11 @@ def test_upscale_bicubic_size_and_frames(tmp_path):
     src = make_clip(tmp_path / "src.mp4", colour_frames())
     stats = video.upscale_video(src, tmp_path / "x3.mp4", Bicubic(3), progress=False)
     assert stats["frames"] == 10 and stats["output_size"] == (96, 72)
-    info = video.probe(tmp_path / "x3.mp4")
+    info = videoio.probe(tmp_path / "x3.mp4")
     assert (info.size, info.n_frames, info.fps) == ((96, 72), 10, 10.0)
     assert {"decode", "colour", "network", "encode"} <= set(stats["stages_s"])
     assert stats["latency_ms"]["p50"] <= stats["latency_ms"]["p95"]
-    with pytest.raises(video.VideoError, match="refusing to overwrite"):
+    with pytest.raises(videoio.VideoError, match="refusing to overwrite"):
         video.upscale_video(src, src, Bicubic(3), progress=False)
 
 
@@ -202,7 +204,7 @@ def test_compare_video_and_gif(tmp_path):
         src, tmp_path / "sr.mp4", Bicubic(3), degrade_scale=3, compare=tmp_path / "cmp.mp4",
         gif=tmp_path / "cmp.gif", gif_frames=3, gif_width=72, progress=False,
     )
-    assert video.probe(tmp_path / "cmp.mp4").size == (3 * 48, 36)  # bicubic | SR | HR
+    assert videoio.probe(tmp_path / "cmp.mp4").size == (3 * 48, 36)  # bicubic | SR | HR
     with Image.open(tmp_path / "cmp.gif") as gif:
         assert gif.size == (72, 18) and gif.n_frames == 3
 
@@ -220,7 +222,7 @@ def test_fast_luma_matches_model_upscaler():
     """Quality mode of the compiled path is ModelUpscaler's image; fast mode emits I420 planes."""
     model = espcn(3)
     lr = (np.random.default_rng(0).random((2, 7, 11, 3)) * 255).astype(np.uint8)
-    fast = video.FastLuma(model, 3)
+    fast = FastLuma(model, 3)
     y, cbcr = fast.split(lr)
     rgb = fast.merge(fast.net(y), cbcr, quality=True)
     ref = ModelUpscaler(model, 3)(lr[1].astype(np.float32) / 255.0)
@@ -243,17 +245,17 @@ def test_precision_policies(precision, policies):
         model = espcn(3)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    fast = video.FastLuma(model, 3, precision=precision)
+    fast = FastLuma(model, 3, precision=precision)
     assert [layer.dtype_policy.name for layer in fast.model.layers if layer.weights] == policies
     y = np.random.default_rng(1).random((1, 8, 8, 1)).astype(np.float32)
     assert fast.net(y).dtype == tf.float32
-    assert np.abs(fast.net(y) - video.with_precision(model, "float32")(y).numpy()).max() < 0.03
+    assert np.abs(fast.net(y) - with_precision(model, "float32")(y).numpy()).max() < 0.03
 
 
 @pytest.mark.parametrize("native, expected", [("bf16", "mixed_bfloat16"), ("fp32", "float32")])
 def test_auto_precision_picks_bfloat16_only_where_native(monkeypatch, native, expected):
-    monkeypatch.setattr(video, "auto_precision", lambda: native)
-    fast = video.FastLuma(espcn(3), 3, precision="auto")
+    monkeypatch.setattr(precision, "auto_precision", lambda: native)
+    fast = FastLuma(espcn(3), 3, precision="auto")
     assert fast.precision == expected and expected in fast.name
 
 
@@ -264,7 +266,7 @@ def test_fast_luma_video_odd_output(tmp_path):
     stats = video.upscale_video(tmp_path, tmp_path / "out" / "sr.mp4", ModelUpscaler(espcn(3), 3), batch=2,
                                 progress=False)
     assert stats["frames"] == 5 and stats["output_size"] == (33, 21)
-    info = video.probe(tmp_path / "out" / "sr.mp4")
+    info = videoio.probe(tmp_path / "out" / "sr.mp4")
     assert (info.size, info.n_frames) == ((34, 22), 5)
 
 
@@ -273,7 +275,7 @@ def test_cli_upscales_video(tmp_path, capsys):
 
     src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=24, h=18))
     assert main(["upscale", str(src), "-o", str(tmp_path / "out"), "--scale", "3", "--degrade", "--compare"]) == 0
-    assert video.probe(tmp_path / "out" / "clip_x3.mp4").size == (24, 18)  # LR 8x6 of the HR clip, x3
+    assert videoio.probe(tmp_path / "out" / "clip_x3.mp4").size == (24, 18)  # LR 8x6 of the HR clip, x3
     assert (tmp_path / "out" / "clip_x3_compare.mp4").is_file() and (tmp_path / "out" / "clip_x3_compare.gif").is_file()
     out = capsys.readouterr().out
     assert "4 frames" in out and "PSNR" in out
@@ -294,34 +296,34 @@ def test_lite_net_matches_keras():
 
 def test_fast_luma_runtimes():
     model = espcn(3)
-    assert video.FastLuma(model, 3).runtime == "tflite"  # float32 on a CPU-only machine
-    assert video.FastLuma(model, 3, jit_compile=True).runtime == "tensorflow"
+    assert FastLuma(model, 3).runtime == "tflite"  # float32 on a CPU-only machine
+    assert FastLuma(model, 3, jit_compile=True).runtime == "tensorflow"
     with pytest.raises(ValueError, match="float32"):
-        video.FastLuma(model, 3, precision="bfloat16", runtime="tflite")
+        FastLuma(model, 3, precision="bfloat16", runtime="tflite")
     y = np.random.default_rng(3).random((1, 8, 10, 1)).astype(np.float32)
-    lite, plain = (video.FastLuma(model, 3, runtime=r).net(y) for r in ("tflite", "tensorflow"))
+    lite, plain = (FastLuma(model, 3, runtime=r).net(y) for r in ("tflite", "tensorflow"))
     assert np.abs(lite - plain).max() < 1e-5
 
 
 def test_read_frames_i420(tmp_path):
     """yuv420p reading gives the decoder's planes: its Y is the BT.601 luma of the RGB reading."""
     src = make_clip(tmp_path / "clip.mp4", colour_frames(3, w=24, h=18))
-    planes = list(video.read_frames(src, pix_fmt="yuv420p"))
-    rgb = list(video.read_frames(src))
+    planes = list(videoio.read_frames(src, pix_fmt="yuv420p"))
+    rgb = list(videoio.read_frames(src))
     assert len(planes) == 3 and planes[0].shape == (27, 24) and planes[0].dtype == np.uint8
     y = rgb_to_ycbcr(rgb[1].astype(np.float32) / 255.0)[..., 0].numpy() * 255.0
     assert np.abs(planes[1][:18].astype(float) - y).max() <= 1.5  # RGB rounding only
     with pytest.raises(ValueError, match="rgb24"):
-        next(video.read_frames(tmp_path, pix_fmt="yuv420p"))
+        next(videoio.read_frames(tmp_path, pix_fmt="yuv420p"))
 
 
 def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
     """A video file of even size goes I420 -> network -> I420; same picture as the RGB path."""
     src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=16, h=12))
-    fast = video.FastLuma(load_upscaler("espcn-x3").model, 3)
+    fast = FastLuma(load_upscaler("espcn-x3").model, 3)
     video.upscale_video(src, tmp_path / "i420.mp4", fast, progress=False)
     video.upscale_video(src, tmp_path / "rgb.mp4", fast, quality=True, progress=False)
-    a, b = (np.stack(list(video.read_frames(tmp_path / f, pix_fmt="yuv420p"))).astype(float)
+    a, b = (np.stack(list(videoio.read_frames(tmp_path / f, pix_fmt="yuv420p"))).astype(float)
             for f in ("i420.mp4", "rgb.mp4"))
     assert a.shape == b.shape == (4, 54, 48)
     assert np.abs(a[:, :36] - b[:, :36]).mean() < 0.5  # Y: RGB rounding and x264 at crf 18
@@ -337,7 +339,7 @@ def test_lite_stages_match_tensorflow_stages():
     for frames in (rgb, i420):
         outs = []
         for runtime in ("tflite", "tensorflow"):
-            fast = video.FastLuma(model, 3, runtime=runtime)
+            fast = FastLuma(model, 3, runtime=runtime)
             y, cbcr = fast.split(frames)
             outs.append(fast.merge(fast.net(y), cbcr))
         assert outs[0].dtype == np.uint8 and outs[0].shape == outs[1].shape
