@@ -107,3 +107,24 @@ def test_console_entry_point_runs(images):
     bad = _run("evaluate", "--scale", "3", "--dataset", str(images / "missing"))
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
+
+
+def test_models_lists_the_zoo_without_tensorflow():
+    """`srlib models`: one row per shipped model with its Set5 score, and TensorFlow never imported."""
+    code = ("import sys; from srlib.cli import main; rc = main(['models']); "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    from srlib import zoo
+
+    for name in zoo.names():
+        assert name in out.stdout
+    assert "Set5 PSNR" in out.stdout
+
+
+def test_start_up_is_quiet(images):
+    """No TensorFlow C++ start-up lines (CUDA probe, oneDNN notes) on stderr by default."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "SRLIB_VERBOSE")}
+    quiet = subprocess.run([sys.executable, "-m", "srlib", "evaluate", "--scale", "2", "--dataset", str(images),
+                            "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert quiet.returncode == 0 and "cuda" not in quiet.stderr.lower() and "onednn" not in quiet.stderr.lower()

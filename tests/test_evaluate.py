@@ -1,19 +1,17 @@
 """srlib.evaluate and srlib.infer: the benchmark harness reproduces the published bicubic rows."""
 
-import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from srlib import paths, zoo
 from srlib.degrade import imresize
 from srlib.evaluate import evaluate, evaluate_image, format_table, published
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler, zoo
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import save_image
 from srlib.models.espcn import espcn
 
-DATA = Path(os.environ.get("SRLIB_DATA_DIR", "data"))
+DATA = paths.data_dir()
 REFERENCE = published()
 
 
@@ -93,11 +91,11 @@ def test_model_upscaler_luma_and_tiling(tmp_path):
 
 
 @pytest.mark.skipif(not (DATA / "benchmark" / "Set5").is_dir(), reason="benchmark data absent")
-@pytest.mark.parametrize("name", sorted(zoo()))
+@pytest.mark.parametrize("name", zoo.names())
 def test_shipped_models_reproduce_their_cards(name):
     """Each shipped model scores on Set5 what its model card (results/weights/<name>.json) says, within
     rounding, and beats the published bicubic row there."""
-    card = json.loads(zoo()[name].with_suffix(".json").read_text())
+    card = zoo.card(name)
     up = load_upscaler(name)
     (row,) = [r for r in card["benchmark"] if r["dataset"] == "Set5"]
     result = evaluate(up, DATA / "benchmark" / "Set5", up.scale, progress=False)["mean"]

@@ -2,8 +2,10 @@
 
 import json
 
+import pandas as pd
 import pytest
 
+from srlib import paths
 from srlib.reproduce import ROOT, NotebookFailed, notebooks, run_notebook
 
 BOOKS = notebooks()
@@ -24,15 +26,20 @@ def test_committed_without_outputs(nb):
     assert len(tagged) == 1 and "profile" in "".join(tagged[0]["source"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nb", BOOKS, ids=lambda p: p.name)
 def test_smoke_profile_runs(nb, tmp_path):
-    """Every cell runs; the smoke profile writes under runs/, never over the committed results/."""
+    """Every cell runs; the smoke profile writes under runs/, never over the committed results/, and trains
+    what it trains into this test session's own runs folder (never reusing a finished run from elsewhere)."""
     before = {p: p.stat().st_mtime_ns for p in (ROOT / "results").rglob("*") if p.is_file()}
     run_notebook(nb, "smoke", tmp_path)
     assert (tmp_path / nb.name).exists()
     after = {p: p.stat().st_mtime_ns for p in (ROOT / "results").rglob("*") if p.is_file()}
     changed = sorted(str(p) for p in set(before) | set(after) if before.get(p) != after.get(p))
     assert not changed, f"{nb.name} (smoke) wrote into results/: {changed}"
+    if nb.name.startswith("02_"):
+        log = pd.read_csv(paths.runs_dir("smoke") / "espcn_x3_short" / "log.csv")
+        assert len(log) == 2 and log["wall_s"].iloc[-1] > 0  # trained here, in the session's SRLIB_RUNS
 
 
 def test_failure_names_notebook_and_cell(tmp_path):

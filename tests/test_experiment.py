@@ -1,0 +1,118 @@
+"""srlib.experiment, srlib.zoo and srlib.paths: recipes, training and export into a zoo, provenance of outputs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srlib import paths, zoo
+from srlib.experiment import Outputs, Recipe, build, export, macs_per_output_pixel, split_holdout, train, write_csv
+from srlib.infer import load_upscaler
+from srlib.io import save_image
+from srlib.models.espcn import espcn
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Twelve 60x60 smooth colour images in one folder."""
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0, 1, 60)[None, :, None]
+    for i in range(12):
+        save_image(tmp_path / "photos" / f"{i:02d}.png", np.clip(ramp * rng.random(3) + 0.2 * rng.random((60, 60, 3)),
+                                                                 0, 1))
+    return tmp_path / "photos"
+
+
+def test_macs_per_output_pixel_matches_hand_count():
+    """ESPCN x3, 64/32 filters, Y: (5*5*1*64 + 3*3*64*32 + 3*3*32*9) = 22,624 MACs per LR pixel, / 9 per HR pixel."""
+    assert macs_per_output_pixel(espcn(3)) == pytest.approx((25 * 64 + 9 * 64 * 32 + 9 * 32 * 9) / 9)
+    assert macs_per_output_pixel(espcn(2, filters=(16, 16))) == pytest.approx((25 * 16 + 9 * 16 * 16 + 9 * 16 * 4) / 4)
+
+
+def test_recipe_round_trips_and_refuses_unknown_fields():
+    r = Recipe("espcn", scale=2, args={"filters": [8, 8]}, epochs=3)
+    assert Recipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    with pytest.raises(ValueError, match="bogus"):
+        Recipe.from_dict({**r.to_dict(), "bogus": 1})
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_shipped_cards_hold_a_buildable_recipe(name):
+    """Every zoo card's recipe builds a model with the shipped model's parameter count and cost."""
+    card, model = zoo.card(name), zoo.load(name)
+    recipe = Recipe.from_card(name)
+    built = build(recipe.replace(init=None))
+    assert built.count_params() == model.count_params() == card["parameters"]
+    assert macs_per_output_pixel(model) == pytest.approx(card["macs_per_output_pixel"], abs=0.1)
+    assert zoo.set5_row(card) is not None and card["scale"] == recipe.scale == zoo.model_scale(model)
+
+
+def test_holdout_is_carved_from_training_data(photos):
+    train_files, val_files = split_holdout([photos], n=3)
+    assert len(val_files) == 3 and len(train_files) == 9 and not set(train_files) & set(val_files)
+
+
+def test_train_export_and_load_through_the_zoo(photos, tmp_path, monkeypatch):
+    """A tiny recipe trains with a held-out validation split, exports a card with its cost and machine,
+    and the exported model is a zoo model that load_upscaler serves; a second train() reuses the run."""
+    monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path / "zoo"))
+    r = Recipe("espcn", scale=2, args={"filters": [4, 4], "activation": "relu"}, patch=8, batch=4, steps=3, epochs=2,
+               precision="fp32")
+    model, log = train(r, tmp_path / "run", sources=[photos], verbose=0)
+    assert len(log) == 2 and "val_psnr" in log
+    rows = [{"scale": 2, "dataset": "Set5", "psnr": 30.0, "ssim": 0.9}]
+    export(model, "tiny-x2", r, log, tmp_path / "run", architecture="ESPCN 4/4", benchmark=rows)
+    card = zoo.card("tiny-x2")
+    assert card["recipe"] == r.to_dict() and card["parameters"] == model.count_params()
+    assert card["macs_per_output_pixel"] == pytest.approx(macs_per_output_pixel(model), abs=0.1)
+    assert "cores" in card["machine"][0] and card["epochs"] == 2
+    assert zoo.names() == ["tiny-x2"] and zoo.table()[0]["set5_psnr"] == 30.0
+    up = load_upscaler("tiny-x2")
+    assert up.scale == 2 and up(np.zeros((5, 6, 3), np.float32)).shape == (10, 12, 3)
+    again, log2 = train(r, tmp_path / "run", sources=[photos], verbose=0)
+    assert len(log2) == 2  # finished: reused, not trained again
+    np.testing.assert_allclose(again.get_weights()[0], model.get_weights()[0])
+
+
+def test_transfer_init_copies_layers_whose_shapes_match(tmp_path, monkeypatch):
+    """init=<x3 model> starts an x2 ESPCN with the x3 feature layers; the output layer (other shape) is new."""
+    source = espcn(3, filters=(4, 4))
+    source.save(tmp_path / "x3.keras")
+    model = build(Recipe("espcn", scale=2, args={"filters": [4, 4]}, init=str(tmp_path / "x3.keras")))
+    for i in (1, 2):
+        np.testing.assert_array_equal(model.layers[i].get_weights()[0], source.layers[i].get_weights()[0])
+    assert model.layers[3].get_weights()[0].shape != source.layers[3].get_weights()[0].shape
+
+
+def test_outputs_never_let_a_smaller_profile_replace_a_bigger_one(tmp_path):
+    root = tmp_path / "results"
+    full = Outputs("full", root=root)
+    assert full("tables/a.csv") == root / "tables" / "a.csv"
+    quick = Outputs("quick", root=root)
+    assert quick("tables/a.csv") == tmp_path / "runs" / "quick" / "results" / "tables" / "a.csv"
+    assert quick("tables/b.csv") == root / "tables" / "b.csv"  # a new file: quick owns it
+    assert Outputs("full", root=root)("tables/b.csv") == root / "tables" / "b.csv"  # full may replace quick's
+    assert json.loads((root / "provenance.json").read_text()) == {"tables/a.csv": "full", "tables/b.csv": "full"}
+    assert Outputs("smoke", root=root)("tables/b.csv") == tmp_path / "runs" / "smoke" / "results" / "tables" / "b.csv"
+
+
+def test_write_csv_header_has_machine_and_no_machine_paths(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [{"a": 1, "b": 0.123456}], command="cmd", date=False,
+                     notes={"data": paths.display(paths.data_dir() / "train" / "T91")})
+    text = path.read_text()
+    assert text.startswith("# machine: ") and "# command: cmd\n" in text and "# data: $SRLIB_DATA_DIR/train/T91" in text
+    assert str(paths.data_dir()) not in text
+    assert pd.read_csv(path, comment="#").to_dict("records") == [{"a": 1, "b": 0.1235}]
+
+
+def test_relative_settings_resolve_from_the_current_directory(tmp_path, monkeypatch):
+    """A relative SRLIB_DATA_DIR means the folder seen from where the command ran; absolute_env fixes it
+    for processes that start elsewhere (notebook kernels run in notebooks/)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SRLIB_DATA_DIR", "data")
+    assert paths.data_dir() == tmp_path / "data"
+    assert paths.absolute_env()["SRLIB_DATA_DIR"] == str(tmp_path / "data")
+    assert paths.clip("cockatoo-720p") == tmp_path / "data" / "video" / "clips" / "cockatoo_720p.mp4"
+    with pytest.raises(ValueError, match="unknown clip"):
+        paths.clip("nope")
