@@ -3,8 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
-export SRLIB_DATA_DIR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/datasets),data)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SRLIB_DATA_DIR ?= $(if $(wildcard ../shared/datasets),$(abspath ../shared/datasets),$(abspath data))
 
 .PHONY: reproduce test lint clean
 

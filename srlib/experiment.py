@@ -239,7 +239,7 @@ def macs_per_output_pixel(model, size=48):
     layers = [la for la in model.layers if isinstance(la, (keras.layers.Conv2D, keras.layers.Conv2DTranspose,
                                                            keras.layers.Dense))]
     probe = keras.Model(model.inputs, [la.input for la in layers] + [la.output for la in layers] + [model.output])
-    shapes = [o.shape for o in probe(np.zeros((1, size, size, model.input_shape[-1]), np.float32))]
+    shapes = [o.shape for o in probe([np.zeros((1, size, size, model.input_shape[-1]), np.float32)])]
     ins, outs, final = shapes[: len(layers)], shapes[len(layers) : -1], shapes[-1]
     macs = 0
     for layer, i, o in zip(layers, ins, outs, strict=True):

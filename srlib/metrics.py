@@ -97,7 +97,9 @@ def ssim(sr, hr, y_channel=True, crop_border=0, round_sr=True, data_range=255.0,
 
     Same arguments as :func:`psnr`. Equals ``skimage.metrics.structural_similarity(
     gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)``
-    on the prepared images (channels averaged).
+    on the prepared images (channels averaged). ``tf.image.ssim`` (same window and constants)
+    agrees only to about 3e-6 on the benchmark images, since it computes in float32, so this
+    float64 core stays (a test measures the gap).
 
     Returns:
       SSIM per image: shape () for HWC input, (N,) for NHWC.
