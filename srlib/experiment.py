@@ -200,6 +200,10 @@ def _run_info(run_dir, recipe, policy):
     (the first session's recipe stays; sessions of a resumed run accumulate)."""
     path = Path(run_dir) / "run.json"
     info = json.loads(path.read_text()) if path.exists() else {"recipe": recipe.to_dict(), "sessions": []}
+    if info["recipe"] != recipe.to_dict():  # resuming or reusing it would mix two recipes in one run
+        changed = sorted(k for k, v in recipe.to_dict().items() if info["recipe"].get(k) != v)
+        raise ValueError(f"{run_dir}: holds a run of another recipe ({', '.join(changed)} differ); "
+                         "train into another folder or delete this one")
     session = f"{machine()}; {policy}"
     if session not in info["sessions"]:
         info["sessions"].append(session)
@@ -209,6 +213,8 @@ def _run_info(run_dir, recipe, policy):
 
 def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=()):
     """Train (or resume, or reuse the finished run in ``run_dir``) and return (model, per-epoch log DataFrame).
+
+    ``run_dir`` belongs to one recipe: a different one raises ValueError rather than resume or reuse it.
 
     ``sources`` / ``val_source``: see :func:`datasets_for`; ``callbacks``: passed to :func:`srlib.train.fit`.
     The global dtype policy is float32 again when this returns.

@@ -73,6 +73,8 @@ def test_train_export_and_load_through_the_zoo(photos, tmp_path, monkeypatch):
     again, log2 = train(r, tmp_path / "run", sources=[photos], verbose=0)
     assert len(log2) == 2  # finished: reused, not trained again
     np.testing.assert_allclose(again.get_weights()[0], model.get_weights()[0])
+    with pytest.raises(ValueError, match="another recipe.*epochs"):
+        train(r.replace(epochs=3), tmp_path / "run", sources=[photos], verbose=0)
 
 
 def test_transfer_init_copies_layers_whose_shapes_match(tmp_path, monkeypatch):
