@@ -23,6 +23,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+import srlib.layers  # noqa: F401  (registers the custom layers, so a finished run's last.keras loads)
 from srlib.metrics import PSNR, mse_loss
 
 log = logging.getLogger(__name__)
