@@ -215,3 +215,18 @@ def test_fit_writes_checkpoints_and_log(tmp_path):
     again = fit(lambda: espcn(2, 1, filters=(4, 4)), ds, val, tmp_path, epochs=2, steps_per_epoch=2, batch_size=4)
     assert len(pd.read_csv(tmp_path / "log.csv")) == 2  # a finished run is not trained again
     np.testing.assert_allclose(again(lr[:1]), loaded(lr[:1]))
+
+
+def test_finished_run_loads_in_a_fresh_process(tmp_path):
+    """fit() on a finished run returns its model even in a process that imported no model builder
+    (the custom sub-pixel layer must be registered by srlib.train itself)."""
+    rng = np.random.default_rng(3)
+    lr = rng.random((4, 6, 6, 1)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices((lr, np.repeat(np.repeat(lr, 2, 1), 2, 2))).batch(4)
+    fit(lambda: espcn(2, 1, filters=(4, 4)), ds.repeat(), ds, tmp_path, epochs=1, steps_per_epoch=1, batch_size=4,
+        verbose=0)
+    code = f"from srlib.train import fit; print(fit(None, None, None, {str(tmp_path)!r}, 1, 1, 1).name)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("espcn_x2")
