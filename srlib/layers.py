@@ -37,3 +37,33 @@ class SubPixelUpscale(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class ResizeUpscale(keras.layers.Layer):
+    """Fixed (non-learned) upscaling by ``scale`` with ``tf.image.resize``: the base a residual SR model adds to.
+
+    (N, H, W, C) -> (N, H * scale, W * scale, C) for any H and W, also inside a graph with unknown
+    sizes (where ``keras.layers.UpSampling2D(interpolation='bilinear')`` fails).
+
+    Args:
+      scale: integer upscaling factor.
+      method: ``tf.image.resize`` method, 'bilinear' (default) or 'bicubic' (not MATLAB's: no antialias
+        is needed when enlarging, but the kernel is Keys' a = -0.5, MATLAB's too; borders differ).
+    """
+
+    def __init__(self, scale, method="bilinear", **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.method = int(scale), method
+
+    def call(self, inputs):
+        size = tf.shape(inputs)[1:3] * self.scale
+        return tf.cast(tf.image.resize(inputs, size, method=self.method), inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        up = lambda d: None if d is None else d * self.scale  # noqa: E731
+        return (n, up(h), up(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "method": self.method}
