@@ -8,8 +8,10 @@ what a bigger one produced. The kernels run in ``notebooks/``, so location
 settings (``SRLIB_DATA_DIR``, ...) are made absolute before they start.
 """
 
+import contextlib
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +34,29 @@ def notebooks(folder=None):
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
+@contextlib.contextmanager
+def _quiet_kernel():
+    """Kernels started inside get /dev/null as their OS-level stderr, where TensorFlow's C++ start-up messages go
+    (no environment variable hides them in TF 2.21); this process keeps its stderr as ``sys.stderr``.
+    Python errors in a kernel still reach papermill through the kernel protocol. Off with ``SRLIB_VERBOSE``."""
+    if os.environ.get("SRLIB_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved, old = os.dup(2), sys.stderr
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = old
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run_notebook(path, profile, out_dir, parameters=None, progress=False):
     """Execute one notebook with papermill; raise :class:`NotebookFailed` on an error.
 
@@ -43,15 +68,20 @@ def run_notebook(path, profile, out_dir, parameters=None, progress=False):
     out = Path(out_dir) / Path(path).name
     out.parent.mkdir(parents=True, exist_ok=True)
     os.environ.update(paths.absolute_env())  # the kernel inherits this process's environment
+    # The kernel's own OS-level output is not copied into the notebook (ipykernel's capture_fd_output):
+    # C++ libraries' messages stay out of the cells; print() and Python warnings still show there.
+    quiet = [] if os.environ.get("SRLIB_VERBOSE") else ["--IPKernelApp.capture_fd_output=False"]
     try:
-        pm.execute_notebook(
-            str(path),
-            str(out),
-            parameters={"profile": profile, **(parameters or {})},
-            cwd=str(Path(path).parent),
-            kernel_name="python3",
-            progress_bar=progress,
-        )
+        with _quiet_kernel():
+            pm.execute_notebook(
+                str(path),
+                str(out),
+                parameters={"profile": profile, **(parameters or {})},
+                cwd=str(Path(path).parent),
+                kernel_name="python3",
+                progress_bar=progress,
+                extra_arguments=quiet,
+            )
     except PapermillExecutionError as e:
         first = (e.evalue or "").strip().splitlines()
         msg = first[0] if first else ""

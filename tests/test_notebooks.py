@@ -57,3 +57,22 @@ def test_failure_names_notebook_and_cell(tmp_path):
         run_notebook(path, "smoke", tmp_path / "out")
     msg = str(e.value)
     assert "99_broken.ipynb" in msg and "RuntimeError: boom" in msg and "cell" in msg and "\n" not in msg
+
+
+def test_os_level_stderr_stays_out_of_notebooks(tmp_path, capfd):
+    """What C/C++ libraries write to file descriptor 2 (TensorFlow's CUDA and oneDNN start-up lines) appears
+    neither in the executed notebook nor in the terminal; print() output and Python warnings still do."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cell = new_code_cell('profile = "quick"')
+    cell.metadata["tags"] = ["parameters"]
+    code = ("import os, warnings\nos.write(2, b'C-LEVEL-NOISE\\n')\n"
+            "print('hel' + 'lo')\nwarnings.warn('python ' + 'warning')")
+    nb = new_notebook(cells=[cell, new_code_cell(code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, tmp_path / "98_noise.ipynb")
+    cells = json.loads(run_notebook(tmp_path / "98_noise.ipynb", "smoke", tmp_path / "out").read_text())["cells"]
+    out = json.dumps([c.get("outputs", []) for c in cells])
+    assert "hello" in out and "python warning" in out and "C-LEVEL-NOISE" not in out
+    assert "C-LEVEL-NOISE" not in capfd.readouterr().err
