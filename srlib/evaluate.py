@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from tabulate import tabulate
 from tqdm.auto import tqdm
 
 from srlib import paths
@@ -88,11 +89,17 @@ def published(path=None):
     return out
 
 
+def _markdown(rows, headers, align):
+    """A Markdown (pipe) table of already formatted cells; ``align``: 'left' / 'right' per column."""
+    return tabulate(rows, headers=headers, tablefmt="pipe", colalign=align, disable_numparse=True)
+
+
 def format_table(result, title):
     """Markdown per-image + mean table."""
-    lines = [f"### {title}", "", f"Convention: {CONVENTION}.", "", "| image | PSNR (dB) | SSIM |", "|---|---:|---:|"]
-    lines += [f"| {r['image']} | {r['psnr']:.2f} | {r['ssim']:.4f} |" for r in result["rows"]]
-    lines.append(f"| **mean** | **{result['mean']['psnr']:.2f}** | **{result['mean']['ssim']:.4f}** |")
+    rows = [[r["image"], f"{r['psnr']:.2f}", f"{r['ssim']:.4f}"] for r in result["rows"]]
+    rows.append(["**mean**", f"**{result['mean']['psnr']:.2f}**", f"**{result['mean']['ssim']:.4f}**"])
+    table = _markdown(rows, ["image", "PSNR (dB)", "SSIM"], ("left", "right", "right"))
+    lines = [f"### {title}", "", f"Convention: {CONVENTION}.", "", table]
     lines += [f"\nskipped: {s}" for s in result["skipped"]]
     return "\n".join(lines)
 
@@ -104,21 +111,17 @@ def summary_table(results, reference=None, methods=("bicubic", "SRCNN", "ESPCN")
     rows; ``methods``: the published methods shown as extra columns ("–" where not published).
     """
     reference = reference or {}
-    lines = [
-        f"Convention: {CONVENTION}.",
-        "",
-        "| model | scale | dataset | PSNR (dB) | SSIM | " + " | ".join(f"{m} (published)" for m in methods) + " |",
-        "|---|---:|---|---:|---:|" + "---:|" * len(methods),
-    ]
+    rows = []
     for r in results:
         pub = []
         for method in methods:
             ref = reference.get((method, r["scale"], r["dataset"]))
             pub.append("–" if not ref else f"{ref[0]:.2f}" + (f" / {ref[1]:.4f}" if ref[1] is not None else ""))
         m = r["mean"]
-        row = f"| {r['model']} | x{r['scale']} | {r['dataset']} | {m['psnr']:.2f} | {m['ssim']:.4f} | "
-        lines.append(row + " | ".join(pub) + " |")
-    return "\n".join(lines)
+        rows.append([r["model"], f"x{r['scale']}", r["dataset"], f"{m['psnr']:.2f}", f"{m['ssim']:.4f}", *pub])
+    headers = ["model", "scale", "dataset", "PSNR (dB)", "SSIM", *(f"{m} (published)" for m in methods)]
+    align = ("left", "right", "left", "right", "right", *("right",) * len(methods))
+    return f"Convention: {CONVENTION}.\n\n" + _markdown(rows, headers, align)
 
 
 def write_json(path, obj):
