@@ -24,11 +24,17 @@ from srlib.metrics import psnr, ssim
 CONVENTION = "Y channel (MATLAB rgb2ycbcr), border = scale, LR by MATLAB bicubic, uint8-rounded"
 
 
-def benchmark_lr(hr, scale):
-    """HR (H, W, C) float in [0, 1] -> (HR cropped to a multiple of ``scale``, LR = MATLAB bicubic
-    rounded to uint8 levels), float32 arrays: the benchmark pair."""
+def benchmark_lr(hr, scale, degradation=None):
+    """HR (H, W, C) float in [0, 1] -> (HR cropped to a multiple of ``scale``, LR), float32 arrays.
+
+    LR is MATLAB bicubic rounded to uint8 levels (the benchmark pair), or ``degradation(hr, scale)``
+    (e.g. pixelation + noise with a fixed seed) rounded the same way.
+    """
     hr = mod_crop(tf.constant(hr, tf.float32), scale).numpy()
-    return hr, bicubic_lr(hr, scale).numpy()
+    if degradation is None:
+        return hr, bicubic_lr(hr, scale).numpy()
+    lr = tf.clip_by_value(tf.cast(degradation(hr, scale), tf.float32), 0.0, 1.0)
+    return hr, (tf.round(lr * 255.0) / 255.0).numpy()
 
 
 def score(sr, hr, scale, dtype=tf.float64):
@@ -41,21 +47,21 @@ def score(sr, hr, scale, dtype=tf.float64):
     return float(psnr(sr, hr, **kw)), float(ssim(sr, hr, dtype=dtype, **kw))
 
 
-def evaluate_image(upscaler, hr, scale):
-    """PSNR/SSIM of ``upscaler`` on one HR image (H, W, C), C = 1 (gray) or 3.
+def evaluate_image(upscaler, hr, scale, degradation=None):
+    """PSNR/SSIM of ``upscaler`` on one HR image (H, W, C), C = 1 (gray) or 3; LR as :func:`benchmark_lr`.
 
     Returns (psnr, ssim, sr) with sr the (H', W', C) upscaled image.
     """
     gray = hr.shape[-1] == 1
-    hr, lr = benchmark_lr(np.repeat(hr, 3, axis=-1) if gray else hr, scale)
+    hr, lr = benchmark_lr(np.repeat(hr, 3, axis=-1) if gray else hr, scale, degradation)
     sr = upscaler(lr)
     if gray:
         sr, hr = sr.mean(axis=-1, keepdims=True), hr[..., :1]
     return (*score(sr, hr, scale), sr)
 
 
-def evaluate(upscaler, folder, scale, progress=True):
-    """Evaluate on every image of ``folder``.
+def evaluate(upscaler, folder, scale, progress=True, degradation=None):
+    """Evaluate on every image of ``folder`` (LR by MATLAB bicubic, or ``degradation``: see :func:`benchmark_lr`).
 
     Returns a dict: ``rows`` (image, psnr, ssim, seconds), ``mean`` (psnr, ssim),
     ``skipped`` (one-line reasons for files that could not be read).
@@ -69,7 +75,7 @@ def evaluate(upscaler, folder, scale, progress=True):
             skipped.append(str(e))
             continue
         t = time.perf_counter()
-        p, s, _ = evaluate_image(upscaler, hr, scale)
+        p, s, _ = evaluate_image(upscaler, hr, scale, degradation)
         rows.append({"image": f.name, "psnr": p, "ssim": s, "seconds": time.perf_counter() - t})
     if not rows:
         raise ImageError(f"{folder}: no readable images")

@@ -29,7 +29,7 @@ from srlib import color, datasets, paths, zoo
 from srlib.data import benchmark_pairs, make_dataset
 from srlib.evaluate import CONVENTION, evaluate, write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
-from srlib.metrics import mse_loss
+from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import machine, set_precision, with_precision
 from srlib.train import fit
 
@@ -60,7 +60,7 @@ class Recipe:
         shapes match, in order (scale transfer: the features move, the output layer is new).
       val: 'holdout' (:data:`HOLDOUT_IMAGES` images carved from the training data, removed from
         it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
-      loss: 'mse'.
+      loss: 'mse', 'mse+ssim' or 'mse+vgg' (:func:`loss_fn`).
     """
 
     model: str = "espcn"
@@ -221,7 +221,6 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    losses = {"mse": mse_loss}
     policy = set_precision(recipe.precision)
     _run_info(run_dir, recipe, policy)
     log.info("%s: %s x%d, %d x %d steps, %s", run_dir.name, recipe.model, recipe.scale, recipe.epochs,
@@ -232,11 +231,24 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
         lr = (keras.optimizers.schedules.CosineDecay(recipe.lr, total, alpha=0.01)
               if recipe.schedule == "cosine" else recipe.lr)
         model = fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps, recipe.batch,
-                    learning_rate=lr, loss=losses[recipe.loss], crop_border=recipe.scale, seed=recipe.seed,
+                    learning_rate=lr, loss=loss_fn(recipe.loss), crop_border=recipe.scale, seed=recipe.seed,
                     verbose=verbose, callbacks=callbacks)
     finally:
         set_precision("fp32")
     return model, pd.read_csv(run_dir / "log.csv")
+
+
+def loss_fn(name):
+    """The training loss of a recipe: 'mse', 'mse+ssim' (MSE + (1 - SSIM), weights 1 and 1), or
+    'mse+vgg' (MSE + VGG19 block2_conv2 features with ImageNet weights, which Keras downloads once: raises
+    where they cannot be had)."""
+    if name == "mse":
+        return mse_loss
+    if name == "mse+ssim":
+        return MixedLoss([(1.0, mse_loss), (1.0, ssim_loss)])
+    if name == "mse+vgg":
+        return MixedLoss([(1.0, mse_loss), (1.0, VGGLoss("block2_conv2", weights="imagenet"))])
+    raise ValueError(f"unknown loss {name!r}: 'mse', 'mse+ssim' or 'mse+vgg'")
 
 
 def macs_per_output_pixel(model, size=48):

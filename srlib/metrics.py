@@ -109,6 +109,21 @@ def ssim(sr, hr, y_channel=True, crop_border=0, round_sr=True, data_range=255.0,
     return _out(tf.reduce_mean(ssim_map(a, b, data_range), axis=[1, 2, 3]), sr)
 
 
+def sharpness(sr, hr, y_channel=True, crop_border=0):
+    """Gradient energy of SR over that of HR: sum of squared horizontal and vertical differences of the
+    prepared images (convention as :func:`psnr`), a ratio. 1 = as much fine detail as HR; below 1 = blurrier
+    (MSE-trained models sit below 1); above 1 = added high frequencies (noise, ringing or texture).
+
+    Returns: shape () for HWC input, (N,) for NHWC.
+    """
+    def energy(x):
+        x = _prepare(x, y_channel, crop_border, True, tf.float64)
+        dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
+        return tf.reduce_sum(dy * dy, axis=[1, 2, 3]) + tf.reduce_sum(dx * dx, axis=[1, 2, 3])
+
+    return _out(energy(sr) / energy(hr), sr)
+
+
 @keras.saving.register_keras_serializable(package="srlib")
 class PSNR(keras.metrics.Mean):
     """Mean PSNR (dB) over a training/validation run, on [0,1] NHWC batches.

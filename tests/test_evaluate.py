@@ -103,3 +103,18 @@ def test_shipped_models_reproduce_their_cards(name):
     assert result["ssim"] == pytest.approx(row["ssim"], abs=0.00006)
     if REFERENCE:
         assert result["psnr"] > REFERENCE[("bicubic", up.scale, "Set5")][0] + 0.5
+
+
+def test_benchmark_lr_with_a_fixed_seed_degradation():
+    """A degradation given to evaluate is applied with its own seed: the same LR each time, on uint8 levels,
+    and different from the bicubic LR."""
+    from srlib.degrade import pixelate_noise
+    from srlib.evaluate import benchmark_lr
+
+    hr = np.random.default_rng(5).random((13, 17, 3)).astype(np.float32)
+    deg = lambda x, s: pixelate_noise(x, s, sigma=0.03, seed=(1, 2))  # noqa: E731
+    (h1, a), (_, b), (_, bic) = benchmark_lr(hr, 2, deg), benchmark_lr(hr, 2, deg), benchmark_lr(hr, 2)
+    assert h1.shape == (12, 16, 3) and a.shape == bic.shape == (6, 8, 3)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a * 255, np.round(a * 255), atol=1e-4)
+    assert np.abs(a - bic).mean() > 0.01

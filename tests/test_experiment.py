@@ -118,3 +118,14 @@ def test_relative_settings_resolve_from_the_current_directory(tmp_path, monkeypa
     assert paths.clip("cockatoo-720p") == tmp_path / "data" / "video" / "clips" / "cockatoo_720p.mp4"
     with pytest.raises(ValueError, match="unknown clip"):
         paths.clip("nope")
+
+
+def test_loss_names():
+    from srlib.experiment import loss_fn
+    from srlib.metrics import mse_loss
+
+    assert loss_fn("mse") is mse_loss
+    y = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
+    assert float(np.max(loss_fn("mse+ssim")(y, y))) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="unknown loss"):
+        loss_fn("l1")

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import skimage.data
+import skimage.filters
 import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -214,3 +215,15 @@ def test_tf_image_ssim_agrees_only_to_float32_precision(rng):
     ours = float(tf.reduce_mean(metrics.ssim_map(tf.constant(a), tf.constant(b))))
     theirs = float(tf.image.ssim(tf.constant(a), tf.constant(b), max_val=255.0, filter_size=11, filter_sigma=1.5)[0])
     assert abs(ours - theirs) < 1e-5
+
+
+def test_sharpness_is_a_gradient_energy_ratio():
+    """A vertical edge 0 -> 200 (uint8 levels) against the same edge at half height: (100 / 200)^2 = 0.25;
+    an image against itself: 1; a blurred photo: well below 1."""
+    hr = np.zeros((6, 8, 1))
+    hr[:, 4:] = 200 / 255
+    assert float(metrics.sharpness(hr, hr, y_channel=False)) == 1.0
+    assert float(metrics.sharpness(hr / 2, hr, y_channel=False)) == pytest.approx(0.25)
+    cam = skimage.data.camera()[..., None] / 255.0
+    blurred = skimage.filters.gaussian(cam, 1.5, channel_axis=-1)
+    assert float(metrics.sharpness(blurred, cam, y_channel=False, crop_border=2)) < 0.3
