@@ -191,16 +191,19 @@ class FastLuma:
       name: label for tables.
       runtime: 'tensorflow', or 'tflite' (float32 only: the XNNPACK CPU kernels of
         :class:`srlib.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
-        'auto': 'tflite' for float32 without XLA on a machine with no GPU, else 'tensorflow'.
+        'auto': 'tflite' for float32 without XLA on a machine with no GPU, unless the model has a
+        Conv2DTranspose (XNNPACK ran FSRCNN's 2.6x slower than TensorFlow on a 2-core Zen 4); else 'tensorflow'.
     """
 
     def __init__(self, model, scale, precision="float32", jit_compile=False, name=None, runtime="auto"):
         if model.input_shape[-1] != 1:
             raise ValueError(f"{model.name}: FastLuma needs a 1-channel (Y) model")
         precision = inference_precision(precision)
-        if runtime == "auto":
+        if runtime == "auto":  # XNNPACK runs transposed convolutions ~2.6x slower than TensorFlow's CPU kernels
             cpu_only = not tf.config.list_physical_devices("GPU")
-            runtime = "tflite" if precision == "float32" and not jit_compile and cpu_only else "tensorflow"
+            deconv = any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in model.layers)
+            lite = precision == "float32" and not jit_compile and cpu_only and not deconv
+            runtime = "tflite" if lite else "tensorflow"
         if runtime not in ("tensorflow", "tflite"):
             raise ValueError(f"runtime must be 'tensorflow', 'tflite' or 'auto', not {runtime!r}")
         if runtime == "tflite" and (precision != "float32" or jit_compile):

@@ -157,6 +157,7 @@ def ssim_loss(y_true, y_pred):
     return 1.0 - tf.reduce_mean(ssim_map(a, b, data_range=1.0), axis=[1, 2, 3])
 
 
+@keras.saving.register_keras_serializable(package="srlib")
 class VGGLoss:
     """Perceptual loss: MSE between VGG19 features of HR and SR.
 
@@ -173,7 +174,14 @@ class VGGLoss:
         vgg = keras.applications.VGG19(include_top=False, weights=weights)
         vgg.trainable = False
         self.features = keras.Model(vgg.input, vgg.get_layer(layer).output)
-        self.scale = scale
+        self.layer, self.weights, self.scale = layer, weights, scale
+
+    def get_config(self):
+        return {"layer": self.layer, "weights": self.weights, "scale": self.scale}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __call__(self, y_true, y_pred):
         def feats(x):
@@ -185,11 +193,23 @@ class VGGLoss:
         return self.scale * tf.reduce_mean(tf.square(feats(y_true) - feats(y_pred)), axis=[1, 2, 3])
 
 
+@keras.saving.register_keras_serializable(package="srlib")
 class MixedLoss:
-    """Weighted sum of losses: ``MixedLoss([(1.0, mse_loss), (0.1, ssim_loss)])``."""
+    """Weighted sum of losses: ``MixedLoss([(1.0, mse_loss), (0.1, ssim_loss)])``.
+
+    Serializable (checkpoints of a model compiled with it save and load) when its terms are:
+    srlib's losses are.
+    """
 
     def __init__(self, terms):
-        self.terms = list(terms)
+        self.terms = [(float(w), f if callable(f) else keras.saving.deserialize_keras_object(f)) for w, f in terms]
+
+    def get_config(self):
+        return {"terms": [[w, keras.saving.serialize_keras_object(f)] for w, f in self.terms]}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["terms"])
 
     def __call__(self, y_true, y_pred):
         return tf.add_n([w * tf.cast(f(y_true, y_pred), tf.float32) for w, f in self.terms])

@@ -227,3 +227,18 @@ def test_sharpness_is_a_gradient_energy_ratio():
     cam = skimage.data.camera()[..., None] / 255.0
     blurred = skimage.filters.gaussian(cam, 1.5, channel_axis=-1)
     assert float(metrics.sharpness(blurred, cam, y_channel=False, crop_border=2)) < 0.3
+
+
+def test_mixed_loss_survives_a_checkpoint(tmp_path):
+    """A model compiled with MSE + (1 - SSIM) saves (as ModelCheckpoint does) and loads with the same loss."""
+    from srlib.models.espcn import espcn
+
+    model = espcn(2, filters=(4, 4))
+    loss = metrics.MixedLoss([(1.0, metrics.mse_loss), (1.0, metrics.ssim_loss)])
+    model.compile("adam", loss=loss)
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
+    y = np.random.default_rng(1).random((2, 32, 32, 1)).astype(np.float32)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.loss(y, model(x)), loss(y, model(x)), rtol=1e-6)

@@ -297,6 +297,9 @@ def test_lite_net_matches_keras():
 def test_fast_luma_runtimes():
     model = espcn(3)
     assert FastLuma(model, 3).runtime == "tflite"  # float32 on a CPU-only machine
+    from srlib.models.cnn import cnn
+
+    assert FastLuma(cnn(3), 3).runtime == "tensorflow"  # XNNPACK's transposed convolution is the slower one
     assert FastLuma(model, 3, jit_compile=True).runtime == "tensorflow"
     with pytest.raises(ValueError, match="float32"):
         FastLuma(model, 3, precision="bfloat16", runtime="tflite")
