@@ -76,3 +76,16 @@ def test_os_level_stderr_stays_out_of_notebooks(tmp_path, capfd):
     out = json.dumps([c.get("outputs", []) for c in cells])
     assert "hello" in out and "python warning" in out and "C-LEVEL-NOISE" not in out
     assert "C-LEVEL-NOISE" not in capfd.readouterr().err
+
+
+def test_reproduce_warns_in_the_terminal_without_data(tmp_path, monkeypatch, caplog):
+    """With no benchmark data, `srlib reproduce` says before any notebook runs that the numbers will not be
+    benchmark numbers (the notebooks' own fallback message is only inside the executed notebook)."""
+    import logging
+
+    from srlib.reproduce import reproduce
+
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "empty"))
+    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"):
+        assert reproduce("smoke", only=["no-such-notebook"]) == []
+    assert "NOT benchmark numbers" in caplog.text and "T91" in caplog.text
