@@ -86,8 +86,10 @@ def results_dir():
 
 
 def absolute_env(env=None):
-    """A copy of ``env`` (default ``os.environ``) with every srlib location setting made absolute."""
+    """A copy of ``env`` (default ``os.environ``) with every srlib location setting made absolute, and
+    ``SRLIB_DATA_DIR`` always set (its default, ``data/``, is relative to the current directory too)."""
     env = dict(os.environ if env is None else env)
+    env.setdefault("SRLIB_DATA_DIR", "data")
     for name in ENV:
         if env.get(name):
             env[name] = str(Path(env[name]).expanduser().absolute())

@@ -19,7 +19,7 @@ from srlib import datasets, paths
 
 PROFILES = ("smoke", "quick", "full")
 ROOT = paths.ROOT
-BENCHMARK_SETS = ("T91", "BSD200", "Set5", "Set14", "BSD100")
+TRAIN_SETS, TEST_SETS = ("T91", "BSD200"), ("Set5", "Set14", "BSD100")
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,20 @@ def run_notebook(path, profile, out_dir, parameters=None, progress=False):
     return out
 
 
-def missing_benchmark_data():
-    """The sets of :data:`BENCHMARK_SETS` not found under the data directory."""
-    return [name for name in BENCHMARK_SETS if not datasets.is_present(name)]
+def check_data():
+    """Warn (in the terminal, before any notebook runs) about what the notebooks will do without some data.
+
+    Returns the missing sets of :data:`TRAIN_SETS` and :data:`TEST_SETS`.
+    """
+    missing = [name for name in (*TRAIN_SETS, *TEST_SETS) if not datasets.is_present(name)]
+    if set(missing) & set(TRAIN_SETS) or set(TEST_SETS) <= set(missing):
+        log.warning("missing %s under %s: the notebooks fall back to scikit-image photos, and their numbers are "
+                    "NOT benchmark numbers (see data/README.md; srlib data get %s)",
+                    ", ".join(missing), paths.data_dir(), " ".join(missing))
+    elif missing:
+        log.warning("missing %s under %s: the tables leave those sets out (srlib data get %s)",
+                    ", ".join(missing), paths.data_dir(), " ".join(missing))
+    return missing
 
 
 def reproduce(profile="quick", only=None, out_root=None, progress=True):
@@ -103,12 +114,8 @@ def reproduce(profile="quick", only=None, out_root=None, progress=True):
         raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
     out_dir = Path(out_root or ROOT / "runs") / profile
     books = [p for p in notebooks() if not only or any(o in p.name for o in only)]
-    missing = missing_benchmark_data()
     log.info("data: %s", paths.data_dir())
-    if missing:
-        log.warning("missing %s under %s: the notebooks fall back to scikit-image photos, and their numbers are "
-                    "NOT benchmark numbers (see data/README.md; srlib data get %s)",
-                    ", ".join(missing), paths.data_dir(), " ".join(missing))
+    check_data()
     done = []
     for i, nb in enumerate(books, 1):
         t = time.perf_counter()

@@ -118,6 +118,8 @@ def test_relative_settings_resolve_from_the_current_directory(tmp_path, monkeypa
     assert paths.clip("cockatoo-720p") == tmp_path / "data" / "video" / "clips" / "cockatoo_720p.mp4"
     with pytest.raises(ValueError, match="unknown clip"):
         paths.clip("nope")
+    monkeypatch.delenv("SRLIB_DATA_DIR")  # unset: the default data/ is pinned too, for kernels that start elsewhere
+    assert paths.absolute_env()["SRLIB_DATA_DIR"] == str(tmp_path / "data")
 
 
 def test_loss_names():

@@ -89,3 +89,19 @@ def test_reproduce_warns_in_the_terminal_without_data(tmp_path, monkeypatch, cap
     with caplog.at_level(logging.WARNING, logger="srlib.reproduce"):
         assert reproduce("smoke", only=["no-such-notebook"]) == []
     assert "NOT benchmark numbers" in caplog.text and "T91" in caplog.text
+
+
+def test_reproduce_names_test_sets_it_leaves_out(tmp_path, monkeypatch, caplog):
+    """Training sets present but Set14 / BSD100 absent: no fallback, and the warning names what tables lack."""
+    import logging
+
+    from srlib.reproduce import check_data
+
+    root = tmp_path / "data"
+    for folder in ("train/T91", "train/BSD200", "benchmark/Set5"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "a.png").write_bytes((ROOT / "results" / "figures" / "00_loader_throughput.png").read_bytes())
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(root))
+    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"):
+        assert check_data() == ["Set14", "BSD100"]
+    assert "leave those sets out" in caplog.text and "NOT benchmark" not in caplog.text
