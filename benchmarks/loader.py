@@ -7,10 +7,11 @@ scikit-image's sample photos written to a temporary folder if those are absent),
 1. seed loop -- a re-implementation of the seed-001 student ``DataLoader``: list the files, and per
    batch, one image at a time in Python, ``skimage.io.imread`` -> ``rgb2ycbcr`` ->
    ``skimage.filters.gaussian`` -> ``scipy.signal.decimate(x, 3)`` along axis 0 then 1 (default IIR
-   filter), giving a whole-image (LR, HR) pair; then one random 17x17 LR / 51x51 HR patch of it (the
-   seed fed whole images; one crop per processed image is the fair equivalent). Two seed bugs that
-   cost nothing are not copied: it discarded the blur (``dimg = copy.deepcopy(timg)`` after
-   ``gaussian``) and shuffled X and Y independently, misaligning pairs.
+   filter), giving a whole-image (LR, HR) pair; then random aligned 17x17 LR / 51x51 HR patches of it.
+   Timed at the pipeline's work per decoded image, 16 patches (**equal work**: the row every ratio
+   uses), and at one patch per decoded image (the seed fed whole images one by one; labelled so, no
+   ratio uses it). Two seed bugs that cost nothing are not copied: it discarded the blur
+   (``dimg = copy.deepcopy(timg)`` after ``gaussian``) and shuffled X and Y independently, misaligning pairs.
 2. pipeline -- ``make_dataset(..., scale=3, patch_size=17, batch_size=64)`` with ``cache=False``
    (streaming) and ``cache=True``, timed over N batches after a warm-up (a full first pass when
    caching). Three isolated stages show which one limits: decode, crop + augment + shuffle + batch on
@@ -19,12 +20,15 @@ scikit-image's sample photos written to a temporary folder if those are absent),
    fp32, and mixed bf16 where the CPU has native bfloat16 (``srlib.precision.auto_precision``; emulated
    bf16 trains ~10x slower and is skipped); the first epoch is the warm-up, the second is timed.
 
-Ratios: pipeline / seed loop (target >= 10) and pipeline / ESPCN consumption (target >= 3).
+Ratios: pipeline / seed loop at 16 patches per decoded image (equal work; target >= 10 cached) and
+pipeline / ESPCN consumption (target >= 3: training never waits for data). Every row also gives HR
+pixels per second (51 x 51 per pair).
 
 Usage:
   python benchmarks/loader.py [--quick] [--data DIR ...] [--out results/tables/loader_benchmark.csv]
 
-Writes the CSV (columns what, pairs_per_s; '#' header with date, machine, command and ratios) atomically.
+Writes the CSV (columns what, pairs_per_s, hr_pixels_per_s; '#' header with date, machine, command
+and ratios) atomically.
 """
 
 import argparse
@@ -48,6 +52,7 @@ from srlib.models.espcn import espcn
 
 DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16
+EQUAL = "seed-001 loop, 16 patches per decoded image (equal work)"
 
 
 def log(msg):
@@ -58,9 +63,9 @@ def log(msg):
 class SeedLoader:
     """The seed-001 loader: file names in memory, every batch decoded and degraded image by image in Python."""
 
-    def __init__(self, folders, scale=SCALE, patch=PATCH, seed=0):
+    def __init__(self, folders, scale=SCALE, patch=PATCH, seed=0, crops_per_image=1):
         self.file_list = sorted(str(p) for folder in folders for p in list_images(folder, recursive=False))
-        self.scale, self.patch = scale, patch
+        self.scale, self.patch, self.crops_per_image = scale, patch, crops_per_image
         self.rng = np.random.default_rng(seed)
 
     def degrade_image(self, img):
@@ -83,14 +88,18 @@ class SeedLoader:
         return x.astype(np.float32), y.astype(np.float32)
 
     def get_batch(self, batch_size, n_batch):
-        """Batch number ``n_batch``: files ``[n * B, (n + 1) * B)`` (wrapping around), as (X, Y) arrays."""
+        """Batch number ``n_batch`` as (X, Y) arrays: ``crops_per_image`` patches from each decoded and
+        degraded file, files taken in order (wrapping around)."""
         xs, ys = [], []
-        for i in range(batch_size * n_batch, batch_size * (n_batch + 1)):
+        per = self.crops_per_image
+        first = batch_size * n_batch // per
+        for i in range(first, first + -(-batch_size // per)):
             lr, hr = self.degrade_image(skimage.io.imread(self.file_list[i % len(self.file_list)]))
-            x, y = self.crop(lr, hr)
-            xs.append(x)
-            ys.append(y)
-        return np.array(xs), np.array(ys)
+            for _ in range(per):
+                x, y = self.crop(lr, hr)
+                xs.append(x)
+                ys.append(y)
+        return np.array(xs[:batch_size]), np.array(ys[:batch_size])
 
 
 def rate(batches, pairs_per_batch, warmup, n):
@@ -103,9 +112,9 @@ def rate(batches, pairs_per_batch, warmup, n):
     return n * pairs_per_batch / (time.perf_counter() - t)
 
 
-def seed_loop(folders, n):
+def seed_loop(folders, n, crops_per_image):
     """Pairs/s of the seed loader over ``n`` batches of 64 (after one warm-up image)."""
-    loader = SeedLoader(folders)
+    loader = SeedLoader(folders, crops_per_image=crops_per_image)
     loader.degrade_image(skimage.io.imread(loader.file_list[0]))
     return rate((loader.get_batch(BATCH, k) for k in range(n)), BATCH, 0, n)
 
@@ -178,13 +187,14 @@ def main(argv=None):
     if not folders:
         folders = [fallback_folder()]
         log(f"no image folder among {[str(f) for f in args.data]}: using scikit-image photos in {folders[0]}")
-    n_seed, n_pipe, n_steps = (1, 20, 20) if args.quick else (5, 300, 150)
+    n_seed, n_pipe, n_steps = (1, 20, 20) if args.quick else (10, 300, 150)
     n_images = sum(len(list_images(f, recursive=False)) for f in folders)
     log(f"{n_images} images in {', '.join(map(str, folders))}; x{SCALE}, LR {PATCH}x{PATCH}, batch {BATCH}")
 
     rows = {}
-    log(f"[1/4] seed loop, {n_seed} batches ...")
-    rows["seed-001 loop (skimage + scipy decimate)"] = seed_loop(folders, n_seed)
+    log(f"[1/4] seed loop, {n_seed} batches at 16 and at 1 patches per decoded image ...")
+    rows[EQUAL] = seed_loop(folders, n_seed, PATCHES_PER_IMAGE)
+    rows["seed-001 loop, 1 patch per decoded image (not equal work)"] = seed_loop(folders, max(1, n_seed // 4), 1)
     for cache in (False, True):
         log(f"[2/4] make_dataset cache={cache}, {n_pipe} batches ...")
         rows[f"make_dataset cache={cache}"] = pipeline(folders, n_pipe, cache)
@@ -196,10 +206,10 @@ def main(argv=None):
         rows[f"ESPCN x3 training consumption {mode}"] = espcn_consumption(n_steps, mode)
 
     stream, cached = rows["make_dataset cache=False"], rows["make_dataset cache=True"]
-    seed = rows["seed-001 loop (skimage + scipy decimate)"]
+    seed = rows[EQUAL]
     ratios = {
-        "pipeline (stream) / seed loop": stream / seed,
-        "pipeline (cache) / seed loop": cached / seed,
+        "pipeline (stream) / seed loop, both 16 patches per decoded image": stream / seed,
+        "pipeline (cache) / seed loop, both 16 patches per decoded image": cached / seed,
     }
     for mode in modes:
         consume = rows[f"ESPCN x3 training consumption {mode}"]
@@ -216,7 +226,9 @@ def main(argv=None):
     out = args.out or Outputs("quick" if args.quick else "full")("tables/loader_benchmark.csv")
     notes = {"data": f"{n_images} images in {', '.join(paths.display(f) for f in folders)}",
              "ratios": "; ".join(f"{k} = {v:.1f}" for k, v in ratios.items())}
-    write_csv(out, [{"what": what, "pairs_per_s": f"{value:.1f}"} for what, value in rows.items()], notes=notes)
+    hr_pixels = (SCALE * PATCH) ** 2
+    write_csv(out, [{"what": what, "pairs_per_s": f"{value:.1f}", "hr_pixels_per_s": f"{value * hr_pixels:.0f}"}
+                    for what, value in rows.items()], notes=notes)
     log(f"wrote {paths.display(out)}")
 
 
