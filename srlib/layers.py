@@ -67,3 +67,22 @@ class ResizeUpscale(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "method": self.method}
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class MatchSize(keras.layers.Layer):
+    """Crop ``x`` to the height and width of ``ref``: ``MatchSize()([x, ref])``.
+
+    For encoder-decoders on sizes that are not multiples of the pooling: a map pooled with
+    ``padding='same'`` and upsampled again is up to one pixel larger than the skip it meets.
+    (N, H', W', C) with H' >= H, W' >= W -> (N, H, W, C).
+    """
+
+    def call(self, inputs):
+        x, ref = inputs
+        shape = tf.shape(ref)
+        return x[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shapes):
+        x, ref = input_shapes
+        return (x[0], ref[1], ref[2], x[3])

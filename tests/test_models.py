@@ -46,3 +46,28 @@ def test_resize_upscale_round_trips_through_keras_file(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(2).random((1, 5, 4, 2)).astype(np.float32)
     np.testing.assert_allclose(loaded(x), tf.image.resize(x, (15, 12), method="bicubic"), atol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{}, {"placement": "pre"}, {"skips": False, "residual": False},
+                                {"levels": 3, "dropout": 0.1, "channels": 3}])
+def test_autoencoder_contract_on_odd_sizes(kw):
+    """Both placements, with and without skips, give (N, h*s, w*s, C) for odd sizes the graph does not know."""
+    from srlib.models.autoencoder import autoencoder
+
+    kw = dict(kw)
+    c = kw.pop("channels", 1)
+    model = autoencoder(2, c, width=8, **kw)
+    run = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec((None, None, None, c))])
+    y = run(np.random.default_rng(0).random((1, 7, 13, c)).astype(np.float32))
+    assert y.shape == (1, 14, 26, c) and y.dtype == tf.float32
+
+
+def test_autoencoder_post_is_cheaper_per_output_pixel():
+    """Post-upsampling runs the same encoder-decoder on s^2 fewer pixels: about s^2 times fewer multiply-adds."""
+    from srlib.models.autoencoder import autoencoder
+
+    pre = macs_per_output_pixel(autoencoder(3, width=8, placement="pre"))
+    post = macs_per_output_pixel(autoencoder(3, width=8, placement="post"))
+    assert 6 < pre / post < 10
+    with pytest.raises(ValueError, match="placement"):
+        autoencoder(2, placement="middle")
