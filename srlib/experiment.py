@@ -31,7 +31,7 @@ from srlib.evaluate import CONVENTION, evaluate, write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import machine, set_precision, with_precision
-from srlib.train import fit
+from srlib.train import TimeBudget, fit
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ class Recipe:
       val: 'holdout' (:data:`HOLDOUT_IMAGES` images carved from the training data, removed from
         it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
       loss: 'mse', 'mse+ssim' or 'mse+vgg' (:func:`loss_fn`).
+      patience, lr_patience: EarlyStopping and ReduceLROnPlateau (halving) patience in epochs on the
+        validation loss (None: off; with ``lr_patience`` use ``schedule='constant'``).
+      seconds: stop after this much training time (None: the full schedule), for equal wall-clock budgets.
     """
 
     model: str = "espcn"
@@ -80,6 +83,9 @@ class Recipe:
     init: str | None = None
     val: str = "holdout"
     loss: str = "mse"
+    patience: int | None = None
+    lr_patience: int | None = None
+    seconds: float | None = None
 
     def replace(self, **changes):
         """A copy with ``changes``."""
@@ -200,8 +206,9 @@ def _run_info(run_dir, recipe, policy):
     (the first session's recipe stays; sessions of a resumed run accumulate)."""
     path = Path(run_dir) / "run.json"
     info = json.loads(path.read_text()) if path.exists() else {"recipe": recipe.to_dict(), "sessions": []}
-    if info["recipe"] != recipe.to_dict():  # resuming or reusing it would mix two recipes in one run
-        changed = sorted(k for k, v in recipe.to_dict().items() if info["recipe"].get(k) != v)
+    if Recipe.from_dict(info["recipe"]) != recipe:  # resuming or reusing it would mix two recipes in one run
+        theirs = Recipe.from_dict(info["recipe"]).to_dict()
+        changed = sorted(k for k, v in recipe.to_dict().items() if theirs[k] != v)
         raise ValueError(f"{run_dir}: holds a run of another recipe ({', '.join(changed)} differ); "
                          "train into another folder or delete this one")
     session = f"{machine()}; {policy}"
@@ -232,7 +239,8 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
               if recipe.schedule == "cosine" else recipe.lr)
         model = fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps, recipe.batch,
                     learning_rate=lr, loss=loss_fn(recipe.loss), crop_border=recipe.scale, seed=recipe.seed,
-                    verbose=verbose, callbacks=callbacks)
+                    patience=recipe.patience, lr_patience=recipe.lr_patience, verbose=verbose,
+                    callbacks=[*callbacks, *([TimeBudget(recipe.seconds)] if recipe.seconds else [])])
     finally:
         set_precision("fp32")
     return model, pd.read_csv(run_dir / "log.csv")

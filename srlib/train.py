@@ -59,6 +59,19 @@ class Timing(keras.callbacks.Callback):
             logs["wall_s"] = self.wall
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch after which ``seconds`` of training time have passed
+    (counted from the run's log, so a resumed run keeps its budget): equal wall-clock comparisons."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and logs.get("wall_s", 0.0) >= self.seconds:
+            self.model.stop_training = True
+
+
 def _previous_wall(csv_path):
     """Cumulative wall time recorded in an existing log (0 for a new run)."""
     if not csv_path.exists():

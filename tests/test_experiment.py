@@ -131,3 +131,19 @@ def test_loss_names():
     assert float(np.max(loss_fn("mse+ssim")(y, y))) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="unknown loss"):
         loss_fn("l1")
+
+
+def test_time_budget_and_compatible_old_run_files(photos, tmp_path):
+    """seconds= stops a run after the first epoch past the budget; a run.json written before the recipe had its
+    newer fields (patience, lr_patience, seconds) still matches the same recipe, and a different one is refused."""
+    r = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, steps=2, epochs=5, precision="fp32",
+               seconds=1e-9)
+    _, log = train(r, tmp_path / "run", sources=[photos], verbose=0)
+    assert len(log) == 1
+    plain = r.replace(seconds=None, epochs=1)
+    old = {k: v for k, v in plain.to_dict().items() if k not in ("patience", "lr_patience", "seconds")}
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "run.json").write_text(json.dumps({"recipe": old, "sessions": []}))
+    assert len(train(plain, tmp_path / "old", sources=[photos], verbose=0)[1]) == 1
+    with pytest.raises(ValueError, match="lr_patience"):
+        train(plain.replace(lr_patience=2), tmp_path / "old", sources=[photos], verbose=0)
