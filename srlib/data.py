@@ -238,16 +238,21 @@ def make_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def benchmark_pairs(source, scale, y_only=True):
+def benchmark_pairs(source, scale, y_only=True, degradation="bicubic"):
     """Full-image (LR, HR) pairs with the benchmark LR, batch size 1, for validation.
 
-    HR is cropped to a multiple of ``scale``; LR is MATLAB bicubic rounded to
-    uint8 levels. Returns a dataset of ((1, h, w, C), (1, h*scale, w*scale, C)).
+    HR is cropped to a multiple of ``scale``; LR is MATLAB bicubic (or another ``degradation``
+    of :func:`degradation_fn`, with a fixed seed per image) rounded to uint8 levels. Returns a
+    dataset of ((1, h, w, C), (1, h*scale, w*scale, C)).
     """
     ds = None
-    for f in _image_files(source):
+    lr_fn = degradation_fn(degradation, scale)
+    for i, f in enumerate(_image_files(source)):
         hr = degrade.mod_crop(tf.constant(load_image(f)), scale)
-        lr = degrade.bicubic_lr(hr, scale)
+        if degradation == "bicubic":
+            lr = degrade.bicubic_lr(hr, scale)
+        else:
+            lr = degrade.to_uint8_range(tf.clip_by_value(lr_fn(hr[None], tf.constant([7, i]))[0], 0.0, 1.0))
         if y_only:
             lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
         one = tf.data.Dataset.from_tensors((lr[None], hr[None]))

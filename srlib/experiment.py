@@ -198,7 +198,8 @@ def datasets_for(recipe, sources=None, val_source=None):
     space = "rgb" if y else recipe.channels
     train_ds = make_dataset(sources, recipe.scale, recipe.patch, recipe.degradation, batch_size=recipe.batch,
                             cache=True, seed=recipe.seed, y_only=y, space=space)
-    return train_ds, _to_space(benchmark_pairs(val_source, recipe.scale, y_only=y), recipe.channels)
+    val_ds = benchmark_pairs(val_source, recipe.scale, y_only=y, degradation=recipe.degradation)
+    return train_ds, _to_space(val_ds, recipe.channels)
 
 
 def _run_info(run_dir, recipe, policy):
@@ -219,7 +220,8 @@ def _run_info(run_dir, recipe, policy):
 
 
 def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=()):
-    """Train (or resume, or reuse the finished run in ``run_dir``) and return (model, per-epoch log DataFrame).
+    """Train (or resume, or reuse the finished run in ``run_dir``) and return (model with the last epoch's
+    weights, per-epoch log DataFrame); :func:`best` loads the checkpoint chosen on the validation images.
 
     ``run_dir`` belongs to one recipe: a different one raises ValueError rather than resume or reuse it.
 
@@ -257,6 +259,11 @@ def loss_fn(name):
     if name == "mse+vgg":
         return MixedLoss([(1.0, mse_loss), (1.0, VGGLoss("block2_conv2", weights="imagenet"))])
     raise ValueError(f"unknown loss {name!r}: 'mse', 'mse+ssim' or 'mse+vgg'")
+
+
+def best(run_dir):
+    """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`export` should ship)."""
+    return zoo.load_file(Path(run_dir) / "best.keras")
 
 
 def macs_per_output_pixel(model, size=48):

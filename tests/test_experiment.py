@@ -147,3 +147,18 @@ def test_time_budget_and_compatible_old_run_files(photos, tmp_path):
     assert len(train(plain, tmp_path / "old", sources=[photos], verbose=0)[1]) == 1
     with pytest.raises(ValueError, match="lr_patience"):
         train(plain.replace(lr_patience=2), tmp_path / "old", sources=[photos], verbose=0)
+
+
+def test_validation_pairs_follow_the_recipe_degradation(photos):
+    """A recipe trained on pixelation + noise validates on pixelated, noisy LR (fixed seed), not on bicubic LR."""
+    from srlib.experiment import datasets_for
+
+    r = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, degradation="pixelate_noise")
+    _, val_noisy = datasets_for(r, sources=[photos], val_source=[str(sorted(photos.iterdir())[0])])
+    _, val_clean = datasets_for(r.replace(degradation="bicubic"), sources=[photos],
+                                val_source=[str(sorted(photos.iterdir())[0])])
+    (a, hr_a), (b, hr_b) = next(iter(val_noisy)), next(iter(val_clean))
+    np.testing.assert_array_equal(hr_a, hr_b)
+    assert np.abs(a.numpy() - b.numpy()).mean() > 0.005
+    again = next(iter(datasets_for(r, sources=[photos], val_source=[str(sorted(photos.iterdir())[0])])[1]))[0]
+    np.testing.assert_array_equal(a, again)
