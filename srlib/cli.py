@@ -115,10 +115,12 @@ def _models(args):
     if not rows:
         raise UserError(f"no shipped models in {paths.weights_dir()}")
     headers = {"model": "model", "scale": "scale", "parameters": "parameters",
-               "macs_per_output_pixel": "MACs / output pixel", "set5_psnr": "Set5 PSNR (dB)", "set5_ssim": "Set5 SSIM"}
+               "macs_per_output_pixel": "MACs / output pixel", "set5_psnr": "Set5 PSNR (dB)", "set5_ssim": "Set5 SSIM",
+               "lr": "Set5 LR"}
     print(tabulate([[r[k] for k in headers] for r in rows], headers=list(headers.values()), tablefmt="github",
-                   intfmt=",", floatfmt=("", "", "", ",.0f", ".2f", ".4f")))
-    print("\nSet5: benchmark convention (Y channel, border = scale, MATLAB bicubic LR), from each model's card.")
+                   intfmt=",", floatfmt=("", "", "", ",.0f", ".2f", ".4f", "")))
+    print("\nSet5: benchmark convention (Y channel, border = scale), LR by MATLAB bicubic or, for a model trained on")
+    print("another degradation, that degradation with a fixed seed; from each model's card.")
 
 
 def _data(args):

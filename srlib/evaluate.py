@@ -17,11 +17,26 @@ from tabulate import tabulate
 from tqdm.auto import tqdm
 
 from srlib import paths
-from srlib.degrade import bicubic_lr, mod_crop
+from srlib.degrade import bicubic_lr, mod_crop, pixelate_noise
 from srlib.io import ImageError, atomic_write, list_images, load_image
 from srlib.metrics import psnr, ssim
 
 CONVENTION = "Y channel (MATLAB rgb2ycbcr), border = scale, LR by MATLAB bicubic, uint8-rounded"
+
+
+TEST_DEGRADATIONS = {  # recipe degradation -> the fixed-seed LR its models are scored on ('bicubic': MATLAB bicubic)
+    "pixelate_noise": lambda hr, s: pixelate_noise(hr, s, sigma=0.02, seed=(7, 7)),
+}
+
+
+def lr_function(name):
+    """The test-time LR function of a recipe degradation: None for 'bicubic' (the benchmark LR), else the
+    fixed-seed version of :data:`TEST_DEGRADATIONS` (for models trained on that degradation)."""
+    if name == "bicubic":
+        return None
+    if name not in TEST_DEGRADATIONS:
+        raise ValueError(f"no test degradation for {name!r} (known: bicubic, {', '.join(TEST_DEGRADATIONS)})")
+    return TEST_DEGRADATIONS[name]
 
 
 def benchmark_lr(hr, scale, degradation=None):

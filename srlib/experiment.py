@@ -27,7 +27,7 @@ import pandas as pd
 
 from srlib import color, datasets, paths, zoo
 from srlib.data import benchmark_pairs, make_dataset
-from srlib.evaluate import CONVENTION, evaluate, write_json
+from srlib.evaluate import CONVENTION, evaluate, lr_function, write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import machine, set_precision, with_precision
@@ -166,13 +166,15 @@ def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD1
     return data
 
 
-def benchmark_rows(upscaler, scale, test):
-    """[{scale, dataset, psnr, ssim}] of ``upscaler`` on each folder of ``test`` ({name: folder}),
-    benchmark convention, rounded as tables show them (2 and 4 decimals)."""
+def benchmark_rows(upscaler, scale, test, degradation="bicubic"):
+    """[{scale, dataset, psnr, ssim, lr}] of ``upscaler`` on each folder of ``test`` ({name: folder}),
+    benchmark convention with LR by ``degradation`` (:func:`srlib.evaluate.lr_function`), rounded as tables
+    show them (2 and 4 decimals)."""
     rows = []
     for name, folder in test.items():
-        mean = evaluate(upscaler, folder, scale, progress=False)["mean"]
-        rows.append({"scale": scale, "dataset": name, "psnr": round(mean["psnr"], 2), "ssim": round(mean["ssim"], 4)})
+        mean = evaluate(upscaler, folder, scale, progress=False, degradation=lr_function(degradation))["mean"]
+        rows.append({"scale": scale, "dataset": name, "psnr": round(mean["psnr"], 2), "ssim": round(mean["ssim"], 4),
+                     "lr": degradation})
     return rows
 
 

@@ -86,7 +86,8 @@ def set5_row(card):
 
 
 def table():
-    """One row per zoo model: name, scale, parameters, MACs per output pixel, its card's Set5 PSNR / SSIM."""
+    """One row per zoo model: name, scale, parameters, MACs per output pixel, its card's Set5 PSNR / SSIM and
+    the LR they were measured on (the model's training degradation: 'bicubic' or e.g. 'pixelate_noise')."""
     rows = []
     for name, (_, c) in _cards().items():
         set5 = set5_row(c)
@@ -94,5 +95,6 @@ def table():
             "model": name, "scale": c.get("scale"), "parameters": c.get("parameters"),
             "macs_per_output_pixel": c.get("macs_per_output_pixel"),
             "set5_psnr": set5[0] if set5 else None, "set5_ssim": set5[1] if set5 else None,
+            "lr": c.get("recipe", {}).get("degradation", "bicubic"),
         })
     return rows
