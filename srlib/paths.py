@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent  # the checkout (meaningful only when srlib runs from one; see in_checkout)
+ROOT = PACKAGE.parent  # the checkout, when srlib runs from one (notebooks/, results/ beside the package)
 ENV = ("SRLIB_DATA_DIR", "SRLIB_REFERENCE", "SRLIB_PEERS_DIR", "SRLIB_RUNS", "SRLIB_WEIGHTS")
 CLIPS = {"cockatoo-720p": "video/clips/cockatoo_720p.mp4"}  # name -> file under the data directory
 VID4 = ("calendar", "city")  # the Vid4 sequences the benchmarks use, under video/vid4/
@@ -32,11 +32,6 @@ VID4 = ("calendar", "city")  # the Vid4 sequences the benchmarks use, under vide
 def _setting(name, default):
     value = os.environ.get(name)
     return Path(value).expanduser().absolute() if value else Path(default).expanduser().absolute()
-
-
-def in_checkout():
-    """True when srlib runs from a source checkout (notebooks and results/ beside the package)."""
-    return (ROOT / "notebooks").is_dir() and (ROOT / "results").is_dir()
 
 
 def data_dir():
