@@ -1,6 +1,7 @@
 """Custom Keras layers, registered so saved ``.keras`` models load without ``custom_objects``."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -86,3 +87,43 @@ class MatchSize(keras.layers.Layer):
     def compute_output_shape(self, input_shapes):
         x, ref = input_shapes
         return (x[0], ref[1], ref[2], x[3])
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class Sampling(keras.layers.Layer):
+    """The reparameterisation of a VAE: ``[mean, log_var]`` -> ``z``, both (N, ..., L).
+
+    In training, ``z = mean + exp(log_var / 2) * eps`` with ``eps ~ N(0, 1)`` a stateless function of
+    ``seed`` and a draw counter that is one of the layer's weights, so the same seed gives the same
+    draws and a run resumed from a checkpoint continues the same sequence. At inference ``z = mean``
+    (the posterior mean), unless the call gets ``sample=True``. Each call also records the KL
+    divergence of N(mean, var) from N(0, 1), summed over the last axis and averaged over the others
+    (nats per latent position), with ``add_loss``: ``model.losses`` holds it after each call.
+
+    Args:
+      seed: integer seed of the noise (None: a random one).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
+        self.draws = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name="draws",
+                                     aggregation="only_first_replica")
+
+    def call(self, inputs, training=None, sample=False):
+        mean, log_var = inputs
+        kl = 0.5 * (tf.square(mean) + tf.exp(log_var) - 1.0 - log_var)  # (N, ..., L)
+        self.add_loss(tf.reduce_mean(tf.reduce_sum(tf.cast(kl, "float32"), axis=-1)))
+        if not (training or sample):
+            return mean
+        seed = tf.stack([tf.constant(self._seed, tf.int64), self.draws.value])
+        self.draws.assign_add(1)
+        eps = tf.random.stateless_normal(tf.shape(mean), seed, dtype=mean.dtype)
+        return mean + tf.exp(0.5 * log_var) * eps
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}

@@ -23,8 +23,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-import srlib.layers  # noqa: F401  (registers the custom layers, so a finished run's last.keras loads)
 from srlib.metrics import PSNR, mse_loss
+from srlib.zoo import load_file
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def fit(
     run_dir.mkdir(parents=True, exist_ok=True)
     if finished(run_dir, epochs):
         log.info("%s: finished run reused (%d epochs)", run_dir, epochs)
-        return keras.models.load_model(run_dir / "last.keras", compile=False)
+        return load_file(run_dir / "last.keras")
     if strategy is None or isinstance(strategy, str):
         strategy = get_strategy(strategy)
     if not strategy.extended.should_checkpoint:  # a multi-worker run: only the chief writes run_dir

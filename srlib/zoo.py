@@ -13,7 +13,10 @@ Adding a model to the zoo is adding those two files; nothing here names a model.
 Listing the zoo reads the cards only (no TensorFlow).
 """
 
+import importlib
 import json
+import re
+import zipfile
 from pathlib import Path
 
 from srlib import paths
@@ -57,11 +60,14 @@ def file_stem(name):
 
 
 def load_file(file):
-    """A ``.keras`` file as an uncompiled model (srlib's layers registered)."""
+    """A ``.keras`` file as an uncompiled model. The srlib modules its config names (``srlib.layers``,
+    ``srlib.models.vae``, ...) are imported first, so their registered classes are found."""
     import keras
 
-    import srlib.layers  # noqa: F401  (registers the custom layers for load_model)
-
+    with zipfile.ZipFile(file) as archive:
+        config = archive.read("config.json").decode()
+    for module in sorted(set(re.findall(r'"module": "(srlib(?:\.\w+)*)"', config))):
+        importlib.import_module(module)
     return keras.models.load_model(Path(file), compile=False)
 
 

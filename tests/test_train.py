@@ -21,9 +21,12 @@ SCRIPT = textwrap.dedent(
     import keras, numpy as np
     from srlib.data import make_dataset
     from srlib.models.espcn import espcn
+    from srlib.models.vae import vae
     from srlib.train import fit
 
-    run_dir, kill_at = sys.argv[1], int(sys.argv[2])
+    run_dir, kill_at, family = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    build = {"espcn": lambda: espcn(2, 1, "relu", filters=(8, 8)),
+             "vae": lambda: vae(2, latent=2, width=8, beta=1e-3, warmup=15)}[family]
     rng = np.random.default_rng(0)
     images = (rng.random((6, 48, 48, 3)) * 0.5 + np.linspace(0, 0.5, 48)[None, :, None, None]).astype("float32")
     train = make_dataset(images, 2, 8, batch_size=8, patches_per_image=4, seed=3)
@@ -37,30 +40,33 @@ SCRIPT = textwrap.dedent(
             if Kill.step == kill_at:
                 os._exit(9)  # dies mid-epoch, like a killed process
 
-    fit(lambda: espcn(2, 1, "relu", filters=(8, 8)), train, val, run_dir, epochs=4, steps_per_epoch=10,
+    fit(build, train, val, run_dir, epochs=4, steps_per_epoch=10,
         batch_size=8, learning_rate=3e-3, seed=0, verbose=0, callbacks=[Kill()])
     """
 )
 
 
-def _run(script, run_dir, kill_at):
+def _run(script, run_dir, kill_at, family):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_DETERMINISTIC_OPS": "1"}
     return subprocess.run(
-        [sys.executable, str(script), str(run_dir), str(kill_at)], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, str(script), str(run_dir), str(kill_at), family], env=env, capture_output=True, text=True,
+        timeout=300,
     )
 
 
-def test_resume_after_kill_matches_uninterrupted(tmp_path):
+@pytest.mark.parametrize("family", ["espcn", "vae"])
+def test_resume_after_kill_matches_uninterrupted(tmp_path, family):
     """Kill a run mid-epoch 3 (os._exit in a subprocess), re-run the same command: it resumes and ends
-    with the same validation PSNR as a run that was never interrupted."""
+    with the same validation PSNR as a run that was never interrupted (the VAE too: its custom train step,
+    KL warm-up and sampling noise continue)."""
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    full = _run(script, tmp_path / "a", kill_at=0)
+    full = _run(script, tmp_path / "a", 0, family)
     assert full.returncode == 0, full.stderr[-2000:]
-    killed = _run(script, tmp_path / "b", kill_at=25)  # epoch 3 of 4, batch 5 of 10
+    killed = _run(script, tmp_path / "b", 25, family)  # epoch 3 of 4, batch 5 of 10
     assert killed.returncode == 9
     assert completed_epochs(tmp_path / "b") == 2
-    resumed = _run(script, tmp_path / "b", kill_at=0)
+    resumed = _run(script, tmp_path / "b", 0, family)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     a, b = pd.read_csv(tmp_path / "a" / "log.csv"), pd.read_csv(tmp_path / "b" / "log.csv")
     assert list(b["epoch"]) == [0, 1, 2, 3]  # no epoch lost or repeated
