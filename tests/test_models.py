@@ -118,3 +118,13 @@ def test_vae_trains_logs_recon_and_kl_and_round_trips(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run" / "best.keras")], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.stdout.strip() == "VAE", done.stderr[-1000:]
+
+
+def test_vae_starts_at_the_bicubic_upscale():
+    """Untrained (tail weights of std 1e-3), the VAE outputs about the bicubic upscale it adds to."""
+    from srlib.models.vae import vae
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(1).random((1, 8, 9, 1)).astype(np.float32)
+    diff = np.abs(vae(2, latent=2, width=16)(x).numpy() - tf.image.resize(x, (16, 18), method="bicubic").numpy())
+    assert diff.mean() < 0.02 and diff.max() < 0.1

@@ -114,7 +114,9 @@ def vae(scale, channels=1, latent=4, width=64, residual=True, beta=1e-4, warmup=
     if residual:
         x = keras.layers.Add()([x, features])
     x = conv(width // 2, activation="relu")(x)
-    x = conv(channels * scale * scale, dtype="float32")(x)
+    # The tail starts near zero, so the untrained model outputs about the bicubic upscale.
+    x = keras.layers.Conv2D(channels * scale * scale, 3, padding="same", dtype="float32",
+                            kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3))(x)
     x = SubPixelUpscale(scale, dtype="float32")(x)
     out = keras.layers.Add(dtype="float32")([x, up])
     return VAE(inp, out, beta=beta, warmup=warmup, name=name or f"vae{'_res' if residual else ''}_x{scale}")
