@@ -62,7 +62,8 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             sr, recon, kl = self._forward(lr, hr, training=True)
             loss = recon + self.beta_now() * kl
-        grads = tape.gradient(loss, self.trainable_variables)
+            scaled = self.optimizer.scale_loss(loss)  # mixed_float16: loss scaling (a no-op otherwise)
+        grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return self._log(hr, sr, loss=loss, recon=recon, kl=kl)
 
