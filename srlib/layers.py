@@ -89,6 +89,11 @@ class MatchSize(keras.layers.Layer):
         return (x[0], ref[1], ref[2], x[3])
 
 
+def gaussian_kl(mean, log_var):
+    """KL divergence of N(mean, exp(log_var)) from N(0, 1), element by element (nats), same shape as ``mean``."""
+    return 0.5 * (tf.square(mean) + tf.exp(log_var) - 1.0 - log_var)
+
+
 @keras.saving.register_keras_serializable(package="srlib")
 class Sampling(keras.layers.Layer):
     """The reparameterisation of a VAE: ``[mean, log_var]`` -> ``z``, both (N, ..., L).
@@ -97,8 +102,9 @@ class Sampling(keras.layers.Layer):
     ``seed`` and a draw counter that is one of the layer's weights, so the same seed gives the same
     draws and a run resumed from a checkpoint continues the same sequence. At inference ``z = mean``
     (the posterior mean), unless the call gets ``sample=True``. Each call also records the KL
-    divergence of N(mean, var) from N(0, 1), summed over the last axis and averaged over the others
-    (nats per latent position), with ``add_loss``: ``model.losses`` holds it after each call.
+    divergence (:func:`gaussian_kl`) of N(mean, var) from N(0, 1), summed over the last axis and
+    averaged over the others (nats per latent position), with ``add_loss``: ``model.losses`` holds
+    it after each call.
 
     Args:
       seed: integer seed of the noise (None: a random one).
@@ -113,8 +119,8 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs, training=None, sample=False):
         mean, log_var = inputs
-        kl = 0.5 * (tf.square(mean) + tf.exp(log_var) - 1.0 - log_var)  # (N, ..., L)
-        self.add_loss(tf.reduce_mean(tf.reduce_sum(tf.cast(kl, "float32"), axis=-1)))
+        kl = tf.cast(gaussian_kl(mean, log_var), "float32")  # (N, ..., L)
+        self.add_loss(tf.reduce_mean(tf.reduce_sum(kl, axis=-1)))
         if not (training or sample):
             return mean
         seed = tf.stack([tf.constant(self._seed, tf.int64), self.draws.value])

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib.layers import ResizeUpscale, Sampling, SubPixelUpscale
+from srlib.layers import ResizeUpscale, Sampling, SubPixelUpscale, gaussian_kl
 from srlib.metrics import mse_loss
 
 
@@ -130,9 +130,7 @@ def encoder_stats(model):
 
 def kl_per_channel(model, lr):
     """Mean KL (nats per LR pixel) of each latent channel over the images ``lr`` (N, h, w, C): (latent,)."""
-    mean, log_var = encoder_stats(model)(lr)
-    kl = 0.5 * (tf.square(mean) + tf.exp(log_var) - 1.0 - log_var)
-    return tf.reduce_mean(kl, axis=(0, 1, 2)).numpy()
+    return tf.reduce_mean(gaussian_kl(*encoder_stats(model)(lr)), axis=(0, 1, 2)).numpy()
 
 
 def sample_decodes(model, lr, n, seed=0):
