@@ -151,6 +151,14 @@ def _import_tf_quietly():
 NEEDS_TF = ("evaluate", "upscale")
 
 
+def _scale(text):
+    """A --scale value: a positive number; integers stay int (x3, not x3.0)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: a scale must be a positive number")
+    return int(value) if value.is_integer() else value
+
+
 def parser():
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug log, and TensorFlow's start-up messages")
@@ -158,7 +166,8 @@ def parser():
 
     e = sub.add_parser("evaluate", help="PSNR/SSIM table of a model on a folder of HR images")
     e.add_argument("--model", default="bicubic", help="bicubic, a shipped model (see: srlib models) or a .keras file")
-    e.add_argument("--scale", type=int, nargs="+", help="upscaling factor(s) (default: the model's)")
+    e.add_argument("--scale", type=_scale, nargs="+", help="upscaling factor(s) (default: the model's; "
+                                                           "an arbitrary-scale model such as cppn-any takes e.g. 2.5)")
     e.add_argument("--dataset", required=True, nargs="+", help="folders of HR images or set names (Set5 ...)")
     e.add_argument("--json", help="also write per-image results to this JSON file")
     e.add_argument("--table", help="also write the summary table (Markdown) to this file")
@@ -169,7 +178,8 @@ def parser():
     u.add_argument("inputs", nargs="+", help="image or video (.mp4 .mov .avi .mkv .webm) files")
     u.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     u.add_argument("--model", default="bicubic", help="bicubic, a shipped model (see: srlib models) or a .keras file")
-    u.add_argument("--scale", type=int, help="upscaling factor (bicubic needs it; a model has its own)")
+    u.add_argument("--scale", type=_scale, help="upscaling factor (bicubic and arbitrary-scale models such as "
+                                                "cppn-any need it, e.g. 2.5; other models have their own)")
     u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
     u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
     u.set_defaults(func=_upscale)

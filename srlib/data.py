@@ -22,6 +22,8 @@ from srlib import color, degrade
 from srlib.io import ImageError, list_images, load_image
 from srlib.videoio import probe, read_frames
 
+HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
+
 
 def _image_files(source):
     """Expand a folder, or a list of folders and files, into a list of file paths."""
@@ -260,3 +262,73 @@ def benchmark_pairs(source, scale, y_only=True, degradation="bicubic"):
         # generator datasets of unknown cardinality.
         ds = one if ds is None else ds.concatenate(one)
     return ds
+
+
+def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, batch_size=16, crops_per_image=8,
+                     seed=0, cache=True, repeat=True, skipped=None):
+    """Batches for arbitrary-scale models (:mod:`srlib.models.cppn_gan`): LR patches and HR queries at random scales.
+
+    For each decoded image a scale s ~ U(``scales``) is drawn; ``crops_per_image`` HR crops of side
+    round(``patch_size`` * s) are taken (with dihedral augmentation), their LR is MATLAB bicubic to
+    ``patch_size`` x ``patch_size`` rounded to uint8 levels, and ``queries`` HR pixels of each crop are drawn
+    without repetition (default: ``patch_size``^2). Y channel. Repeatable from ``seed``.
+
+    Returns:
+      ``tf.data.Dataset`` of ({"lr": (B, p, p, 1), "coord": (B, Q, 2), "cell": (B, Q, 2)}, hr (B, Q, 1)):
+      ``coord`` are the queried pixels' centres in :func:`srlib.layers.coord_grid`'s frame of the HR crop,
+      ``cell`` its pixel size (2 / side), ``hr`` their values, float32.
+    """
+    from srlib.layers import coord_grid
+
+    queries = queries or patch_size * patch_size
+    largest = int(round(patch_size * scales[1]))
+    ds = image_source(source, largest, skipped)
+    ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= largest)
+    if cache:
+        ds = ds.cache()
+    if repeat:
+        ds = ds.repeat()
+
+    def crops(i, image):
+        s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
+        scale = tf.random.stateless_uniform([], s + [0, 2], scales[0], scales[1])
+        side = tf.cast(tf.round(patch_size * scale), tf.int32)
+        hr = tf.cast(dihedral(random_crops(image, side, crops_per_image, s), s + [1, 0]), tf.float32) / 255.0
+        lr = degrade.to_uint8_range(degrade.imresize(hr, size=(patch_size, patch_size)))
+        lr = tf.ensure_shape(color.rgb_to_y(lr), [crops_per_image, patch_size, patch_size, 1])
+        pick = tf.argsort(tf.random.stateless_uniform([crops_per_image, side * side], s + [0, 3]))[:, :queries]
+        coord = tf.gather(coord_grid(side, side), pick)
+        target = tf.gather(tf.reshape(color.rgb_to_y(hr), [crops_per_image, -1, 1]), pick, batch_dims=1)
+        cell = tf.fill([crops_per_image, queries, 2], 2.0 / tf.cast(side, tf.float32))
+        return {"lr": lr, "coord": coord, "cell": cell}, target
+
+    ds = ds.enumerate().map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    ds = ds.shuffle(64 * crops_per_image, seed=seed).batch(batch_size, drop_remainder=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def implicit_pairs(source, scales=(2, 3, 4)):
+    """Whole-image validation pairs for arbitrary-scale models: each image of ``source`` at each scale, benchmark LR
+    (:func:`srlib.degrade.bicubic_lr`), Y channel, batch size 1: ({"lr", "coord", "cell"}, hr (1, H * W, 1))."""
+    from srlib.layers import coord_grid
+
+    ds = None
+    for f in _image_files(source):
+        for scale in scales:
+            hr = color.rgb_to_y(degrade.mod_crop(tf.constant(load_image(f)), scale))
+            lr = degrade.bicubic_lr(hr, scale)
+            h, w = hr.shape[0], hr.shape[1]
+            x = {"lr": lr[None], "coord": coord_grid(h, w)[None], "cell": tf.constant([[[2.0 / h, 2.0 / w]]] * 1)}
+            x["cell"] = tf.tile(x["cell"], [1, h * w, 1])
+            one = tf.data.Dataset.from_tensors((x, tf.reshape(hr, [1, -1, 1])))
+            ds = one if ds is None else ds.concatenate(one)
+    return ds
+
+
+def split_holdout(folders, n=HOLDOUT_IMAGES):
+    """(training files, validation files) of the images in ``folders``: every k-th file, ``n`` in all, is held out."""
+    files = [f for folder in folders for f in list_images(folder)]
+    step = max(1, len(files) // n)
+    val = files[::step][:n]
+    held = set(val)
+    return [f for f in files if f not in held], val

@@ -18,6 +18,7 @@ message is one line naming the folder to fill by hand. Nothing is downloaded at 
 with neither data nor network. They are NOT benchmark data; never report numbers on them as such.
 """
 
+import gzip
 import os
 import shutil
 import uuid
@@ -397,3 +398,24 @@ def sample_images(kind="photos"):
     else:
         raise ValueError(f"sample_images: unknown kind {kind!r} (use 'photos' or 'faces')")
     return [_rgb_float(x) for x in images]
+
+
+def mnist_file(split):
+    """The IDX images file of an MNIST split ('train' or 't10k'), or None when it is not in the data directory."""
+    f = path("MNIST") / f"{split}-images-idx3-ubyte.gz"
+    return f if f.is_file() else None
+
+
+def mnist(split="t10k"):
+    """MNIST digits of ``split`` ('train': 60,000, 't10k': 10,000) as float32 (N, 28, 28, 1) in [0, 1].
+
+    Read from the IDX file in the data directory; a missing file is downloaded with the rest of the set
+    (:func:`get`); DatasetError if it cannot be.
+    """
+    f = mnist_file(split) or (get("MNIST", force=True) and mnist_file(split))
+    with gzip.open(f) as fh:
+        raw = fh.read()
+    magic, n, rows, cols = np.frombuffer(raw[:16], ">i4")
+    if magic != 2051 or len(raw) != 16 + n * rows * cols:
+        raise DatasetError(f"{f}: not an MNIST IDX images file (magic {magic}, {len(raw)} bytes)")
+    return (np.frombuffer(raw[16:], np.uint8).reshape(n, rows, cols, 1) / np.float32(255)).astype(np.float32)

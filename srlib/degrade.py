@@ -16,6 +16,7 @@ same rank. All are graph-safe (dynamic sizes allowed), so they run inside
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import scipy.signal
@@ -152,17 +153,32 @@ def to_uint8_range(image):
     return tf.round(tf.clip_by_value(image, 0.0, 1.0) * 255.0) / 255.0
 
 
+def crop_step(scale):
+    """The multiple an HR side is cropped to for ``scale``: the scale, or p for a fraction p / q (x2.5: 5)."""
+    return Fraction(scale).limit_denominator(16).numerator
+
+
 def mod_crop(image, scale):
-    """Crop H and W (HWC or NHWC) down to multiples of ``scale`` (bottom/right)."""
+    """Crop H and W (HWC or NHWC) down to multiples of :func:`crop_step` of ``scale`` (bottom/right)."""
+    step = crop_step(scale)
     shape = tf.shape(image)
-    h = shape[-3] - shape[-3] % scale
-    w = shape[-2] - shape[-2] % scale
+    h = shape[-3] - shape[-3] % step
+    w = shape[-2] - shape[-2] % step
     return image[..., :h, :w, :]
 
 
 def bicubic_lr(hr, scale):
-    """Benchmark LR: mod-crop, MATLAB bicubic by 1/scale, rounded to uint8 levels."""
-    return to_uint8_range(imresize(mod_crop(hr, scale), scale=1.0 / scale))
+    """Benchmark LR: mod-crop, MATLAB bicubic by 1/scale, rounded to uint8 levels.
+
+    A non-integer scale p / q (x1.5, x2.5) crops to a multiple of p and resizes to exactly side * q / p.
+    """
+    hr = mod_crop(hr, scale)
+    if float(scale).is_integer():
+        return to_uint8_range(imresize(hr, scale=1.0 / scale))
+    frac = Fraction(scale).limit_denominator(16)
+    shape = tf.shape(hr)
+    size = (shape[-3] * frac.denominator // frac.numerator, shape[-2] * frac.denominator // frac.numerator)
+    return to_uint8_range(imresize(hr, size=size))
 
 
 def gaussian_kernel1d(sigma, truncate=4.0):

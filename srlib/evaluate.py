@@ -8,6 +8,7 @@ pixels shaved from each border, PSNR peak 255, SSIM Gaussian 11x11 window.
 
 import csv
 import json
+import math
 import time
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def score(sr, hr, scale, dtype=tf.float64):
 
     ``dtype=tf.float32`` computes SSIM about 10x faster, within 1e-6 of float64 (video uses it).
     """
-    kw = dict(y_channel=hr.shape[-1] == 3, crop_border=scale)
+    kw = dict(y_channel=hr.shape[-1] == 3, crop_border=math.ceil(scale))
     return float(psnr(sr, hr, **kw)), float(ssim(sr, hr, dtype=dtype, **kw))
 
 

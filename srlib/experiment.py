@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from srlib import color, datasets, paths, zoo
-from srlib.data import benchmark_pairs, make_dataset
+from srlib.data import benchmark_pairs, make_dataset, split_holdout
 from srlib.evaluate import CONVENTION, evaluate, lr_function, write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
@@ -36,7 +36,6 @@ from srlib.train import TimeBudget, fit
 log = logging.getLogger(__name__)
 
 PROFILES = ("smoke", "quick", "full")
-HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
 CHANNELS = {"y": 1, "rgb": 3, "ycbcr": 3, "yuv": 3}
 
 
@@ -58,7 +57,7 @@ class Recipe:
       seed: seeds crops, augmentation and initialisation.
       init: zoo name or ``.keras`` file whose weighted layers start this model where their
         shapes match, in order (scale transfer: the features move, the output layer is new).
-      val: 'holdout' (:data:`HOLDOUT_IMAGES` images carved from the training data, removed from
+      val: 'holdout' (:data:`srlib.data.HOLDOUT_IMAGES` images carved from the training data, removed from
         it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
       loss: 'mse', 'mse+ssim' or 'mse+vgg' (:func:`loss_fn`).
       patience, lr_patience: EarlyStopping and ReduceLROnPlateau (halving) patience in epochs on the
@@ -116,20 +115,18 @@ def build(recipe):
     model = builder(recipe.scale, CHANNELS[recipe.channels], **recipe.args)
     if recipe.init:
         source = zoo.load(recipe.init) if recipe.init in zoo.names() else zoo.load_file(recipe.init)
-        theirs = [layer for layer in source.layers if layer.weights]
-        for mine, other in zip([layer for layer in model.layers if layer.weights], theirs, strict=False):
+        for mine, other in zip(_weighted_layers(model), _weighted_layers(source), strict=False):
             if [w.shape for w in mine.weights] == [w.shape for w in other.weights]:
                 mine.set_weights(other.get_weights())
     return model
 
 
-def split_holdout(folders, n=HOLDOUT_IMAGES):
-    """(training files, validation files) of the images in ``folders``: every k-th file, ``n`` in all, is held out."""
-    files = [f for folder in folders for f in list_images(folder)]
-    step = max(1, len(files) // n)
-    val = files[::step][:n]
-    held = set(val)
-    return [f for f in files if f not in held], val
+def _weighted_layers(model):
+    """The layers with weights of ``model``, in order, nested models opened (their inner layers, not themselves)."""
+    out = []
+    for layer in model.layers if isinstance(model, keras.Model) else []:
+        out += _weighted_layers(layer) if isinstance(layer, keras.Model) else [layer] if layer.weights else []
+    return out
 
 
 @dataclasses.dataclass
@@ -190,7 +187,11 @@ def datasets_for(recipe, sources=None, val_source=None):
 
     ``sources``: image folders or files to train on instead of ``recipe.data`` (the notebooks'
     fallback photos and smoke crops); ``val_source``: validation images instead of ``recipe.val``.
+    A model family whose module defines ``datasets_for`` (same arguments) makes its own.
     """
+    family = importlib.import_module(f"srlib.models.{recipe.model}")
+    if hasattr(family, "datasets_for"):  # a family with its own data (arbitrary scales, digits)
+        return family.datasets_for(recipe, sources, val_source)
     sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
     if val_source is None and recipe.val == "holdout":
         sources, val_source = split_holdout(sources)
@@ -283,18 +284,25 @@ def macs_per_output_pixel(model, size=48):
     return macs / (final[1] * final[2])
 
 
-def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark=(), extra=None, weights_dir=None):
+def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark=(), extra=None, weights_dir=None,
+           macs=None):
     """Ship ``model`` as zoo model ``name``: ``<stem>.keras`` (float32, no optimizer state), the JSON card
     ``<stem>.json`` and the per-epoch log ``<stem>_log.csv`` in ``weights_dir`` (default: the zoo's).
 
-    The card holds scale, channels, parameters, multiply-adds per output pixel, data, degradation,
+    The card holds scale, channels, parameters, multiply-adds per output pixel (``macs``, else
+    :func:`macs_per_output_pixel`), data, degradation,
     recipe, steps, wall time, training speed, the machine and dtype policy of each session of
     ``run_dir/run.json`` (else this machine),
     the benchmark convention and ``benchmark`` rows, plus ``extra``. Returns the float32 model.
     """
     folder = Path(weights_dir or paths.weights_dir())
     stem = zoo.file_stem(name)
-    model = with_precision(model, "float32")
+    if all(layer.dtype_policy.name == "float32" for layer in model._flatten_layers()):  # a clean copy, no optimizer
+        copy = model.__class__.from_config(model.get_config())
+        copy.set_weights(model.get_weights())
+        model = copy
+    else:
+        model = with_precision(model, "float32")
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
     atomic_write(folder / f"{stem}_log.csv", lambda tmp: log_df.to_csv(tmp, index=False))
@@ -304,7 +312,7 @@ def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark
         "model": name, "architecture": architecture, "scale": recipe.scale,
         "channels": "Y (MATLAB rgb2ycbcr)" if recipe.channels == "y" else recipe.channels.upper(),
         "parameters": int(model.count_params()),
-        "macs_per_output_pixel": round(macs_per_output_pixel(model), 1),
+        "macs_per_output_pixel": round(macs if macs is not None else macs_per_output_pixel(model), 1),
         "data": " + ".join(recipe.data), "degradation": recipe.degradation,
         "recipe": recipe.to_dict(), "steps": int(len(log_df) * recipe.steps), "epochs": int(len(log_df)),
         "wall_time_s": float(log_df["wall_s"].iloc[-1]),

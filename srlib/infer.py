@@ -14,6 +14,7 @@ uint8 frames, RGB or I420 planes (the one I420 path: :func:`split_i420`,
 :class:`I420Merge`), compiled once per frame shape.
 """
 
+import math
 import time
 from pathlib import Path
 
@@ -95,10 +96,32 @@ class ModelUpscaler:
         return luma_merge(self._net(ycc[..., :1]), ycc[..., 1:], self.scale).numpy()
 
 
+class ImplicitUpscaler:
+    """Wraps an arbitrary-scale luma model (inputs ``lr``, ``coord``, ``cell``: :mod:`srlib.models.cppn_gan`'s local
+    form) as an upscaler at any ``scale`` > 0, integer or not: output side ceil(side * scale), as MATLAB imresize.
+
+    Y is rendered by :func:`srlib.models.cppn_gan.render` in tiles of ``tile`` queries (bounded memory); Cb and Cr
+    are upscaled by MATLAB bicubic (:func:`luma_merge`).
+    """
+
+    def __init__(self, model, scale, name=None, tile=65536):
+        self.model, self.scale, self.tile = model, scale, tile
+        self.name = name or model.name
+
+    def __call__(self, lr):
+        from srlib.models.cppn_gan import render
+
+        ycc = color.rgb_to_ycbcr(np.asarray(lr, np.float32)).numpy()
+        size = [math.ceil(n * self.scale - 1e-9) for n in lr.shape[:2]]
+        y = render(self.model, ycc[None, ..., :1], size, self.tile)[0]
+        return luma_merge(y, ycc[..., 1:], self.scale).numpy()
+
+
 def load_upscaler(name, scale=None):
     """Upscaler from 'bicubic', a zoo name ('espcn-x3', see :mod:`srlib.zoo`) or a ``.keras`` path.
 
-    Raises ValueError (one line) for an unknown name or a scale mismatch.
+    Arbitrary-scale models (inputs ``lr``, ``coord``, ``cell``) take any ``scale`` and need one. Raises ValueError
+    (one line) for an unknown name, a scale mismatch, or a model that does not upscale photos (the digit CPPN).
     """
     if name == "bicubic":
         if scale is None:
@@ -111,6 +134,14 @@ def load_upscaler(name, scale=None):
     else:
         known = ", ".join(["bicubic", *zoo.names()])
         raise ValueError(f"{name}: no such model (known: {known}; or give a .keras file)")
+    inputs = model.input if isinstance(model.input, dict) else {}
+    if "coord" in inputs:
+        if "cell" not in inputs:
+            raise ValueError(f"{name}: renders digits from fixed-size inputs, not photos "
+                             "(see srlib.models.cppn_gan.render)")
+        if scale is None:
+            raise ValueError(f"{name}: an arbitrary-scale model; give --scale (any factor, e.g. 2.5)")
+        return ImplicitUpscaler(model, scale, name=name)
     model_scale = zoo.model_scale(model)
     if scale is not None and scale != model_scale:
         raise ValueError(f"{name}: model upscales x{model_scale}, not x{scale}")

@@ -133,3 +133,80 @@ class Sampling(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
+
+
+def coord_grid(height, width):
+    """Pixel-centre coordinates of a ``height`` x ``width`` image, (height * width, 2) float32, row-major.
+
+    Each row is (y, x) in [-1, 1]: pixel (i, j) has centre y = (2 i + 1) / height - 1, x = (2 j + 1) / width - 1,
+    so an image and any resize of it share one coordinate frame (MATLAB ``imresize`` aligns pixels the same way).
+    """
+    y = (2.0 * tf.range(height, dtype=tf.float32) + 1.0) / tf.cast(height, tf.float32) - 1.0
+    x = (2.0 * tf.range(width, dtype=tf.float32) + 1.0) / tf.cast(width, tf.float32) - 1.0
+    yy, xx = tf.meshgrid(y, x, indexing="ij")
+    return tf.reshape(tf.stack([yy, xx], axis=-1), [-1, 2])
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class CoordGrid(keras.layers.Layer):
+    """The input of a CPPN with one global latent: ``[coord, z]`` -> (N, Q, 3 + L) rows (y, x, r, z).
+
+    ``coord`` (N, Q, 2) are query points (y, x) in [-1, 1] (:func:`coord_grid` of the output size:
+    any resolution), ``r = sqrt(x^2 + y^2)``; ``z`` (N, L) is repeated at every query.
+    """
+
+    def call(self, inputs):
+        coord, z = inputs
+        r = tf.norm(coord, axis=-1, keepdims=True)
+        zq = tf.repeat(z[:, None, :], tf.shape(coord)[1], axis=1)
+        return tf.concat([coord, r, tf.cast(zq, coord.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        coord, z = input_shapes
+        return (coord[0], coord[1], 3 + z[-1])
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class LocalQuery(keras.layers.Layer):
+    """The input of a CPPN conditioned on a grid of local latents (LIIF's form, without the local ensemble).
+
+    ``[z, lr, coord, cell]`` -> ``[features, base]``:
+
+    * ``z`` (N, h, w, L): one latent per LR pixel; ``lr`` (N, h, w, C): the LR image;
+    * ``coord`` (N, Q, 2): query points (y, x) in [-1, 1], :func:`coord_grid`'s frame;
+    * ``cell`` (N, Q, 2): the size of an output pixel in the same units (2 / H, 2 / W);
+    * ``features`` (N, Q, L + 4): the latent of the LR pixel nearest each query, the query's offset from that
+      pixel's centre in LR pixels (in [-0.5, 0.5] inside the image) and the cell in LR pixels (1 / scale);
+    * ``base`` (N, Q, C): the LR image bilinearly interpolated at the query (edge pixels repeated), the
+      value the CPPN's output is added to.
+    """
+
+    def call(self, inputs):
+        z, lr, coord, cell = inputs
+        shape = tf.shape(lr)
+        size = tf.cast(shape[1:3], tf.float32)
+        u = (tf.cast(coord, tf.float32) + 1.0) * 0.5 * size - 0.5  # (N, Q, 2) continuous LR pixel index
+        limit = tf.cast(shape[1:3] - 1, tf.float32)
+        nearest = tf.clip_by_value(tf.round(u), 0.0, limit)
+
+        def at(yx):  # (N, Q, 2) integer-valued float -> flat index into (N, h * w)
+            yx = tf.cast(yx, tf.int32)
+            return yx[..., 0] * shape[2] + yx[..., 1]
+
+        flat = lambda t: tf.reshape(t, [shape[0], -1, t.shape[-1]])  # noqa: E731
+        zq = tf.gather(flat(z), at(nearest), batch_dims=1)
+        lo = tf.clip_by_value(tf.floor(u), 0.0, limit)
+        hi = tf.clip_by_value(lo + 1.0, 0.0, limit)
+        t = tf.clip_by_value(u - lo, 0.0, 1.0)  # (N, Q, 2) bilinear weights of the upper neighbour
+        img = flat(tf.cast(lr, tf.float32))
+        corner = lambda y, x: tf.gather(img, at(tf.stack([y, x], -1)), batch_dims=1)  # noqa: E731
+        ty, tx = t[..., :1], t[..., 1:]
+        base = ((1 - ty) * ((1 - tx) * corner(lo[..., 0], lo[..., 1]) + tx * corner(lo[..., 0], hi[..., 1]))
+                + ty * ((1 - tx) * corner(hi[..., 0], lo[..., 1]) + tx * corner(hi[..., 0], hi[..., 1])))
+        cell_lr = tf.cast(cell, tf.float32) * 0.5 * size
+        features = tf.concat([tf.cast(zq, tf.float32), u - nearest, cell_lr], axis=-1)
+        return features, base
+
+    def compute_output_shape(self, input_shapes):
+        z, lr, coord, _ = input_shapes
+        return (coord[0], coord[1], z[-1] + 4), (coord[0], coord[1], lr[-1])

@@ -1,0 +1,363 @@
+"""The fifth report's model: a VAE-style encoder feeding a CPPN that renders at any resolution, with a discriminator.
+
+A CPPN (compositional pattern-producing network) is an MLP from a pixel's coordinates to its value. Conditioned
+on a latent code of the LR image it becomes a super-resolution decoder with no fixed output size: the same
+weights render 28 x 28 or 1800 x 1800. Two latent forms:
+
+* ``form='global'`` (the seed's, for digits): the encoder maps a fixed-size LR image to one latent vector ``z``;
+  the CPPN maps (y, x, r, z) to intensity (:class:`srlib.layers.CoordGrid`).
+* ``form='local'`` (for photos; LIIF's idea, Chen et al., CVPR 2021): the encoder maps an LR image of any size
+  to a latent per LR pixel; the CPPN maps the latent of the LR pixel nearest the query, the query's offset from
+  it and the output pixel size (1 / scale) to a correction of the bilinear interpolation there
+  (:class:`srlib.layers.LocalQuery`). Trained on random scales, it renders any scale.
+
+Inputs are dicts: ``lr`` (N, h, w, C), ``coord`` (N, Q, 2) query points in [-1, 1] (:func:`srlib.layers.coord_grid`)
+and, for the local form, ``cell`` (N, Q, 2) the output pixel size in the same units; the output is (N, Q, C).
+:func:`render` draws a whole image in query tiles (bounded memory, the encoder run once).
+
+:class:`CPPNGAN` trains a generator (``encoder`` -> ``Sampling`` -> ``decoder``, nested models) on
+reconstruction (MSE) + beta * KL + ``adversarial`` * the non-saturating GAN loss of a convolutional discriminator
+on HR vs SR images; all terms and the discriminator's loss are logged every step. One Adam updates generator and
+discriminator together (simultaneous gradient steps), so a checkpoint holds one optimizer and resumes exactly.
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from srlib import datasets
+from srlib.data import implicit_dataset, implicit_pairs, split_holdout
+from srlib.degrade import imresize, to_uint8_range
+from srlib.layers import CoordGrid, LocalQuery, Sampling, coord_grid
+from srlib.metrics import psnr, ssim
+
+MNIST_HALVES = {"MNIST-test-a": slice(0, 5000), "MNIST-test-b": slice(5000, 10000)}
+DIGIT_VAL = 500  # validation digits: the last ones of the training digits
+
+
+def _bce(logits, value):
+    """Mean sigmoid cross-entropy of ``logits`` against the constant label ``value``."""
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), value), logits))
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class CPPNGAN(keras.Model):
+    """Generator + optional discriminator, trained on MSE + beta * KL + adversarial * GAN loss.
+
+    Args:
+      generator: a :func:`digit_generator` or :func:`photo_generator` model (dict inputs -> (N, Q, C)).
+      discriminator: None (no adversarial term) or a :func:`discriminator` on (N, hr_size, hr_size, C) images;
+        then the queries of each sample must be the ``hr_size`` x ``hr_size`` grid in row-major order.
+      beta: weight of the KL (nats per latent position), ramped linearly from 0 over ``warmup`` steps.
+      adversarial: weight of the generator's adversarial loss.
+      hr_size: output side the discriminator sees.
+    """
+
+    def __init__(self, generator, discriminator=None, beta=1e-4, adversarial=0.0, warmup=0, hr_size=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator = generator, discriminator
+        self.beta, self.adversarial, self.warmup, self.hr_size = float(beta), float(adversarial), int(warmup), hr_size
+        names = ("loss", "recon", "kl", "psnr") + (("adv", "d_loss", "d_real", "d_fake") if discriminator else ())
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
+        self.built = True  # its parts come built
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def beta_now(self):
+        if not self.warmup:
+            return tf.constant(self.beta)
+        return self.beta * tf.minimum(1.0, tf.cast(self.optimizer.iterations, "float32") / float(self.warmup))
+
+    def _image(self, q):
+        return tf.reshape(q, [-1, self.hr_size, self.hr_size, q.shape[-1]])
+
+    def _log(self, **values):
+        for k, v in values.items():
+            self.trackers[k].update_state(v)
+        return {k: self.trackers[k].result() for k in values}
+
+    def _generate(self, x, hr, training):
+        sr = self.generator(x, training=training)
+        recon = tf.reduce_mean(tf.square(hr - sr))
+        kl = tf.add_n(self.generator.losses) if self.generator.losses else tf.constant(0.0)
+        psnr = tf.reduce_mean(-10.0 * tf.math.log(tf.reduce_mean(tf.square(hr - sr), axis=[1, 2]) + 1e-10)
+                              / math.log(10.0))
+        return sr, recon, kl, psnr
+
+    def train_step(self, data):
+        x, hr = data
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables if self.discriminator else []
+        with tf.GradientTape(persistent=True) as tape:
+            sr, recon, kl, psnr = self._generate(x, hr, training=True)
+            loss = recon + self.beta_now() * kl
+            extra = {}
+            if self.discriminator:
+                real = self.discriminator(self._image(hr), training=True)
+                fake = self.discriminator(self._image(sr), training=True)
+                adv = _bce(fake, 1.0)  # non-saturating: the generator wants its images called real
+                d_loss = _bce(real, 1.0) + _bce(fake, 0.0)
+                loss = loss + self.adversarial * adv
+                extra = {"adv": adv, "d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real)),
+                         "d_fake": tf.reduce_mean(tf.sigmoid(fake))}
+        grads = tape.gradient(loss, g_vars)
+        if self.discriminator:
+            grads += tape.gradient(extra["d_loss"], d_vars)
+        del tape
+        self.optimizer.apply_gradients(zip(grads, g_vars + d_vars, strict=True))
+        return {**self._log(loss=loss, recon=recon, kl=kl, psnr=psnr, **extra), "beta": self.beta_now()}
+
+    def test_step(self, data):
+        x, hr = data
+        _, recon, kl, psnr = self._generate(x, hr, training=False)
+        return self._log(loss=recon + self.beta * kl, recon=recon, kl=kl, psnr=psnr)
+
+    def get_config(self):
+        ser = keras.saving.serialize_keras_object
+        return {"name": self.name, "generator": ser(self.generator),
+                "discriminator": ser(self.discriminator) if self.discriminator else None,
+                "beta": self.beta, "adversarial": self.adversarial, "warmup": self.warmup, "hr_size": self.hr_size}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        de = lambda c: keras.saving.deserialize_keras_object(c, custom_objects=custom_objects)  # noqa: E731
+        generator, discriminator = de(config.pop("generator")), config.pop("discriminator")
+        return cls(generator, de(discriminator) if discriminator else None, **config)
+
+    def build_from_config(self, config):  # the generator and discriminator come built
+        pass
+
+
+def _conv(filters, kernel=3, **kw):
+    return keras.layers.Conv2D(filters, kernel, padding="same", kernel_initializer="he_normal", **kw)
+
+
+def _head(x, latent, log_var_init):
+    """Mean and log-variance heads (dense on vectors, 3x3 conv on grids), float32."""
+    if len(x.shape) == 2:
+        layer = lambda name, **kw: keras.layers.Dense(latent, name=name, dtype="float32", **kw)  # noqa: E731
+    else:
+        layer = lambda name, **kw: _conv(latent, name=name, dtype="float32", **kw)  # noqa: E731
+    return layer("z_mean")(x), layer("z_log_var", bias_initializer=keras.initializers.Constant(log_var_init))(x)
+
+
+def _generator(encoder, decoder, extra_inputs, seed, name):
+    """lr + queries -> encoder -> Sampling -> decoder, as one model with nested ``encoder`` and ``decoder``."""
+    lr = keras.Input(encoder.input_shape[1:], name="lr")
+    z = Sampling(seed, name="sampling")(encoder(lr))
+    return keras.Model({"lr": lr, **extra_inputs}, decoder([z, lr, *extra_inputs.values()]), name=name)
+
+
+def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activation="tanh", seed=1):
+    """The seed's generator: (N, lr_size, lr_size, C) -> one latent -> CPPN f(y, x, r, z) in [0, 1] (sigmoid).
+
+    Inputs ``lr`` and ``coord`` (N, Q, 2); output (N, Q, C). ``depth`` layers of ``width`` units with ``activation``.
+    """
+    lr = keras.Input((lr_size, lr_size, channels))
+    h = _conv(32, activation="relu")(lr)
+    for _ in range(2 if lr_size > 14 else 1):  # 7 -> 4, 26 -> 13 -> 7
+        h = _conv(64, strides=2, activation="relu")(h)
+    h = keras.layers.Dense(256, activation="relu")(keras.layers.Flatten()(h))
+    encoder = keras.Model(lr, _head(h, latent, -4.0), name="encoder")
+    z, lr_in, coord = keras.Input((latent,)), keras.Input(lr.shape[1:]), keras.Input((None, 2))
+    x = CoordGrid()([coord, z])
+    for _ in range(depth):
+        x = keras.layers.Dense(width, activation=activation)(x)
+    out = keras.layers.Dense(channels, activation="sigmoid", dtype="float32")(x)
+    decoder = keras.Model([z, lr_in, coord], out, name="decoder")
+    return _generator(encoder, decoder, {"coord": keras.Input((None, 2), name="coord")}, seed, "cppn_digit")
+
+
+def photo_generator(channels=1, latent=32, filters=(64, 32, 64, 64), width=64, depth=3, seed=1):
+    """The local-latent generator for photos at any scale.
+
+    Encoder: a 5x5 then 3x3 convolutions with ``filters`` (the first two as ESPCN's, so ``init='espcn-x3'``
+    can start them) -> a latent of ``latent`` channels per LR pixel. Decoder: :class:`srlib.layers.LocalQuery`,
+    ``depth`` ReLU layers of ``width`` units, a linear output (initialised near 0) added to the bilinear base.
+    Inputs ``lr`` (N, h, w, C), ``coord`` and ``cell`` (N, Q, 2); output (N, Q, C).
+    """
+    lr = keras.Input((None, None, channels))
+    h = lr
+    for i, f in enumerate(filters):
+        h = _conv(f, 5 if i == 0 else 3, activation="relu")(h)
+    encoder = keras.Model(lr, _head(h, latent, -6.0), name="encoder")
+    z, lr_in = keras.Input((None, None, latent)), keras.Input((None, None, channels))
+    coord, cell = keras.Input((None, 2)), keras.Input((None, 2))
+    x, base = LocalQuery()([z, lr_in, coord, cell])
+    for _ in range(depth):
+        x = keras.layers.Dense(width, activation="relu", kernel_initializer="he_normal")(x)
+    tail = keras.initializers.RandomNormal(stddev=1e-3)  # starts at the bilinear base
+    x = keras.layers.Dense(channels, dtype="float32", kernel_initializer=tail)(x)
+    decoder = keras.Model([z, lr_in, coord, cell], keras.layers.Add(dtype="float32")([x, base]), name="decoder")
+    extra = {"coord": keras.Input((None, 2), name="coord"), "cell": keras.Input((None, 2), name="cell")}
+    return _generator(encoder, decoder, extra, seed, "cppn_local")
+
+
+def discriminator(hr_size=28, channels=1, filters=(64, 128)):
+    """Convolutional discriminator: (N, hr_size, hr_size, C) -> (N, 1) logits (real HR vs SR)."""
+    img = keras.Input((hr_size, hr_size, channels))
+    h = img
+    for f in filters:
+        h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(f, 4, strides=2, padding="same")(h))
+    return keras.Model(img, keras.layers.Dense(1, dtype="float32")(keras.layers.Flatten()(h)), name="discriminator")
+
+
+def cppn_gan(scale, channels=1, form="local", lr_size=7, latent=None, beta=1e-4, adversarial=0.0, warmup=0,
+             seed=1, **kwargs):
+    """Build a :class:`CPPNGAN` (the experiment layer's builder).
+
+    Args:
+      scale: for ``form='global'``, output side / ``lr_size`` (28 / 7 = 4; 28 / 26 for the seed's 26 -> 28);
+        for ``form='local'``, the largest training scale (any scale renders).
+      channels: 1 (Y) or 3.
+      form: 'global' (:func:`digit_generator`) or 'local' (:func:`photo_generator`).
+      lr_size: input side of the global form.
+      latent: latent size (default 16 global, 32 local).
+      beta, warmup: KL weight and its warm-up steps.
+      adversarial: weight of the GAN loss (0: no discriminator is built).
+      **kwargs: the generator's other arguments (``width``, ``depth``, ``filters``).
+    """
+    if form == "global":
+        hr_size = round(lr_size * scale)
+        gen = digit_generator(lr_size, channels, latent or 16, seed=seed, **kwargs)
+        disc = discriminator(hr_size, channels) if adversarial else None
+        return CPPNGAN(gen, disc, beta, adversarial, warmup, hr_size, name=f"cppn_gan_{lr_size}to{hr_size}")
+    if form != "local":
+        raise ValueError(f"form must be 'global' or 'local', not {form!r}")
+    if adversarial:
+        raise ValueError("the local form trains without a discriminator (adversarial=0)")
+    return CPPNGAN(photo_generator(channels, latent or 32, seed=seed, **kwargs), None, beta, 0.0, warmup,
+                   name="cppn_local")
+
+
+def generator_of(model):
+    """The generator of a :class:`CPPNGAN`, or ``model`` itself when it is one (a shipped zoo model)."""
+    return model.generator if isinstance(model, CPPNGAN) else model
+
+
+def render(model, lr, size, tile=65536):
+    """Render (N, H, W, C) from LR images (N, h, w, C) at ``size`` = (H, W), ``tile`` queries at a time.
+
+    The encoder runs once, on the posterior mean; the decoder runs per tile of the :func:`srlib.layers.coord_grid`,
+    so memory grows with ``tile``, not with H x W. Works for both forms (a global model needs its ``lr_size``).
+    """
+    gen = generator_of(model)
+    lr = tf.convert_to_tensor(lr, tf.float32)
+    n, (height, width) = lr.shape[0], size
+    z = gen.get_layer("encoder")(lr)[0]
+    decoder = gen.get_layer("decoder")
+    local = len(decoder.inputs) == 4
+    grid = coord_grid(height, width)
+    cell = tf.constant([[[2.0 / height, 2.0 / width]]])
+    out = np.empty((n, height * width, lr.shape[-1]), np.float32)
+    for start in range(0, height * width, tile):
+        q = tf.repeat(grid[None, start : start + tile], n, axis=0)
+        args = [z, lr, q, tf.repeat(tf.repeat(cell, n, 0), tf.shape(q)[1], 1)] if local else [z, lr, q]
+        out[:, start : start + tile] = decoder(args, training=False).numpy()
+    return out.reshape(n, height, width, -1)
+
+
+def macs_per_output_pixel(model, scale):
+    """Multiply-adds per output pixel at ``scale``: the decoder's per query plus the encoder's share (local form:
+    its cost per LR pixel / scale^2; global form: its cost per image / output pixels of a ``lr_size * scale`` side)."""
+    gen = generator_of(model)
+
+    def cost(sub):  # per LR position when the sizes are unknown, per image when they are known
+        macs = 0
+        for layer in sub.layers:
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+                positions = np.prod([d or 1 for d in layer.output.shape[1:3]]) if len(layer.output.shape) == 4 else 1
+                macs += int(positions) * int(np.prod(layer.kernel.shape))
+        return macs
+
+    encoder, decoder = gen.get_layer("encoder"), gen.get_layer("decoder")
+    lr_size = encoder.input_shape[1]
+    share = cost(encoder) / scale**2 if lr_size is None else cost(encoder) / (lr_size * scale) ** 2
+    return share + cost(decoder)
+
+
+def sharpness(images):
+    """Gradient energy per image: mean of squared forward differences along y and x, (N, H, W, C) -> (N,)."""
+    x = tf.convert_to_tensor(images, tf.float32)
+    dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
+    return (tf.reduce_mean(tf.square(dy), axis=[1, 2, 3]) + tf.reduce_mean(tf.square(dx), axis=[1, 2, 3])).numpy()
+
+
+def digits(name):
+    """Digits (N, 28, 28, 1) of a data name: 'MNIST' (the 60,000 training digits) or 'MNIST-test-a' / 'MNIST-test-b'
+    (the first / last 5,000 of the 10,000 test digits: where only the test split is at hand, a model trained on one
+    half is scored on the other)."""
+    if name == "MNIST":
+        return datasets.mnist("train")
+    if name not in MNIST_HALVES:
+        raise ValueError(f"unknown digit set {name!r}: 'MNIST', {', '.join(map(repr, MNIST_HALVES))}")
+    return datasets.mnist("t10k")[MNIST_HALVES[name]]
+
+
+def test_digits(name):
+    """The test digits a model trained on ``name`` is scored on: all 10,000, or the other half."""
+    test = datasets.mnist("t10k")
+    if name == "MNIST":
+        return test
+    other = "MNIST-test-b" if name == "MNIST-test-a" else "MNIST-test-a"
+    return test[MNIST_HALVES[other]]
+
+
+def digit_lr(hr, lr_size):
+    """MATLAB-bicubic LR of digits (N, H, W, 1) at ``lr_size`` x ``lr_size``, rounded to uint8 levels."""
+    return to_uint8_range(imresize(tf.constant(hr), size=(lr_size, lr_size))).numpy()
+
+
+def digit_inputs(lr, hr_size):
+    """The generator inputs for LR digits (N, s, s, 1) rendered at ``hr_size``: {"lr", "coord"}."""
+    grid = coord_grid(hr_size, hr_size)
+    return {"lr": tf.constant(lr), "coord": tf.repeat(grid[None], len(lr), axis=0)}
+
+
+def datasets_for(recipe, sources=None, val_source=None):
+    """(training, validation) datasets of a recipe of this family (see :func:`srlib.experiment.datasets_for`).
+
+    Global form: the digits of ``recipe.data[0]`` (:func:`digits`), the last :data:`DIGIT_VAL` for validation,
+    LR by :func:`digit_lr` at ``args['lr_size']``, all pixels queried. Local form: :func:`srlib.data.implicit_dataset`
+    on ``recipe.data`` (or ``sources``) at scales U(1, ``recipe.scale``), validated on the held-out images at
+    x2, x3 and x4 (:func:`srlib.data.implicit_pairs`).
+    """
+    if recipe.args.get("form", "local") == "global":
+        lr_size = recipe.args.get("lr_size", 7)
+        hr = digits(recipe.data[0])
+        hr_size = hr.shape[1]
+
+        def pairs(images):
+            lr = digit_lr(images, lr_size)
+            return tf.data.Dataset.from_tensor_slices((lr, images.reshape(len(images), -1, 1)))
+
+        grid = coord_grid(hr_size, hr_size)
+        inputs = lambda lr, y: ({"lr": lr, "coord": tf.repeat(grid[None], tf.shape(lr)[0], 0)}, y)  # noqa: E731
+        train = pairs(hr[:-DIGIT_VAL]).shuffle(len(hr), seed=recipe.seed).repeat().batch(recipe.batch, True)
+        val = pairs(hr[-DIGIT_VAL:]).batch(100)
+        return train.map(inputs).prefetch(tf.data.AUTOTUNE), val.map(inputs)
+    sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
+    if val_source is None:
+        sources, val_source = split_holdout(sources)
+    train = implicit_dataset(sources, recipe.patch, (1.0, float(recipe.scale)), batch_size=recipe.batch,
+                             seed=recipe.seed)
+    return train, implicit_pairs(val_source, [s for s in (2, 3, 4) if s <= recipe.scale] or [recipe.scale])
+
+
+def digit_scores(sr, hr, batch=1000):
+    """Mean PSNR (dB) and SSIM of SR digits against HR, both (N, 28, 28, 1) in [0, 1], rounded to uint8 levels,
+    no border shaved; and the sharpness ratio: mean :func:`sharpness` of SR over that of HR (1: as sharp as HR)."""
+    p = np.concatenate([psnr(sr[i : i + batch], hr[i : i + batch], y_channel=False).numpy()
+                        for i in range(0, len(hr), batch)])
+    s = np.concatenate([ssim(sr[i : i + batch], hr[i : i + batch], y_channel=False).numpy()
+                        for i in range(0, len(hr), batch)])
+    return {"psnr": float(p.mean()), "ssim": float(s.mean()),
+            "sharpness": float(sharpness(sr).mean() / sharpness(hr).mean())}
