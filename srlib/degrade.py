@@ -61,8 +61,8 @@ def _resize_axis(x, axis, out_size, scale, dtype):
     """Resize NHWC ``x`` along ``axis`` (1 = H, 2 = W) with MATLAB bicubic weights.
 
     Small inputs (training patches) use one dense matmul, which is fastest there;
-    large ones gather the few taps per output pixel, which is O(out x taps)
-    instead of O(out x in). Both give the same numbers.
+    large ones add up the few taps per output pixel one by one, which is O(out x taps)
+    time and O(out) memory instead of O(out x in). Both give the same numbers.
     """
     shape = tf.shape(x)
     n, h, w, c = shape[0], shape[1], shape[2], shape[3]
@@ -75,9 +75,11 @@ def _resize_axis(x, axis, out_size, scale, dtype):
             return tf.reshape(tf.matmul(m, tf.reshape(x, [n, h, w * c])), [n, out_size, w, c])
         return tf.reshape(tf.matmul(m, tf.reshape(x, [n * h, w, c])), [n, h, out_size, c])
 
-    def gathered():
-        g = tf.gather(x, idx, axis=axis)  # taps become an extra axis after ``axis``
-        return tf.einsum("notwc,ot->nowc" if axis == 1 else "nhotc,ot->nhoc", g, wt)
+    def gathered():  # one tap at a time: memory stays at twice the output, whatever the number of taps
+        shape = [1, -1, 1, 1] if axis == 1 else [1, 1, -1, 1]
+        tap = lambda t: tf.gather(x, idx[:, t], axis=axis) * tf.reshape(wt[:, t], shape)  # noqa: E731
+        return tf.while_loop(lambda t, _: t < tf.shape(idx)[1], lambda t, acc: (t + 1, acc + tap(t)),
+                             (tf.constant(1), tap(0)))[1]
 
     return tf.cond(in_size <= 128, dense, gathered)
 

@@ -26,12 +26,19 @@ SCRIPT = textwrap.dedent(
 
     run_dir, kill_at, family = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     build = {"espcn": lambda: espcn(2, 1, "relu", filters=(8, 8)),
-             "vae": lambda: vae(2, latent=2, width=8, beta=1e-3, warmup=15)}[family]
+             "vae": lambda: vae(2, latent=2, width=8, beta=1e-3, warmup=15)}.get(family)
     rng = np.random.default_rng(0)
     images = (rng.random((6, 48, 48, 3)) * 0.5 + np.linspace(0, 0.5, 48)[None, :, None, None]).astype("float32")
     train = make_dataset(images, 2, 8, batch_size=8, patches_per_image=4, seed=3)
     val = make_dataset(images, 2, 16, batch_size=6, patches_per_image=1, augment=False, repeat=False,
                        shuffle_buffer=0, seed=4)
+    if family == "cppn_gan":  # the GAN: generator and discriminator, one optimizer, sampling noise
+        import tensorflow as tf
+        from srlib.models.cppn_gan import cppn_gan, digit_inputs, digit_lr
+        build = lambda: cppn_gan(4, form="global", latent=4, width=16, depth=2, beta=1e-3, warmup=15, adversarial=0.05)
+        hr = np.clip(images[:, 10:38, 10:38, :1] + rng.random((6, 28, 28, 1)) * 0.2, 0, 1).astype("float32")
+        pairs = tf.data.Dataset.from_tensor_slices((digit_inputs(digit_lr(hr, 7), 28), hr.reshape(6, -1, 1)))
+        train, val = pairs.shuffle(6, seed=3).repeat().batch(4), pairs.batch(3)
 
     class Kill(keras.callbacks.Callback):
         step = 0
@@ -54,11 +61,11 @@ def _run(script, run_dir, kill_at, family):
     )
 
 
-@pytest.mark.parametrize("family", ["espcn", "vae"])
+@pytest.mark.parametrize("family", ["espcn", "vae", "cppn_gan"])
 def test_resume_after_kill_matches_uninterrupted(tmp_path, family):
     """Kill a run mid-epoch 3 (os._exit in a subprocess), re-run the same command: it resumes and ends
-    with the same validation PSNR as a run that was never interrupted (the VAE too: its custom train step,
-    KL warm-up and sampling noise continue)."""
+    with the same validation PSNR as a run that was never interrupted (the VAE and the CPPN-GAN too: their custom
+    train steps, KL warm-up, sampling noise and the discriminator's state continue)."""
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     full = _run(script, tmp_path / "a", 0, family)
