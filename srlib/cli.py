@@ -8,6 +8,7 @@ imported only by the verbs that need it, without its start-up chatter unless
 """
 
 import argparse
+import glob
 import logging
 import os
 import sys
@@ -67,34 +68,65 @@ def _upscale_video(src, dst, up, args):
     print(f"{src}: {stats['frames']} frames, {stats['fps']:.1f} fps{scores}")
 
 
+def _inputs(items):
+    """Files, folders (their images and videos, not recursive) and glob patterns -> paths, in order, once each."""
+    from srlib.io import IMAGE_SUFFIXES
+    from srlib.videoio import VIDEO_SUFFIXES
+
+    found = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            known = IMAGE_SUFFIXES + VIDEO_SUFFIXES
+            found += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in known)
+        elif not p.exists() and any(ch in item for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
+            found += matches or [p]  # no match: reported as a missing file
+        else:
+            found.append(p)
+    return list(dict.fromkeys(found))
+
+
 def _upscale(args):
-    from srlib.infer import load_upscaler
-    from srlib.io import ImageError, load_image, save_image
+    from tqdm.auto import tqdm
+
+    from srlib.io import ImageError
+    from srlib.upscale import DEFAULT_SCALE, _upscaler, best_model, upscale_file
     from srlib.videoio import VIDEO_SUFFIXES, VideoError
 
-    up = load_upscaler(args.model, args.scale)
-    inputs = [Path(p) for p in args.inputs]
+    model = args.model or best_model(args.scale or DEFAULT_SCALE)
+    up = _upscaler(model, args.scale if args.model else args.scale or DEFAULT_SCALE)
+    if not args.model:
+        print(f"model: {model} (the best shipped for x{up.scale}; choose with --model)", file=sys.stderr)
+    inputs = _inputs(args.inputs)
     out = Path(args.output)
     many = len(inputs) > 1 or out.is_dir() or not out.suffix
-    failures = 0
-    for src in inputs:
+    failures, notes = [], []
+    for src in tqdm(inputs, desc="upscale", unit="file", disable=len(inputs) < 2 or args.quiet):
         is_video = src.suffix.lower() in VIDEO_SUFFIXES
         dst = out / f"{src.stem}_x{up.scale}{'.mp4' if is_video else '.png'}" if many else out
-        if dst.resolve() == src.resolve():
-            print(f"{src}: refusing to overwrite the input", file=sys.stderr)
-            failures += 1
-            continue
         try:
+            if dst.exists() and dst.resolve() == src.resolve():
+                raise ImageError(f"{src}: refusing to overwrite the input")
             if is_video:
+                if dst.exists() and not args.force:
+                    raise ImageError(f"{dst}: exists (use --force to replace it)")
                 _upscale_video(src, dst, up, args)
             else:
-                save_image(dst, up(load_image(src)))
+                note = upscale_file(src, dst, model, up.scale, args.tile, args.force, progress=not args.quiet)
+                notes += [f"{dst}: {note}"] if note else []
             print(f"{src} -> {dst}")
-        except (ImageError, VideoError) as e:
-            print(str(e), file=sys.stderr)
-            failures += 1
+        except (ImageError, VideoError, ValueError) as e:
+            failures.append(str(e))
+        except OSError as e:
+            failures.append(f"{dst}: cannot write ({e.strerror or e})")
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
     if failures:
-        raise UserError(f"{failures} of {len(inputs)} inputs failed")
+        print(f"{len(inputs) - len(failures)} of {len(inputs)} written; failed:", file=sys.stderr)
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        raise UserError(f"{len(failures)} of {len(inputs)} inputs failed")
 
 
 def _reproduce(args):
@@ -174,14 +206,21 @@ def parser():
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_evaluate)
 
-    u = sub.add_parser("upscale", help="upscale image or video files")
-    u.add_argument("inputs", nargs="+", help="image or video (.mp4 .mov .avi .mkv .webm) files")
-    u.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    u.add_argument("--model", default="bicubic", help="bicubic, a shipped model (see: srlib models) or a .keras file")
+    u = sub.add_parser("upscale", help="upscale image or video files, folders or glob patterns")
+    u.add_argument("inputs", nargs="+", help="image or video (.mp4 .mov .avi .mkv .webm) files, folders or "
+                                             "quoted glob patterns ('photos/*.jpg')")
+    u.add_argument("-o", "--output", required=True, help="output file (one input; format from its suffix) or folder "
+                                                         "(<name>_x<scale>.png / .mp4)")
+    u.add_argument("--model", help="bicubic, a shipped model (see: srlib models) or a .keras file "
+                                   "(default: the shipped model with the best Set5 PSNR at the scale)")
     u.add_argument("--scale", type=_scale, help="upscaling factor (bicubic and arbitrary-scale models such as "
                                                 "cppn-any need it, e.g. 2.5; other models have their own)")
     u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
     u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
+    u.add_argument("--tile", type=int, help="images: LR tile side (default 512); tiles overlap, so the result is "
+                                            "the same, only memory changes")
+    u.add_argument("--force", action="store_true", help="replace outputs that exist (inputs are never replaced)")
+    u.add_argument("--quiet", action="store_true", help="no progress bars")
     u.set_defaults(func=_upscale)
 
     m = sub.add_parser("models", help="list the shipped models: size, cost and Set5 score")

@@ -1,20 +1,24 @@
 """Image files <-> float arrays: the only place pixels are uint8/uint16.
 
-``load_image`` returns float32 (H, W, C) in [0, 1]:
+``load_image`` returns float32 (H, W, C) in [0, 1] (EXIF orientation applied):
 * 8-bit and 16-bit files are scaled by 255 or 65535;
 * grayscale becomes 3 identical channels (``channels=3``, the default) or stays
   1 channel (``channels=None`` keeps the file's own channel count, minus alpha);
 * alpha is dropped, unless ``keep_alpha=True`` returns it as a 4th channel.
 
+``read_image`` / ``write_image`` keep a file's own pixels: uint8 or uint16, grey, grey + alpha, RGB or RGBA.
+
 Failures raise :class:`ImageError`, whose message is one line: ``"<path>: <reason>"``.
 """
 
 import os
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -53,8 +57,9 @@ def _to_float(arr, path):
 def _decode(path):
     """Decode a file into its native array (H, W[, C]) of uint8/uint16/float/bool."""
     try:
-        with Image.open(path) as im:
-            im.load()
+        with Image.open(path) as opened:
+            opened.load()
+            im = ImageOps.exif_transpose(opened)  # EXIF orientation applied: pixels as viewers show them
             if im.mode == "P":
                 im = im.convert("RGBA" if "transparency" in im.info else "RGB")
             elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV", "1"):
@@ -131,3 +136,91 @@ def save_image(path, image):
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     return atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp))
+
+
+def _colour16(path):
+    """A 16-bit colour (or grey + alpha) PNG as uint16 (H, W, C), or None for any other file.
+
+    Pillow decodes those to 8 bits; OpenCV keeps 16 (it is needed only for them).
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(26)
+    except OSError:
+        return None
+    if not (head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 and head[24] == 16 and head[25] in (2, 4, 6)):
+        return None
+    grey = head[25] == 4
+    try:
+        import cv2
+    except ImportError:
+        raise ImageError(f"{path}: a 16-bit colour PNG; reading it keeps 16 bits only with OpenCV "
+                         "(pip install opencv-python-headless)") from None
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageError(f"{path}: unreadable image (OpenCV could not decode it)")
+    if grey:  # grey + alpha: OpenCV returned BGRA with B = G = R
+        return arr[..., [0, 3]]
+    return arr[..., [2, 1, 0, 3][: arr.shape[-1]]]  # OpenCV orders colour as BGR(A)
+
+
+def read_image(path):
+    """A file's pixels as they are: (H, W, C) uint8 or uint16 (16-bit files), C = 1 (grey), 2 (grey + alpha),
+    3 (RGB) or 4 (RGBA); palette images become RGB(A), CMYK becomes RGB, EXIF orientation is applied."""
+    path = Path(path)
+    arr = _colour16(path)
+    arr = _decode(path) if arr is None else arr
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 65535).astype(np.uint16)
+    elif arr.dtype.kind == "f":
+        arr = np.round(np.clip(arr, 0, 1) * 65535).astype(np.uint16)
+    arr = arr[..., None] if arr.ndim == 2 else arr
+    if min(arr.shape[:2]) == 0:
+        raise ImageError(f"{path}: empty image")
+    return np.ascontiguousarray(arr)
+
+
+_PNG_COLOUR = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey + alpha, RGB, RGBA)
+
+
+def _png16(arr):
+    """PNG bytes of a uint16 (H, W, C) array (Pillow writes 16 bits for grey only)."""
+    h, w, c = arr.shape
+    rows = arr.astype(">u2").reshape(h, w * c).view(np.uint8)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()  # filter type 0 per row
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, _PNG_COLOUR[c], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+
+
+def write_image(path, arr):
+    """Write uint8 or uint16 (H, W, C) pixels, C = 1 to 4, atomically, in the format of ``path``'s suffix.
+
+    16 bits are kept in PNG and (grey) TIFF; other formats get 8 bits. JPEG has no alpha: an image with
+    alpha raises ImageError instead of losing it. Returns the number of bits written.
+    """
+    path = Path(path)
+    arr = np.asarray(arr)
+    arr = arr[..., None] if arr.ndim == 2 else arr
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise ImageError(f"{path}: unknown image format (use one of {', '.join(IMAGE_SUFFIXES)})")
+    if suffix in (".jpg", ".jpeg") and arr.shape[-1] in (2, 4):
+        raise ImageError(f"{path}: JPEG cannot keep the alpha channel; write .png or .tif")
+    if arr.dtype == np.uint16 and suffix == ".png" and arr.shape[-1] > 1:
+        data = _png16(arr)
+        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+        return 16
+    if arr.dtype == np.uint16 and suffix in (".png", ".tif", ".tiff") and arr.shape[-1] == 1:
+        atomic_write(path, lambda tmp: Image.fromarray(np.ascontiguousarray(arr[..., 0])).save(tmp))
+        return 16
+    if arr.dtype == np.uint16:
+        arr = np.round(arr / 257.0).astype(np.uint8)
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[arr.shape[-1]]
+    atomic_write(path, lambda tmp: Image.fromarray(np.ascontiguousarray(arr[..., 0] if mode == "L" else arr)).save(tmp))
+    return 8
