@@ -8,3 +8,12 @@ if not os.environ.get("SRLIB_VERBOSE"):
     # TensorFlow's C++ start-up messages (CUDA probe, oneDNN notes) say nothing on a CPU-only machine;
     # set SRLIB_VERBOSE=1 (or `srlib --verbose`) to see them. Has no effect once TensorFlow is imported.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def __getattr__(name):
+    """``srlib.upscale``: :func:`srlib.upscaling.upscale`, imported on first use (``import srlib`` stays light)."""
+    if name == "upscale":
+        from srlib.upscaling import upscale
+
+        return upscale
+    raise AttributeError(f"module 'srlib' has no attribute {name!r}")

@@ -91,7 +91,7 @@ def _upscale(args):
     from tqdm.auto import tqdm
 
     from srlib.io import ImageError
-    from srlib.upscale import DEFAULT_SCALE, _upscaler, best_model, upscale_file
+    from srlib.upscaling import DEFAULT_SCALE, _upscaler, best_model, upscale_file
     from srlib.videoio import VIDEO_SUFFIXES, VideoError
 
     model = args.model or best_model(args.scale or DEFAULT_SCALE)

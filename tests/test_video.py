@@ -155,6 +155,17 @@ def test_missing_output_folder_is_created(tmp_path):
     assert out.is_file() and [p.name for p in out.parent.iterdir()] == ["x.mp4"]
 
 
+def test_video_gets_the_permissions_of_an_image(tmp_path):
+    """The finished video is readable by others as saved images are (0666 minus the umask), not mkstemp's 0600."""
+    import os
+
+    with videoio.VideoWriter(tmp_path / "v.mp4", fps=10) as w:
+        w.write(colour_frames(2))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "v.mp4").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_writer_rejects_bad_suffix_and_empty_video(tmp_path):
     with pytest.raises(videoio.VideoError, match="H.264 output needs"):
         videoio.VideoWriter(tmp_path / "x.webm", fps=10)

@@ -1,0 +1,189 @@
+"""`srlib upscale` and `srlib.upscale()` on the files people have: the robustness matrix of README's table,
+tiles without seams, the default model, and inputs that never change."""
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import srlib
+from srlib.cli import main
+from srlib.io import read_image, write_image
+from srlib.upscaling import best_model, upscale
+
+
+@pytest.fixture
+def photo():
+    from skimage import data
+
+    return data.astronaut()[100:161, 150:223]  # 61 x 73 RGB uint8: odd sizes
+
+
+def _cases(folder, photo):
+    """{name: (file, expected output shape, dtype) or an error fragment} for every kind of input."""
+    rng = np.random.default_rng(0)
+    grey16 = (rng.random((20, 23)) * 65535).astype(np.uint16)
+    rgb16 = (rng.random((20, 23, 3)) * 65535).astype(np.uint16)
+    la = np.stack([photo[..., 0], np.full(photo.shape[:2], 200, np.uint8)], -1)
+    rgba = np.concatenate([photo, np.linspace(0, 255, photo.shape[1], dtype=np.uint8)[None, :, None]
+                           .repeat(photo.shape[0], 0)], -1)
+    write_image(folder / "rgb.png", photo)
+    write_image(folder / "grey16.png", grey16)
+    write_image(folder / "rgb16.png", rgb16)
+    write_image(folder / "la.png", la)
+    write_image(folder / "rgba.png", rgba)
+    write_image(folder / "one.png", photo[:1, :1])
+    write_image(folder / "tiny.png", photo[:3, :4])
+    Image.fromarray(photo).convert("P", palette=Image.Palette.ADAPTIVE).save(folder / "palette.png")
+    Image.fromarray(photo).convert("CMYK").save(folder / "cmyk.jpg")
+    Image.fromarray(photo).save(folder / "photo.jpg", quality=90)
+    good_png, good_jpg = (folder / "rgb.png").read_bytes(), (folder / "photo.jpg").read_bytes()
+    (folder / "cut.png").write_bytes(good_png[: len(good_png) // 2])
+    (folder / "cut.jpg").write_bytes(good_jpg[:200])
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.jpg").write_text("not a picture")
+    h, w = photo.shape[:2]
+    return {
+        "rgb.png": ((2 * h, 2 * w, 3), np.uint8), "grey16.png": ((40, 46, 1), np.uint16),
+        "rgb16.png": ((40, 46, 3), np.uint16), "la.png": ((2 * h, 2 * w, 2), np.uint8),
+        "rgba.png": ((2 * h, 2 * w, 4), np.uint8), "one.png": ((2, 2, 3), np.uint8), "tiny.png": ((6, 8, 3), np.uint8),
+        "palette.png": ((2 * h, 2 * w, 3), np.uint8), "cmyk.jpg": ((2 * h, 2 * w, 3), np.uint8),
+        "photo.jpg": ((2 * h, 2 * w, 3), np.uint8),
+        "cut.png": "unreadable image", "cut.jpg": "unreadable image", "empty.png": "not an image file",
+        "notes.jpg": "not an image file",
+    }
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_robustness_matrix(tmp_path, photo, capsys):
+    """Every kind of input in one batch: the good ones written with their channels and bit depth, each bad one a
+    line in the summary, exit 2, and not one input changed."""
+    src = tmp_path / "in"
+    src.mkdir()
+    cases = _cases(src, photo)
+    before = _digest(src)
+    out = tmp_path / "out"
+    code = main(["upscale", str(src), "-o", str(out), "--model", "espcn-x2", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert _digest(src) == before
+    for name, expect in cases.items():
+        dst = out / f"{name.rsplit('.', 1)[0]}_x2.png"
+        if isinstance(expect, str):
+            assert f"{name}: {expect}" in err and not dst.exists(), name
+        else:
+            got = read_image(dst)
+            assert (got.shape, got.dtype) == expect, name
+    assert f"10 of {len(cases)} written" in err
+
+
+def test_alpha_is_upscaled_not_dropped(tmp_path, photo):
+    """RGBA: the alpha ramp survives (MATLAB bicubic of it, monotone along the row)."""
+    ramp = np.linspace(0, 255, photo.shape[1], dtype=np.uint8)[None, :, None].repeat(photo.shape[0], 0)
+    out = upscale(np.concatenate([photo, ramp], -1), "espcn-x2")
+    assert out.shape[-1] == 4 and out[..., 3].min() <= 5 and out[..., 3].max() >= 250
+    assert np.all(np.diff(out[10, 4:-4, 3].astype(int)) >= 0)
+
+
+def test_sixteen_bits_keep_their_precision(photo):
+    """16-bit in, 16-bit out, with more than 256 levels used."""
+    x = (photo.astype(np.uint16) * 257 + np.arange(photo.shape[1], dtype=np.uint16)[None, :, None])
+    out = upscale(x, "espcn-x2")
+    assert out.dtype == np.uint16 and len(np.unique(out)) > 256 * 3
+
+
+def test_grey_stays_grey(photo):
+    out = upscale(photo[..., 0], "espcn-x2")
+    assert out.shape == (2 * photo.shape[0], 2 * photo.shape[1]) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("model", ["espcn-x3", "ae-skip-x3", "cppn-any"])
+def test_tiles_have_no_seams(photo, model):
+    """Small tiles give the untiled output within 1/255 (the overlap covers the model's reach)."""
+    from srlib import zoo
+
+    if model not in zoo.names():
+        pytest.skip(f"{model} not shipped")
+    whole = upscale(photo, model, 3, tile=1000).astype(int)
+    tiled = upscale(photo, model, 3, tile=24).astype(int)
+    assert np.abs(whole - tiled).max() <= 1
+
+
+def test_existing_output_needs_force(tmp_path, photo, capsys):
+    write_image(tmp_path / "a.png", photo)
+    (tmp_path / "out.png").write_bytes(b"keep me")
+    args = ["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "out.png"), "--model", "espcn-x2", "--quiet"]
+    assert main(args) == 2
+    assert "exists (use --force" in capsys.readouterr().err
+    assert (tmp_path / "out.png").read_bytes() == b"keep me"
+    assert main([*args, "--force"]) == 0
+    assert read_image(tmp_path / "out.png").shape == (2 * photo.shape[0], 2 * photo.shape[1], 3)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_output_folder(tmp_path, photo, capsys):
+    write_image(tmp_path / "a.png", photo)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["upscale", str(tmp_path / "a.png"), "-o", str(locked / "o.png"), "--model", "espcn-x2"]) == 2
+        assert "cannot write" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_output_folder_that_is_a_file(tmp_path, photo, capsys):
+    """An output 'folder' that cannot be created (a file is in the way) fails each input with a line, exit 2."""
+    write_image(tmp_path / "a.png", photo)
+    (tmp_path / "blocker").write_text("x")
+    code = main(["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "blocker" / "sub" / "o.png"),
+                 "--model", "espcn-x2", "--quiet"])
+    assert code == 2 and "cannot write" in capsys.readouterr().err
+
+
+def test_exif_orientation_is_applied(tmp_path, photo):
+    """A JPEG stored landscape with orientation 6 (rotate 90) comes out portrait, as viewers show it."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(photo).save(tmp_path / "turned.jpg", exif=exif.tobytes())
+    h, w = photo.shape[:2]
+    assert read_image(tmp_path / "turned.jpg").shape[:2] == (w, h)
+    assert upscale(tmp_path / "turned.jpg", "espcn-x2").shape[:2] == (2 * w, 2 * h)
+
+
+def test_glob_and_default_model(tmp_path, photo, capsys):
+    """A quoted glob expands; without --model the best shipped model for the scale is used and named."""
+    for n in ("a", "b"):
+        write_image(tmp_path / f"{n}.png", photo)
+    assert main(["upscale", str(tmp_path / "*.png"), "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x2.png", "b_x2.png"]
+    assert f"model: {best_model(2)}" in capsys.readouterr().err
+
+
+def test_python_api_mirrors_the_cli(tmp_path, photo):
+    """srlib.upscale on an array and on its file give the same pixels, in the input's dtype."""
+    write_image(tmp_path / "a.png", photo)
+    a, b = srlib.upscale(photo, "espcn-x2"), srlib.upscale(tmp_path / "a.png", "espcn-x2")
+    assert a.dtype == np.uint8 and np.array_equal(a, b)
+    f = srlib.upscale(photo / np.float32(255), "espcn-x2")
+    assert f.dtype == np.float32 and np.abs(f * 255 - a).max() <= 0.51
+    with pytest.raises(ValueError, match="C in 1..4"):
+        srlib.upscale(np.zeros((4, 4, 5), np.uint8))
+
+
+def test_best_model_reads_the_cards():
+    """The default at x2/x3/x4 is the shipped model with the highest Set5 PSNR on bicubic LR."""
+    from srlib import zoo
+
+    for scale in (2, 3, 4):
+        scores = {n: r["psnr"] for n in zoo.names() for r in zoo.card(n).get("benchmark", [])
+                  if r.get("dataset") == "Set5" and r.get("scale") == scale
+                  and zoo.card(n).get("recipe", {}).get("degradation", "bicubic") == "bicubic"}
+        if scores:
+            assert best_model(scale) == max(scores, key=scores.get)
