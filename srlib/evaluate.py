@@ -99,15 +99,20 @@ def evaluate(upscaler, folder, scale, progress=True, degradation=None):
     return {"rows": rows, "mean": mean, "skipped": skipped}
 
 
+PUBLISHED_EXTRA = Path(__file__).with_name("published_extra.csv")  # rows the reference table lacks (RED30, LIIF)
+
+
 def published(path=None):
-    """Published rows {(method, scale, dataset): (psnr, ssim or None)}; empty if the file is absent."""
-    path = Path(path) if path else paths.reference_file()
-    if not path.is_file():
-        return {}
-    lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+    """Published rows {(method, scale, dataset): (psnr, ssim or None)} of ``path`` (default: the reference table,
+    :func:`srlib.paths.reference_file`, plus :data:`PUBLISHED_EXTRA`); files that are absent add nothing."""
     out = {}
-    for r in csv.DictReader(lines):
-        out[(r["method"], int(r["scale"]), r["dataset"])] = (float(r["psnr"]), float(r["ssim"]) if r["ssim"] else None)
+    for f in [Path(path)] if path else [paths.reference_file(), PUBLISHED_EXTRA]:
+        if not f.is_file():
+            continue
+        lines = [ln for ln in f.read_text().splitlines() if ln and not ln.startswith("#")]
+        for r in csv.DictReader(lines):
+            ssim = float(r["ssim"]) if r["ssim"] else None
+            out[(r["method"], int(r["scale"]), r["dataset"])] = (float(r["psnr"]), ssim)
     return out
 
 
