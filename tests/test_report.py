@@ -56,4 +56,4 @@ def test_published_extra_rows_load():
     """The extra published rows (RED30, LIIF) parse and hold plausible PSNRs above bicubic's."""
     rows = published(PUBLISHED_EXTRA)
     assert rows and all(20 < p < 45 for p, _ in rows.values())
-    assert {m for m, _, _ in rows} >= {"RED30"}
+    assert {m for m, _, _ in rows} >= {"RED30", "RDN-LIIF"}
