@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from srlib import color, zoo
 from srlib.degrade import imresize
+from srlib.layers import ResizeUpscale
 from srlib.lite import LiteNet
 from srlib.precision import inference_precision, with_precision
 
@@ -223,7 +224,8 @@ class FastLuma:
       runtime: 'tensorflow', or 'tflite' (float32 only: the XNNPACK CPU kernels of
         :class:`srlib.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
         'auto': 'tflite' for float32 without XLA on a machine with no GPU, unless the model has a
-        Conv2DTranspose (XNNPACK ran FSRCNN's 2.6x slower than TensorFlow on a 2-core Zen 4); else 'tensorflow'.
+        Conv2DTranspose (XNNPACK ran FSRCNN's 2.6x slower than TensorFlow on a 2-core Zen 4) or a bicubic
+        ``ResizeUpscale`` (TFLite has no ResizeBicubic kernel); else 'tensorflow'.
     """
 
     def __init__(self, model, scale, precision="float32", jit_compile=False, name=None, runtime="auto"):
@@ -233,7 +235,8 @@ class FastLuma:
         if runtime == "auto":  # XNNPACK runs transposed convolutions ~2.6x slower than TensorFlow's CPU kernels
             cpu_only = not tf.config.list_physical_devices("GPU")
             deconv = any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in model.layers)
-            lite = precision == "float32" and not jit_compile and cpu_only and not deconv
+            bicubic = any(isinstance(layer, ResizeUpscale) and layer.method == "bicubic" for layer in model.layers)
+            lite = precision == "float32" and not jit_compile and cpu_only and not deconv and not bicubic
             runtime = "tflite" if lite else "tensorflow"
         if runtime not in ("tensorflow", "tflite"):
             raise ValueError(f"runtime must be 'tensorflow', 'tflite' or 'auto', not {runtime!r}")

@@ -6,7 +6,7 @@ A run lives in one folder (``run_dir``):
     run_dir/last.keras      end of the latest epoch
     run_dir/backup/         BackupAndRestore state (weights, optimizer, epoch)
     run_dir/log.csv         one row per epoch (CSVLogger, appended on resume)
-    run_dir/tb/             TensorBoard logs
+    run_dir/tb/             TensorBoard logs (training values every 100 steps, validation every epoch)
 
 Calling :func:`fit` again with the same ``run_dir`` after the process died
 continues from the last completed epoch with the optimizer state and learning
@@ -172,7 +172,7 @@ def fit(
         keras.callbacks.ModelCheckpoint(str(run_dir / "last.keras")),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(csv), append=True),
-        keras.callbacks.TensorBoard(str(run_dir / "tb"), write_graph=False),
+        keras.callbacks.TensorBoard(str(run_dir / "tb"), write_graph=False, update_freq=100),  # every 100 steps
     ]
     if lr_patience:
         standard.append(

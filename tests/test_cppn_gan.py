@@ -91,9 +91,13 @@ def test_gan_step_logs_every_term_and_round_trips(tmp_path, rng):
     model.compile(keras.optimizers.Adam(1e-3))
     first = lambda: (model.generator.trainable_weights[0], model.discriminator.trainable_weights[0])  # noqa: E731
     before = [w.numpy().copy() for w in first()]
-    history = model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), epochs=2, verbose=0).history
+    steps = []
+    per_step = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(dict(logs)))
+    history = model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), epochs=2, verbose=0,
+                        callbacks=[per_step]).history
+    assert len(steps) == 4  # every step reports every term
     for key in ("loss", "recon", "kl", "psnr", "adv", "d_loss", "d_real", "d_fake", "beta"):
-        assert np.isfinite(history[key]).all(), key
+        assert np.isfinite(history[key]).all() and all(np.isfinite(s[key]) for s in steps), key
     assert all(not np.allclose(b, a.numpy()) for b, a in zip(before, first(), strict=True))
     model.save(tmp_path / "gan.keras")
     loaded = zoo.load_file(tmp_path / "gan.keras")

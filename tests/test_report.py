@@ -7,8 +7,8 @@ import pandas as pd
 
 from srlib import zoo
 from srlib.evaluate import PUBLISHED_EXTRA, published
-from srlib.reproduce import ROOT
 from srlib.report import benchmark_markdown, pareto_front, parse_markdown, photo_models
+from srlib.reproduce import ROOT
 
 
 def _benchmark_csv():

@@ -46,6 +46,10 @@ def _bce(logits, value):
 class CPPNGAN(keras.Model):
     """Generator + optional discriminator, trained on MSE + beta * KL + adversarial * GAN loss.
 
+    Logs (each step, and per epoch): loss, recon (MSE), kl, psnr (of the queried pixels) and beta; with a
+    discriminator also adv (the generator's GAN loss), d_loss, and d_real / d_fake (its mean probability that HR
+    and SR are real). Validation (and so checkpoint choice) uses recon + beta * KL, not the adversarial term.
+
     Args:
       generator: a :func:`digit_generator` or :func:`photo_generator` model (dict inputs -> (N, Q, C)).
       discriminator: None (no adversarial term) or a :func:`discriminator` on (N, hr_size, hr_size, C) images;
@@ -71,6 +75,7 @@ class CPPNGAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def beta_now(self):
+        """beta at the optimizer's current step (linear warm-up)."""
         if not self.warmup:
             return tf.constant(self.beta)
         return self.beta * tf.minimum(1.0, tf.cast(self.optimizer.iterations, "float32") / float(self.warmup))
