@@ -191,6 +191,13 @@ def _scale(text):
     return int(value) if value.is_integer() else value
 
 
+def _shipped():
+    """The zoo's names for help texts (reads the cards only)."""
+    from srlib import zoo
+
+    return ", ".join(zoo.names()) or "none found"
+
+
 def parser():
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug log, and TensorFlow's start-up messages")
@@ -211,10 +218,10 @@ def parser():
                                              "quoted glob patterns ('photos/*.jpg')")
     u.add_argument("-o", "--output", required=True, help="output file (one input; format from its suffix) or folder "
                                                          "(<name>_x<scale>.png / .mp4)")
-    u.add_argument("--model", help="bicubic, a shipped model (see: srlib models) or a .keras file "
-                                   "(default: the shipped model with the best Set5 PSNR at the scale)")
-    u.add_argument("--scale", type=_scale, help="upscaling factor (bicubic and arbitrary-scale models such as "
-                                                "cppn-any need it, e.g. 2.5; other models have their own)")
+    u.add_argument("--model", help=f"bicubic, a shipped model ({_shipped()}; details: srlib models) or a .keras "
+                                   "file (default: the shipped model with the best Set5 PSNR at the scale)")
+    u.add_argument("--scale", type=_scale, help="upscaling factor: a fixed-scale model's own by default, 2 without "
+                                                "--model; bicubic and cppn-any take any, e.g. 2.5")
     u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
     u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
     u.add_argument("--tile", type=int, help="images: LR tile side (default 512); tiles overlap, so the result is "
