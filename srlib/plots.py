@@ -22,7 +22,7 @@ def comparison(images, titles, box=None, zoom_size=None, path=None, width=3.2):
 
     Args:
       images: list of (H, W, 3) or (H, W, 1) float arrays in [0, 1]; sizes may
-        differ (LR is shown nearest-upscaled to the first HR size).
+        differ (smaller ones, e.g. LR, are shown nearest-upscaled to the largest).
       titles: one label per image (e.g. with its PSNR).
       box: (y, x, h, w) region in the coordinates of the largest image,
         drawn as a rectangle and shown enlarged below.
@@ -31,8 +31,9 @@ def comparison(images, titles, box=None, zoom_size=None, path=None, width=3.2):
     rows = 2 if box else 1
     fig, axes = plt.subplots(rows, len(images), figsize=(width * len(images), width * rows), squeeze=False)
     for j, (im, title) in enumerate(zip(images, titles, strict=True)):
-        f = big.shape[0] // im.shape[0]
-        shown = np.repeat(np.repeat(im, f, 0), f, 1) if f > 1 else im
+        rows = np.arange(big.shape[0]) * im.shape[0] // big.shape[0]  # nearest pixel, any (also non-integer) ratio
+        cols = np.arange(big.shape[1]) * im.shape[1] // big.shape[1]
+        shown = im[rows][:, cols] if im.shape[:2] != big.shape[:2] else im
         shown = np.clip(shown[..., 0] if shown.shape[-1] == 1 else shown, 0, 1)
         cmap = "gray" if shown.ndim == 2 else None
         axes[0, j].imshow(shown, cmap=cmap, vmin=0, vmax=1)
