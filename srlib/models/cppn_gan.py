@@ -251,8 +251,9 @@ def generator_of(model):
 def render(model, lr, size, tile=65536):
     """Render (N, H, W, C) from LR images (N, h, w, C) at ``size`` = (H, W), ``tile`` queries at a time.
 
-    The encoder runs once, on the posterior mean; the decoder runs per tile of the :func:`srlib.layers.coord_grid`,
-    so memory grows with ``tile``, not with H x W. Works for both forms (a global model needs its ``lr_size``).
+    The encoder runs once, on the posterior mean; the decoder sees ``tile`` queries per call (a tile of the
+    :func:`srlib.layers.coord_grid` of one image, or whole grids of several small images), so memory grows with
+    ``tile``, not with N x H x W. Works for both forms (a global model needs its ``lr_size``).
     """
     gen = generator_of(model)
     lr = tf.convert_to_tensor(lr, tf.float32)
@@ -263,10 +264,13 @@ def render(model, lr, size, tile=65536):
     grid = coord_grid(height, width)
     cell = tf.constant([[[2.0 / height, 2.0 / width]]])
     out = np.empty((n, height * width, lr.shape[-1]), np.float32)
-    for start in range(0, height * width, tile):
-        q = tf.repeat(grid[None, start : start + tile], n, axis=0)
-        args = [z, lr, q, tf.repeat(tf.repeat(cell, n, 0), tf.shape(q)[1], 1)] if local else [z, lr, q]
-        out[:, start : start + tile] = decoder(args, training=False).numpy()
+    step = max(1, tile // min(tile, height * width))  # images per call: ``tile`` queries in all
+    for i in range(0, n, step):
+        zi, lri, k = z[i : i + step], lr[i : i + step], min(step, n - i)
+        for start in range(0, height * width, tile):
+            q = tf.repeat(grid[None, start : start + tile], k, axis=0)
+            args = [zi, lri, q, tf.repeat(tf.repeat(cell, k, 0), tf.shape(q)[1], 1)] if local else [zi, lri, q]
+            out[i : i + k, start : start + tile] = decoder(args, training=False).numpy()
     return out.reshape(n, height, width, -1)
 
 
