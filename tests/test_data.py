@@ -248,7 +248,7 @@ def test_bad_truncated_and_small_files_are_skipped_and_logged(tmp_path, rng):
 
 MEMORY_SCRIPT = textwrap.dedent(
     """
-    import json, os, resource, sys
+    import json, os, sys
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])  # same parallelism on any machine
     import psutil
     from srlib.data import make_dataset
@@ -257,7 +257,8 @@ MEMORY_SCRIPT = textwrap.dedent(
                       shuffle_buffer=256, cache=False, repeat=False)
     baseline = psutil.Process().memory_info().rss
     batches = sum(1 for _ in ds)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    # VmHWM: this process's own peak (ru_maxrss would include the RSS of the parent it was forked from)
+    peak = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")).split()[1]) * 1024
     print(json.dumps({"batches": batches, "baseline": baseline, "peak": peak}))
     """
 )
@@ -275,7 +276,8 @@ def test_one_pass_streams_within_a_memory_bound(tmp_path):
     decode copies (PIL buffer, uint8 array, float32 array). In-flight images grow with tf.data's AUTOTUNE
     parallelism, i.e. with cores, so the subprocess is pinned to 2 CPUs. The subprocess keeps the
     measurement clean: the baseline RSS is taken after importing TF and building the dataset, and the
-    peak is ru_maxrss at the end. Images are smooth gradients, so the PNGs are small and quick to write.
+    peak is VmHWM at the end (not ru_maxrss, which counts the RSS of the pytest process it was forked
+    from). Images are smooth gradients, so the PNGs are small and quick to write.
     """
     n, side = 48, 1500
     total = n * side * side * 3 * 4
