@@ -103,6 +103,15 @@ def image_source(source, min_side=1, skipped=None):
     return _file_images(_image_files(source), min_side, skipped if skipped is not None else SkipLog())
 
 
+def _large_images(source, min_side, skipped, cache, repeat):
+    """:func:`image_source` without images smaller than ``min_side``, optionally cached and repeated."""
+    ds = image_source(source, min_side, skipped)
+    ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= min_side)
+    if cache:
+        ds = ds.cache()
+    return ds.repeat() if repeat else ds
+
+
 def random_crops(image, size, count, seed):
     """``count`` random size x size crops of an (H, W, C) image -> (count, size, size, C).
 
@@ -200,13 +209,7 @@ def make_dataset(
       ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
     """
     hr_size = patch_size * scale
-    ds = image_source(source, hr_size, skipped)
-    ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= hr_size)
-    if cache:
-        ds = ds.cache()
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.enumerate()
+    ds = _large_images(source, hr_size, skipped, cache, repeat).enumerate()
 
     def crops(i, image):
         s = tf.stack([tf.constant(seed, tf.int64), i])
@@ -281,13 +284,7 @@ def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, bat
     from srlib.layers import coord_grid
 
     queries = queries or patch_size * patch_size
-    largest = int(round(patch_size * scales[1]))
-    ds = image_source(source, largest, skipped)
-    ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= largest)
-    if cache:
-        ds = ds.cache()
-    if repeat:
-        ds = ds.repeat()
+    ds = _large_images(source, int(round(patch_size * scales[1])), skipped, cache, repeat)
 
     def crops(i, image):
         s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
@@ -318,8 +315,8 @@ def implicit_pairs(source, scales=(2, 3, 4)):
             hr = color.rgb_to_y(degrade.mod_crop(tf.constant(load_image(f)), scale))
             lr = degrade.bicubic_lr(hr, scale)
             h, w = hr.shape[0], hr.shape[1]
-            x = {"lr": lr[None], "coord": coord_grid(h, w)[None], "cell": tf.constant([[[2.0 / h, 2.0 / w]]] * 1)}
-            x["cell"] = tf.tile(x["cell"], [1, h * w, 1])
+            cell = tf.tile(tf.constant([[[2.0 / h, 2.0 / w]]]), [1, h * w, 1])
+            x = {"lr": lr[None], "coord": coord_grid(h, w)[None], "cell": cell}
             one = tf.data.Dataset.from_tensors((x, tf.reshape(hr, [1, -1, 1])))
             ds = one if ds is None else ds.concatenate(one)
     return ds
