@@ -1,13 +1,13 @@
-"""The experiment layer: a training recipe, one call to train it, one to ship it, and provenance for what it writes.
+"""The experiment layer: a training recipe, one call to train it, and provenance for what it writes.
 
 A model family is a builder in ``srlib.models.<family>`` (a function of the same name taking
 ``scale``, ``channels`` and its own keyword arguments), a :class:`Recipe`, and a notebook:
 
     recipe = Recipe("espcn", scale=3, args={"filters": [64, 32], "activation": "relu"}, epochs=90)
     model, log = train(recipe, paths.runs_dir() / "espcn_x3")      # resumes after a crash
-    export(model, "espcn-x3", recipe, log, benchmark=rows)         # .keras + card + log in the zoo
+    export(model, "espcn-x3", recipe, log, benchmark=rows)         # srlib.cards: .keras + card + log in the zoo
 
-Also here: :func:`macs_per_output_pixel`, :func:`write_csv` (a CSV with a provenance header)
+Also here: :func:`write_csv` (a CSV with a provenance header)
 and :class:`Outputs`, which keeps a smaller profile from replacing what a bigger one produced.
 """
 
@@ -22,15 +22,14 @@ import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 import pandas as pd
 
 from srlib import color, datasets, paths, zoo
 from srlib.data import benchmark_pairs, make_dataset, split_holdout
-from srlib.evaluate import CONVENTION, evaluate, lr_function, write_json
+from srlib.evaluate import write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
-from srlib.precision import machine, set_precision, with_precision
+from srlib.precision import machine, set_precision
 from srlib.train import TimeBudget, fit
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ class Recipe:
     @classmethod
     def from_card(cls, name):
         """The recipe a zoo model was trained with."""
-        return cls.from_dict(zoo.card(name)["recipe"])
+        return cls.from_dict(zoo.card(name).recipe)
 
 
 def build(recipe):
@@ -161,18 +160,6 @@ def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD1
             save_image(scratch / "smoke" / f.name, load_image(f)[:72, :72])
         data = NotebookData([scratch / "smoke"], {"smoke": scratch / "smoke"}, False)
     return data
-
-
-def benchmark_rows(upscaler, scale, test, degradation="bicubic"):
-    """[{scale, dataset, psnr, ssim, lr}] of ``upscaler`` on each folder of ``test`` ({name: folder}),
-    benchmark convention with LR by ``degradation`` (:func:`srlib.evaluate.lr_function`), rounded as tables
-    show them (2 and 4 decimals)."""
-    rows = []
-    for name, folder in test.items():
-        mean = evaluate(upscaler, folder, scale, progress=False, degradation=lr_function(degradation))["mean"]
-        rows.append({"scale": scale, "dataset": name, "psnr": round(mean["psnr"], 2), "ssim": round(mean["ssim"], 4),
-                     "lr": degradation})
-    return rows
 
 
 def _to_space(ds, channels):
@@ -265,64 +252,8 @@ def loss_fn(name):
 
 
 def best(run_dir):
-    """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`export` should ship)."""
+    """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`srlib.cards.export` should ship)."""
     return zoo.load_file(Path(run_dir) / "best.keras")
-
-
-def macs_per_output_pixel(model, size=48):
-    """Multiply-adds of ``model`` per output pixel (per channel of the output image), from its
-    Conv2D, Conv2DTranspose and Dense layers, measured on a ``size`` x ``size`` input."""
-    layers = [la for la in model.layers if isinstance(la, (keras.layers.Conv2D, keras.layers.Conv2DTranspose,
-                                                           keras.layers.Dense))]
-    probe = keras.Model(model.inputs, [la.input for la in layers] + [la.output for la in layers] + [model.output])
-    shapes = [o.shape for o in probe([np.zeros((1, size, size, model.input_shape[-1]), np.float32)])]
-    ins, outs, final = shapes[: len(layers)], shapes[len(layers) : -1], shapes[-1]
-    macs = 0
-    for layer, i, o in zip(layers, ins, outs, strict=True):
-        positions = i[1] * i[2] if isinstance(layer, keras.layers.Conv2DTranspose) else int(np.prod(o[1:-1]))
-        macs += positions * int(np.prod(layer.kernel.shape))
-    return macs / (final[1] * final[2])
-
-
-def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark=(), extra=None, weights_dir=None,
-           macs=None):
-    """Ship ``model`` as zoo model ``name``: ``<stem>.keras`` (float32, no optimizer state), the JSON card
-    ``<stem>.json`` and the per-epoch log ``<stem>_log.csv`` in ``weights_dir`` (default: the zoo's).
-
-    The card holds scale, channels, parameters, multiply-adds per output pixel (``macs``, else
-    :func:`macs_per_output_pixel`), data, degradation,
-    recipe, steps, wall time, training speed, the machine and dtype policy of each session of
-    ``run_dir/run.json`` (else this machine),
-    the benchmark convention and ``benchmark`` rows, plus ``extra``. Returns the float32 model.
-    """
-    folder = Path(weights_dir or paths.weights_dir())
-    stem = zoo.file_stem(name)
-    if all(layer.dtype_policy.name == "float32" for layer in model._flatten_layers()):  # a clean copy, no optimizer
-        copy = model.__class__.from_config(model.get_config())
-        copy.set_weights(model.get_weights())
-        model = copy
-    else:
-        model = with_precision(model, "float32")
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
-    atomic_write(folder / f"{stem}_log.csv", lambda tmp: log_df.to_csv(tmp, index=False))
-    run = Path(run_dir) / "run.json" if run_dir else None
-    sessions = json.loads(run.read_text())["sessions"] if run and run.exists() else [machine()]
-    card = {
-        "model": name, "architecture": architecture, "scale": recipe.scale,
-        "channels": "Y (MATLAB rgb2ycbcr)" if recipe.channels == "y" else recipe.channels.upper(),
-        "parameters": int(model.count_params()),
-        "macs_per_output_pixel": round(macs if macs is not None else macs_per_output_pixel(model), 1),
-        "data": " + ".join(recipe.data), "degradation": recipe.degradation,
-        "recipe": recipe.to_dict(), "steps": int(len(log_df) * recipe.steps), "epochs": int(len(log_df)),
-        "wall_time_s": float(log_df["wall_s"].iloc[-1]),
-        "samples_per_s_during_run": float(log_df["samples_per_s"].median()),
-        "machine": sessions,
-        "benchmark_convention": CONVENTION, "benchmark": list(benchmark), **(extra or {}),
-    }
-    write_json(folder / f"{stem}.json", card)
-    log.info("%s: %d epochs, %.0f min -> %s", name, len(log_df), card["wall_time_s"] / 60, paths.display(folder))
-    return model
 
 
 def write_csv(path, rows, command=None, date=True, notes=None):

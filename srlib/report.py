@@ -21,28 +21,25 @@ from srlib.io import atomic_write
 
 
 def photo_models():
-    """{zoo name: [scales]} of the shipped models that upscale photos from bicubic LR: a card with Set5 rows and
-    the 'bicubic' degradation; arbitrary-scale models (a card with ``scales``) at x2, x3 and x4."""
+    """{zoo name: [scales]} of the shipped models that upscale photos from bicubic LR, at the scales their cards
+    score on Set5 (arbitrary-scale models: x2, x3 and x4)."""
     found = {}
-    for name in zoo.names():
-        card = zoo.card(name)
-        if card.get("recipe", {}).get("degradation", "bicubic") != "bicubic":
-            continue
-        if not any(r.get("dataset") == "Set5" for r in card.get("benchmark", [])):
-            continue
-        found[name] = [2, 3, 4] if "scales" in card else [card["scale"]]
+    for name, card in zoo.cards().items():
+        scales = [s for s in card.scales if card.psnr("Set5", s) is not None]
+        if card.task == "photo" and card.degradation == "bicubic" and scales:
+            found[name] = scales
     return found
 
 
-def macs_per_output_pixel(name, scale):
-    """Multiply-adds per output pixel of zoo model ``name`` at ``scale`` (its card's; arbitrary-scale models
-    recomputed at the scale, since their encoder's share shrinks with it)."""
+def card_macs(name, scale):
+    """Multiply-adds per output pixel of zoo model ``name`` at ``scale``: its card's; arbitrary-scale models
+    recomputed at the scale (:func:`srlib.cost.macs_per_output_pixel`), since their encoder's share shrinks with it."""
     card = zoo.card(name)
-    if "scales" not in card:
-        return card["macs_per_output_pixel"]
-    from srlib.models.cppn_gan import macs_per_output_pixel as implicit_macs
+    if not card.arbitrary_scale:
+        return card.macs_per_output_pixel
+    from srlib.cost import macs_per_output_pixel
 
-    return round(implicit_macs(zoo.load(name), scale), 1)
+    return round(macs_per_output_pixel(zoo.load(name), scale), 1)
 
 
 def time_1080p(name, scale, repeats=3):

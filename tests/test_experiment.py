@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from srlib import paths, zoo
-from srlib.experiment import Outputs, Recipe, build, export, macs_per_output_pixel, split_holdout, train, write_csv
+from srlib.cards import export
+from srlib.cost import macs_per_output_pixel
+from srlib.experiment import Outputs, Recipe, build, split_holdout, train, write_csv
 from srlib.infer import load_upscaler
 from srlib.io import save_image
 from srlib.models.espcn import espcn
@@ -22,12 +24,6 @@ def photos(tmp_path):
         save_image(tmp_path / "photos" / f"{i:02d}.png", np.clip(ramp * rng.random(3) + 0.2 * rng.random((60, 60, 3)),
                                                                  0, 1))
     return tmp_path / "photos"
-
-
-def test_macs_per_output_pixel_matches_hand_count():
-    """ESPCN x3, 64/32 filters, Y: (5*5*1*64 + 3*3*64*32 + 3*3*32*9) = 22,624 MACs per LR pixel, / 9 per HR pixel."""
-    assert macs_per_output_pixel(espcn(3)) == pytest.approx((25 * 64 + 9 * 64 * 32 + 9 * 32 * 9) / 9)
-    assert macs_per_output_pixel(espcn(2, filters=(16, 16))) == pytest.approx((25 * 16 + 9 * 16 * 16 + 9 * 16 * 4) / 4)
 
 
 def test_recipe_round_trips_and_refuses_unknown_fields():
@@ -45,14 +41,13 @@ def test_shipped_cards_hold_a_buildable_recipe(name):
     built = build(recipe.replace(init=None))
     if recipe.model == "cppn_gan":  # shipped: the generator alone; its cost per output pixel depends on the scale
         from srlib.models.cppn_gan import generator_of
-        from srlib.models.cppn_gan import macs_per_output_pixel as cost
 
-        assert generator_of(built).count_params() == model.count_params() == card["parameters"]
-        assert cost(model, card["scale"]) == pytest.approx(card["macs_per_output_pixel"], abs=0.1)
+        assert generator_of(built).count_params() == model.count_params() == card.parameters
+        assert macs_per_output_pixel(model, recipe.scale) == pytest.approx(card.macs_per_output_pixel, abs=0.1)
         return
-    assert built.count_params() == model.count_params() == card["parameters"]
-    assert macs_per_output_pixel(model) == pytest.approx(card["macs_per_output_pixel"], abs=0.1)
-    assert zoo.set5_row(card) is not None and card["scale"] == recipe.scale == zoo.model_scale(model)
+    assert built.count_params() == model.count_params() == card.parameters
+    assert macs_per_output_pixel(model) == pytest.approx(card.macs_per_output_pixel, abs=0.1)
+    assert card.psnr("Set5", card.scale) is not None and card.scale == recipe.scale == zoo.model_scale(model)
 
 
 def test_holdout_is_carved_from_training_data(photos):
@@ -68,13 +63,15 @@ def test_train_export_and_load_through_the_zoo(photos, tmp_path, monkeypatch):
                precision="fp32")
     model, log = train(r, tmp_path / "run", sources=[photos], verbose=0)
     assert len(log) == 2 and "val_psnr" in log
-    rows = [{"scale": 2, "dataset": "Set5", "psnr": 30.0, "ssim": 0.9}]
+    rows = [{"dataset": "Set5", "scale": 2, "lr": "bicubic", "psnr": 30.0, "ssim": 0.9}]
     export(model, "tiny-x2", r, log, tmp_path / "run", architecture="ESPCN 4/4", benchmark=rows)
     card = zoo.card("tiny-x2")
-    assert card["recipe"] == r.to_dict() and card["parameters"] == model.count_params()
-    assert card["macs_per_output_pixel"] == pytest.approx(macs_per_output_pixel(model), abs=0.1)
-    assert "cores" in card["machine"][0] and card["epochs"] == 2
-    assert zoo.names() == ["tiny-x2"] and zoo.table()[0]["set5_psnr"] == 30.0
+    assert card.recipe == r.to_dict() and card.parameters == model.count_params()
+    assert card.macs_per_output_pixel == pytest.approx(macs_per_output_pixel(model), abs=0.1)
+    assert "cores" in card.trained_on and "cores" in card.scored_on and card.raw["epochs"] == 2
+    assert (card.scale, card.scales, card.task, card.arbitrary_scale, card.degradation) == (2, (2,), "photo", False,
+                                                                                            "bicubic")
+    assert zoo.names() == ["tiny-x2"] and zoo.table()[0]["set5_psnr"] == 30.0 and card.psnr("Set5", 2) == 30.0
     up = load_upscaler("tiny-x2")
     assert up.scale == 2 and up(np.zeros((5, 6, 3), np.float32)).shape == (10, 12, 3)
     again, log2 = train(r, tmp_path / "run", sources=[photos], verbose=0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib.experiment import macs_per_output_pixel
+from srlib.cost import macs_per_output_pixel
 from srlib.layers import ResizeUpscale
 from srlib.models.cnn import cnn
 

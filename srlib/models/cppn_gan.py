@@ -274,25 +274,6 @@ def render(model, lr, size, tile=65536):
     return out.reshape(n, height, width, -1)
 
 
-def macs_per_output_pixel(model, scale):
-    """Multiply-adds per output pixel at ``scale``: the decoder's per query plus the encoder's share (local form:
-    its cost per LR pixel / scale^2; global form: its cost per image / output pixels of a ``lr_size * scale`` side)."""
-    gen = generator_of(model)
-
-    def cost(sub):  # per LR position when the sizes are unknown, per image when they are known
-        macs = 0
-        for layer in sub.layers:
-            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-                positions = np.prod([d or 1 for d in layer.output.shape[1:3]]) if len(layer.output.shape) == 4 else 1
-                macs += int(positions) * int(np.prod(layer.kernel.shape))
-        return macs
-
-    encoder, decoder = gen.get_layer("encoder"), gen.get_layer("decoder")
-    lr_size = encoder.input_shape[1]
-    share = cost(encoder) / scale**2 if lr_size is None else cost(encoder) / (lr_size * scale) ** 2
-    return share + cost(decoder)
-
-
 def sharpness(images):
     """Gradient energy per image: mean of squared forward differences along y and x, (N, H, W, C) -> (N,)."""
     x = tf.convert_to_tensor(images, tf.float32)
