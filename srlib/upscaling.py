@@ -28,16 +28,15 @@ TILE = 512  # LR tile side when none is given
 
 def best_model(scale):
     """The shipped model with the best Set5 PSNR at ``scale`` on bicubic LR (its card's benchmark rows); for a scale
-    no card scores, an arbitrary-scale model (a card with ``scales``); else 'bicubic'."""
+    no card scores, an arbitrary-scale model; else 'bicubic'."""
     best, best_psnr, anyscale = "bicubic", -math.inf, None
-    for name in zoo.names():
-        card = zoo.card(name)
-        if card.get("recipe", {}).get("degradation", "bicubic") != "bicubic":
+    for name, card in zoo.cards().items():
+        if card.task != "photo" or card.degradation != "bicubic":
             continue
-        anyscale = anyscale or (name if "scales" in card else None)
-        for row in card.get("benchmark", []):
-            if row.get("dataset") == "Set5" and float(row.get("scale", 0)) == float(scale) and row["psnr"] > best_psnr:
-                best, best_psnr = name, row["psnr"]
+        anyscale = anyscale or (name if card.arbitrary_scale else None)
+        psnr = card.psnr("Set5", scale)
+        if psnr is not None and psnr > best_psnr:
+            best, best_psnr = name, psnr
     return best if best != "bicubic" or anyscale is None else anyscale
 
 

@@ -225,12 +225,13 @@ def test_shipped_digit_model_reproduces_its_card():
     if "cppn-gan-mnist" not in zoo.names() or not datasets.mnist_file("t10k"):
         pytest.skip("cppn-gan-mnist or MNIST's test digits absent")
     card = zoo.card("cppn-gan-mnist")
-    hr = C.test_digits(card["recipe"]["data"][0])
+    hr = C.test_digits(card.recipe["data"][0])
     lr = C.digit_lr(hr, 7)
     scores = C.digit_scores(C.render(zoo.load("cppn-gan-mnist"), lr, (28, 28)), hr)
-    (row,) = card["benchmark"]
+    (row,) = card.benchmark
+    assert row["dataset"] == "MNIST-test-b" != card.recipe["data"][0]
     assert scores["psnr"] == pytest.approx(row["psnr"], abs=0.006)
     assert scores["ssim"] == pytest.approx(row["ssim"], abs=0.00006)
-    assert scores["sharpness"] == pytest.approx(card["sharpness_sr_over_hr"], abs=0.0006)
+    assert scores["sharpness"] == pytest.approx(card.raw["extra"]["sharpness_sr_over_hr"], abs=0.0006)
     bicubic = C.digit_scores(np.clip(imresize(lr, size=(28, 28)).numpy(), 0, 1), hr)
     assert scores["psnr"] > bicubic["psnr"] + 2

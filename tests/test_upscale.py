@@ -178,12 +178,7 @@ def test_python_api_mirrors_the_cli(tmp_path, photo):
 
 
 def test_best_model_reads_the_cards():
-    """The default at x2/x3/x4 is the shipped model with the highest Set5 PSNR on bicubic LR."""
-    from srlib import zoo
-
-    for scale in (2, 3, 4):
-        scores = {n: r["psnr"] for n in zoo.names() for r in zoo.card(n).get("benchmark", [])
-                  if r.get("dataset") == "Set5" and r.get("scale") == scale
-                  and zoo.card(n).get("recipe", {}).get("degradation", "bicubic") == "bicubic"}
-        if scores:
-            assert best_model(scale) == max(scores, key=scores.get)
+    """The default per scale is the shipped model with the highest Set5 PSNR on bicubic LR (the cards' rows: ae-skip-x2
+    37.21 dB over cppn-any's 37.10 at x2; cppn-any 33.29 / 31.08 over ae-skip 33.24 / 30.89 at x3 / x4), and the
+    arbitrary-scale model at a scale no card scores. tests/test_zoo.py checks the rule on a made-up zoo."""
+    assert [best_model(s) for s in (2, 3, 4, 2.5, 8)] == ["ae-skip-x2", "cppn-any", "cppn-any", "cppn-any", "cppn-any"]
