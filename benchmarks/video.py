@@ -57,7 +57,8 @@ import tensorflow as tf
 
 from srlib import paths, video, videoio, zoo
 from srlib.experiment import Outputs, write_csv
-from srlib.infer import Bicubic, FastLuma, load_upscaler
+from srlib.frames import FastLuma
+from srlib.infer import Bicubic, load_upscaler
 from srlib.models.espcn import espcn
 from srlib.precision import auto_precision, machine
 
@@ -87,13 +88,18 @@ def notes():
 def find_fast_model(arg):
     """(keras model, label) of the fast model: --fast-model, else the shipped espcn-x3-fast; None for 'none'/absent."""
     name = arg or ("espcn-x3-fast" if "espcn-x3-fast" in zoo.names() else "none")
-    return None if name == "none" else (load_upscaler(name, SCALE).model, name)
+    return None if name == "none" else (load_upscaler(name, SCALE).model, _label(name))
+
+
+def _label(name):
+    """A zoo name as it is; a .keras file as :func:`srlib.paths.display` shows it (no machine path in the table)."""
+    return name if name in zoo.names() else paths.display(name)
 
 
 def find_model(arg):
     """(keras model, label): --model, else shipped weights, else the newest training checkpoint, else untrained."""
     if arg:
-        return load_upscaler(arg, SCALE).model, arg
+        return load_upscaler(arg, SCALE).model, _label(arg)
     if "espcn-x3" in zoo.names():
         return zoo.load("espcn-x3"), "espcn-x3"
     found = sorted(paths.runs_dir().glob("espcn_x3*/last.keras"), key=lambda p: -p.stat().st_mtime)

@@ -1,14 +1,13 @@
 """Command line: ``srlib evaluate | upscale | models | reproduce | data``.
 
 Errors the user can fix (bad files, unknown models, missing data) print one
-line to stderr and exit with status 2; nothing prints a traceback for them.
+line to stderr and exit with status 2; with ``--verbose``, after their traceback.
 Results go to stdout, progress and notes (srlib's log) to stderr. TensorFlow is
 imported only by the verbs that need it, without its start-up chatter unless
 ``--verbose``.
 """
 
 import argparse
-import glob
 import logging
 import os
 import sys
@@ -57,76 +56,72 @@ def _evaluate(args):
         atomic_write(args.table, lambda tmp: Path(tmp).write_text(table + "\n"))
 
 
-def _upscale_video(src, dst, up, args):
-    """One video file: ``--degrade`` scores it as HR; ``--compare`` adds <dst>_compare.mp4 and .gif."""
+def _upscale_video(job, args, scale):
+    """One video file: the model named, or :func:`srlib.choose.for_video` for this clip; ``--degrade`` scores it
+    as HR; ``--compare`` adds <dst>_compare.mp4 and .gif."""
+    from srlib import choose
+    from srlib.upscaling import upscaler
     from srlib.video import upscale_video
+    from srlib.videoio import VideoError, probe
 
-    side = dst.with_name(f"{dst.stem}_compare.mp4") if args.compare else None
-    stats = upscale_video(src, dst, up, degrade_scale=up.scale if args.degrade else None, compare=side,
-                          gif=side.with_suffix(".gif") if side else None)
+    if job.dst.exists() and not args.force:
+        raise VideoError(f"{job.dst}: exists (use --force to replace it)")
+    if not float(scale).is_integer():
+        raise VideoError(f"{job.src}: videos take an integer scale (x2, x3, x4), not x{scale:g}")
+    info = probe(job.src)
+    model = args.model
+    if model is None:
+        w, h = info.size
+        lr = (w // scale, h // scale) if args.degrade else (w, h)
+        model, fps, why = choose.for_video(scale, *lr, info.fps or 25.0)
+        speed = f"; about {fps:.0f} fps for the network here" if fps else ""
+        print(f"model: {model} for {job.src} ({why}{speed}; choose with --model)", file=sys.stderr)
+    up = upscaler(model, scale)
+    side = job.dst.with_name(f"{job.dst.stem}_compare.mp4") if args.compare else None
+    stats = upscale_video(job.src, job.dst, up, degrade_scale=up.scale if args.degrade else None, compare=side,
+                          gif=side.with_suffix(".gif") if side else None, progress=not args.quiet)
     scores = f", PSNR {stats['psnr_mean']:.2f} dB, SSIM {stats['ssim_mean']:.4f}" if args.degrade else ""
-    print(f"{src}: {stats['frames']} frames, {stats['fps']:.1f} fps{scores}")
-
-
-def _inputs(items):
-    """Files, folders (their images and videos, not recursive) and glob patterns -> paths, in order, once each."""
-    from srlib.io import IMAGE_SUFFIXES
-    from srlib.videoio import VIDEO_SUFFIXES
-
-    found = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            known = IMAGE_SUFFIXES + VIDEO_SUFFIXES
-            found += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in known)
-        elif not p.exists() and any(ch in item for ch in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
-            found += matches or [p]  # no match: reported as a missing file
-        else:
-            found.append(p)
-    return list(dict.fromkeys(found))
+    print(f"{job.src}: {stats['frames']} frames, {stats['fps']:.1f} fps{scores}")
+    return stats.get("note", "")
 
 
 def _upscale(args):
     from tqdm.auto import tqdm
 
+    from srlib import batch, choose
     from srlib.io import ImageError
-    from srlib.upscaling import DEFAULT_SCALE, _upscaler, best_model, upscale_file
-    from srlib.videoio import VIDEO_SUFFIXES, VideoError
+    from srlib.upscaling import DEFAULT_SCALE, upscale_file, upscaler
+    from srlib.videoio import VideoError
 
-    model = args.model or best_model(args.scale or DEFAULT_SCALE)
-    up = _upscaler(model, args.scale if args.model else args.scale or DEFAULT_SCALE)
-    if not args.model:
-        print(f"model: {model} (the best shipped for x{up.scale}; choose with --model)", file=sys.stderr)
-    inputs = _inputs(args.inputs)
-    out = Path(args.output)
-    many = len(inputs) > 1 or out.is_dir() or not out.suffix
-    failures, notes = [], []
-    for src in tqdm(inputs, desc="upscale", unit="file", disable=len(inputs) < 2 or args.quiet):
-        is_video = src.suffix.lower() in VIDEO_SUFFIXES
-        dst = out / f"{src.stem}_x{up.scale}{'.mp4' if is_video else '.png'}" if many else out
+    scale = upscaler(args.model, args.scale).scale if args.model else args.scale or DEFAULT_SCALE
+    jobs, failures = batch.plan(args.inputs, args.output, scale)
+    notes, errors, told = [], [], False
+    for job in tqdm(jobs, desc="upscale", unit="file", disable=len(jobs) < 2 or args.quiet):
         try:
-            if dst.exists() and dst.resolve() == src.resolve():
-                raise ImageError(f"{src}: refusing to overwrite the input")
-            if is_video:
-                if dst.exists() and not args.force:
-                    raise ImageError(f"{dst}: exists (use --force to replace it)")
-                _upscale_video(src, dst, up, args)
+            if job.video:
+                note = _upscale_video(job, args, scale)
             else:
-                note = upscale_file(src, dst, model, up.scale, args.tile, args.force, progress=not args.quiet)
-                notes += [f"{dst}: {note}"] if note else []
-            print(f"{src} -> {dst}")
+                if not args.model and not told:
+                    told = True
+                    print(f"model: {choose.for_image(scale)} (the best shipped for x{scale:g}; choose with --model)",
+                          file=sys.stderr)
+                note = upscale_file(job.src, job.dst, args.model, scale, args.tile, args.force,
+                                    progress=not args.quiet)
+            notes += [f"{job.src}: {note}"] if note else []
+            print(f"{job.src} -> {job.dst}")
         except (ImageError, VideoError, ValueError) as e:
-            failures.append(str(e))
+            errors.append(str(e))
         except OSError as e:
-            failures.append(f"{dst}: cannot write ({e.strerror or e})")
+            errors.append(f"{job.dst}: cannot write ({e.strerror or e})")
+    failures += errors
     for line in notes:
         print(f"note: {line}", file=sys.stderr)
     if failures:
-        print(f"{len(inputs) - len(failures)} of {len(inputs)} written; failed:", file=sys.stderr)
+        total = len(jobs) + len(failures) - len(errors)
+        print(f"{len(jobs) - len(errors)} of {total} written; failed:", file=sys.stderr)
         for line in failures:
             print(f"  {line}", file=sys.stderr)
-        raise UserError(f"{len(failures)} of {len(inputs)} inputs failed")
+        raise UserError(f"{len(failures)} of {total} inputs failed")
 
 
 def _reproduce(args):
@@ -184,11 +179,21 @@ NEEDS_TF = ("evaluate", "upscale")
 
 
 def _scale(text):
-    """A --scale value: a positive number; integers stay int (x3, not x3.0)."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text}: a scale must be a positive number")
+    """A --scale value: above 1 and at most 16; integers stay int (x3, not x3.0)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: not a number") from None
+    if not 1 < value <= 16:
+        raise argparse.ArgumentTypeError(f"{text}: a scale must be above 1 and at most 16")
     return int(value) if value.is_integer() else value
+
+
+def _tile(text):
+    """A --tile value: a whole number of LR pixels, at least 16."""
+    if not text.isdigit() or int(text) < 16:
+        raise argparse.ArgumentTypeError(f"{text}: a tile is a whole number of LR pixels, at least 16")
+    return int(text)
 
 
 def _shipped():
@@ -198,9 +203,24 @@ def _shipped():
     return ", ".join(zoo.names()) or "none found"
 
 
+def version():
+    """srlib's version: the installed package's metadata, else (a checkout never installed) pyproject.toml's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("srlib")
+    except metadata.PackageNotFoundError:
+        import re
+
+        text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+        return re.search(r'^version = "([^"]+)"', text, re.MULTILINE).group(1)
+
+
 def parser():
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug log, and TensorFlow's start-up messages")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="debug log, TensorFlow's start-up messages, and a traceback with every error")
+    p.add_argument("--version", action="version", version=f"srlib {version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("evaluate", help="PSNR/SSIM table of a model on a folder of HR images")
@@ -224,8 +244,8 @@ def parser():
                                                 "--model; bicubic and cppn-any take any, e.g. 2.5")
     u.add_argument("--degrade", action="store_true", help="videos: input is HR; upscale its bicubic LR, score it")
     u.add_argument("--compare", action="store_true", help="videos: also write <output>_compare.mp4 and .gif")
-    u.add_argument("--tile", type=int, help="images: LR tile side (default 512); tiles overlap, so the result is "
-                                            "the same, only memory changes")
+    u.add_argument("--tile", type=_tile, help="images: LR tile side (default: the whole image when it fits in "
+                                              "memory); tiles overlap, so the result is the same, only memory changes")
     u.add_argument("--force", action="store_true", help="replace outputs that exist (inputs are never replaced)")
     u.add_argument("--quiet", action="store_true", help="no progress bars")
     u.set_defaults(func=_upscale)
@@ -264,6 +284,10 @@ def main(argv=None):
             _import_tf_quietly()
         args.func(args)
     except (UserError, ImageError, ValueError, FileNotFoundError) as e:
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
         print(f"srlib {args.command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,32 +1,23 @@
-"""Upscale images of any size, and batches of video frames, with bicubic or a trained model.
+"""Upscalers for still images: bicubic, any Keras model, arbitrary-scale models.
 
-An *upscaler* is any callable ``f(lr) -> sr`` on float32 (H, W, 3) arrays in
-[0, 1] returning (H * s, W * s, 3). :func:`load_upscaler` makes one from a
-name ('bicubic', a zoo name such as 'espcn-x3') or a ``.keras`` path.
+An *upscaler* is a callable ``f(lr) -> sr`` on float32 (H, W, 3) arrays in [0, 1] (or a batch (N, H, W, 3)) returning
+(H * s, W * s, 3), with a ``scale`` and a ``reach`` (:class:`srlib.tiling.Reach`: what tiling must know).
+:func:`load_upscaler` makes one from a name ('bicubic', a zoo name such as 'espcn-x3') or a ``.keras`` path.
+An upscaler runs its input in one pass; images too large for memory are tiled by :func:`srlib.upscale`
+(:mod:`srlib.tiling`), the one place that tiles.
 
-Models with one input channel are luma models: they run on the Y of MATLAB
-rgb2ycbcr while Cb and Cr are upscaled by MATLAB bicubic (:func:`luma_merge`,
-the one place where Y and chroma are put back together). Large images are
-processed in overlapping tiles so memory stays bounded.
-
-:class:`FastLuma` is the frame engine for video: a luma model on batches of
-uint8 frames, RGB or I420 planes (the one I420 path: :func:`split_i420`,
-:class:`I420Merge`), compiled once per frame shape.
+Models with one input channel are luma models: they run on the Y of MATLAB rgb2ycbcr while Cb and Cr are upscaled
+by MATLAB bicubic (:func:`luma_merge`, the one place where Y and chroma are put back together).
 """
 
 import math
-import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import color, zoo
-from srlib.degrade import imresize
-from srlib.layers import ResizeUpscale
-from srlib.lite import LiteNet
-from srlib.precision import inference_precision, with_precision
+from srlib import color, tiling, zoo
+from srlib.resize import imresize
 
 
 def luma_merge(y, cbcr, scale):
@@ -45,19 +36,25 @@ class Bicubic:
     def __init__(self, scale):
         self.scale = scale
         self.name = "bicubic"
+        self.reach = tiling.Reach(tiling.CHROMA_RADIUS)
 
     def __call__(self, lr):
         return np.clip(imresize(lr, scale=self.scale).numpy(), 0.0, 1.0).astype(np.float32)
 
 
+def _with_chroma(reach, channels):
+    """A luma model's reach widened to the bicubic chroma's."""
+    radius = max(reach.radius, tiling.CHROMA_RADIUS) if channels == 1 else reach.radius
+    return tiling.Reach(radius, reach.stride, reach.bytes_per_pixel)
+
+
 class ModelUpscaler:
-    """Wraps a Keras SR model as an upscaler.
+    """Wraps a Keras SR model as an upscaler: the whole input in one pass (tiling is :mod:`srlib.tiling`'s).
 
     Args:
       model: Keras model (N, h, w, C) -> (N, h*s, w*s, C), C = 1 (Y) or 3 (RGB).
-      scale: its factor (read from the output/input size ratio when omitted).
-      tile: LR tile side for large images (None: whole image at once).
-      overlap: LR pixels of context added around each tile.
+      scale: its factor.
+      name: label for tables (default: the model's name).
       space: for 3-channel models, the colour space they were trained in:
         'rgb', 'ycbcr' or 'yuv' (1-channel models always work on Y).
     """
@@ -65,36 +62,27 @@ class ModelUpscaler:
     _TO = {"rgb": lambda x: x, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}
     _FROM = {"rgb": lambda x: x, "ycbcr": color.ycbcr_to_rgb, "yuv": color.yuv_to_rgb}
 
-    def __init__(self, model, scale, tile=256, overlap=8, name=None, space="rgb"):
-        self.model, self.scale, self.tile, self.overlap = model, scale, tile, overlap
-        self.space = space
+    def __init__(self, model, scale, name=None, space="rgb"):
+        self.model, self.scale, self.space = model, scale, space
         self.channels = model.input_shape[-1]
         self.name = name or model.name
+        self.reach = _with_chroma(tiling.reach(model), self.channels)
         self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def _net(self, x):
-        """(H, W, C) -> (H*s, W*s, C) through the model, tile by tile."""
-        h, w, _ = x.shape
-        s, t, o = self.scale, self.tile, self.overlap
-        if t is None or (h <= t and w <= t):
-            return self._run(x[None])[0].numpy()
-        out = np.zeros((h * s, w * s, x.shape[-1]), np.float32)
-        for y0 in range(0, h, t):
-            for x0 in range(0, w, t):
-                y1, x1 = min(y0 + t, h), min(x0 + t, w)
-                ya, xa = max(y0 - o, 0), max(x0 - o, 0)
-                yb, xb = min(y1 + o, h), min(x1 + o, w)
-                sr = self._run(x[None, ya:yb, xa:xb])[0].numpy()
-                out[y0 * s : y1 * s, x0 * s : x1 * s] = sr[(y0 - ya) * s : (y1 - ya) * s, (x0 - xa) * s : (x1 - xa) * s]
-        return out
+        """(N, H, W, C) -> (N, H*s, W*s, C) through the model."""
+        return self._run(np.asarray(x, np.float32)).numpy()
 
     def __call__(self, lr):
+        """(H, W, 3) or (N, H, W, 3) float32 in [0, 1] -> the same rank at H * s, W * s."""
         lr = np.asarray(lr, np.float32)
+        x = lr if lr.ndim == 4 else lr[None]
         if self.channels == 3:
-            x = np.asarray(self._TO[self.space](lr), np.float32)
-            return np.clip(np.asarray(self._FROM[self.space](self._net(x))), 0.0, 1.0)
-        ycc = color.rgb_to_ycbcr(lr).numpy()
-        return luma_merge(self._net(ycc[..., :1]), ycc[..., 1:], self.scale).numpy()
+            sr = np.clip(np.asarray(self._FROM[self.space](self._net(self._TO[self.space](x)))), 0.0, 1.0)
+        else:
+            ycc = color.rgb_to_ycbcr(x).numpy()
+            sr = luma_merge(self._net(ycc[..., :1]), ycc[..., 1:], self.scale).numpy()
+        return sr if lr.ndim == 4 else sr[0]
 
 
 class ImplicitUpscaler:
@@ -108,14 +96,19 @@ class ImplicitUpscaler:
     def __init__(self, model, scale, name=None, tile=65536):
         self.model, self.scale, self.tile = model, scale, tile
         self.name = name or model.name
+        self.reach = _with_chroma(tiling.reach(model), 1)
 
     def __call__(self, lr):
+        """(H, W, 3) or (N, H, W, 3) float32 in [0, 1] -> the same rank at ceil(H * s), ceil(W * s)."""
         from srlib.models.cppn_gan import render
 
-        ycc = color.rgb_to_ycbcr(np.asarray(lr, np.float32)).numpy()
-        size = [math.ceil(n * self.scale - 1e-9) for n in lr.shape[:2]]
-        y = render(self.model, ycc[None, ..., :1], size, self.tile)[0]
-        return luma_merge(y, ycc[..., 1:], self.scale).numpy()
+        lr = np.asarray(lr, np.float32)
+        x = lr if lr.ndim == 4 else lr[None]
+        ycc = color.rgb_to_ycbcr(x).numpy()
+        size = [math.ceil(n * self.scale - 1e-9) for n in x.shape[1:3]]
+        y = render(self.model, ycc[..., :1], size, self.tile, scale=self.scale)
+        sr = luma_merge(y, ycc[..., 1:], self.scale).numpy()
+        return sr if lr.ndim == 4 else sr[0]
 
 
 def load_upscaler(name, scale=None):
@@ -149,163 +142,3 @@ def load_upscaler(name, scale=None):
     return ModelUpscaler(model, model_scale, name=name)
 
 
-def _to_u8(x):
-    return tf.cast(tf.round(tf.clip_by_value(x, 0.0, 1.0) * 255.0), tf.uint8)
-
-
-def split_i420(planes):
-    """uint8 I420 frames (N, h * 3 // 2, w) -> (Y (N, h, w, 1), CbCr (N, h / 2, w / 2, 2)), float32 in [0, 1].
-
-    The decoder's planes as they are: no colour conversion (BT.601 studio range, as :mod:`srlib.color`).
-    """
-    n, h32, w = planes.shape
-    h = h32 * 2 // 3
-    c = planes[:, h:].reshape(n, 2, h // 2, w // 2).transpose(0, 2, 3, 1)
-    return planes[:, :h, :, None] * np.float32(1 / 255), c * np.float32(1 / 255)
-
-
-class I420Merge:
-    """SR Y + chroma at any lower resolution -> uint8 I420 planes, for ``VideoWriter(pix_fmt='yuv420p')``.
-
-    Y (N, H, W, 1) float in [0, 1] and CbCr (N, h, w, 2) -> (N, H' * 3 // 2, W'), H', W' = H, W
-    rounded up to even (an odd side repeats its last row / column, as :class:`srlib.videoio.VideoWriter`
-    pads RGB). CbCr is resized bilinearly straight onto the 4:2:0 grid (centre-sited chroma); no HR RGB
-    image is formed. ``lite=True`` runs the resize on XNNPACK (:class:`srlib.lite.LiteNet`), else on
-    TensorFlow; the rest is NumPy.
-    """
-
-    def __init__(self, lite=True):
-        self.lite, self._resizers = lite, {}
-
-    def _resizer(self, shape, size):
-        """CbCr (N, h, w, 2) in [0, 1] -> 255 * bilinear + 0.5, planar (N, 2, size): float32 array."""
-        key = (tuple(shape), size)
-        if key not in self._resizers:
-            inp = keras.Input(shape[1:], batch_size=shape[0])
-            x = keras.layers.Resizing(*size, interpolation="bilinear")(inp)
-            x = keras.layers.Permute((3, 1, 2))(keras.layers.Rescaling(255.0, offset=0.5)(x))
-            model = keras.Model(inp, x)
-            run = tf.function(lambda c: model(c, training=False))
-            self._resizers[key] = LiteNet(model, shape) if self.lite else lambda c: run(c).numpy()
-        return self._resizers[key]
-
-    def __call__(self, y, cbcr):
-        n, hs, ws = y.shape[:3]
-        he, we = hs + hs % 2, ws + ws % 2
-        out = np.empty((n, he * 3 // 2, we), np.uint8)
-        y = np.asarray(y, np.float32)[..., 0] * np.float32(255)
-        y += np.float32(0.5)
-        out[:, :hs, :ws] = np.clip(y, 0, 255, out=y)  # float -> uint8 truncates: with the 0.5, rounding
-        if (he, we) != (hs, ws):
-            out[:, hs:he, :ws] = out[:, hs - 1 : hs, :ws]
-            out[:, :he, ws:we] = out[:, :he, ws - 1 : ws]
-        cbcr = np.asarray(cbcr, np.float32)
-        out[:, he:] = self._resizer(cbcr.shape, (he // 2, we // 2))(cbcr).reshape(n, he // 2, we)  # in [0.5, 255.5]
-        return out
-
-
-class FastLuma:
-    """Frame engine for luma models: batches of uint8 frames in, uint8 frames out, NumPy arrays at every stage.
-
-    Three stages, each built once per frame shape: :meth:`split` (RGB or I420 frames ->
-    Y, CbCr at LR), :meth:`net` (the model on Y) and :meth:`merge` (SR Y + CbCr -> RGB
-    through :func:`luma_merge`, or I420 planes through :class:`I420Merge`). With runtime
-    'tflite' the network and the chroma resize run on XNNPACK, so the I420 path runs no
-    TensorFlow op per frame.
-
-    Args:
-      model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1].
-      scale: its factor s.
-      precision: 'float32', 'mixed_bfloat16' or 'bfloat16' (:func:`srlib.precision.with_precision`:
-        the model is cloned with its weights; the policy it was saved with is ignored);
-        'auto': 'mixed_bfloat16' where bfloat16 is native, else 'float32' (emulated bfloat16 is slower).
-      jit_compile: compile the network with XLA (runtime 'tensorflow' only).
-      name: label for tables.
-      runtime: 'tensorflow', or 'tflite' (float32 only: the XNNPACK CPU kernels of
-        :class:`srlib.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
-        'auto': 'tflite' for float32 without XLA on a machine with no GPU, unless the model has a
-        Conv2DTranspose (XNNPACK ran FSRCNN's 2.6x slower than TensorFlow on a 2-core Zen 4) or a bicubic
-        ``ResizeUpscale`` (TFLite has no ResizeBicubic kernel); else 'tensorflow'.
-    """
-
-    def __init__(self, model, scale, precision="float32", jit_compile=False, name=None, runtime="auto"):
-        if model.input_shape[-1] != 1:
-            raise ValueError(f"{model.name}: FastLuma needs a 1-channel (Y) model")
-        precision = inference_precision(precision)
-        if runtime == "auto":  # XNNPACK runs transposed convolutions ~2.6x slower than TensorFlow's CPU kernels
-            cpu_only = not tf.config.list_physical_devices("GPU")
-            deconv = any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in model.layers)
-            bicubic = any(isinstance(layer, ResizeUpscale) and layer.method == "bicubic" for layer in model.layers)
-            lite = precision == "float32" and not jit_compile and cpu_only and not deconv and not bicubic
-            runtime = "tflite" if lite else "tensorflow"
-        if runtime not in ("tensorflow", "tflite"):
-            raise ValueError(f"runtime must be 'tensorflow', 'tflite' or 'auto', not {runtime!r}")
-        if runtime == "tflite" and (precision != "float32" or jit_compile):
-            raise ValueError("runtime 'tflite' runs float32 without XLA only")
-        self.model = with_precision(model, precision)
-        self.scale, self.precision, self.jit_compile, self.runtime = scale, precision, jit_compile, runtime
-        tag = " xla" if jit_compile else " tflite" if runtime == "tflite" else ""
-        self.name = name or f"{model.name} {precision}{tag}"
-        self._i420 = I420Merge(lite=runtime == "tflite")
-        self._fns = {}
-
-    def _functions(self, n, h, w):
-        """(split_rgb, net, merge_rgb) for batches of n frames of h x w."""
-        if (n, h, w) not in self._fns:
-            s, model = self.scale, self.model
-
-            @tf.function(input_signature=[tf.TensorSpec((n, h, w, 3), tf.uint8)])
-            def split_rgb(rgb):
-                ycc = color.rgb_to_ycbcr(tf.cast(rgb, tf.float32) / 255.0)
-                return ycc[..., :1], ycc[..., 1:]
-
-            @tf.function(input_signature=[tf.TensorSpec((n, h * s, w * s, 1), tf.float32), tf.TensorSpec((n, h, w, 2))])
-            def merge_rgb(y, cbcr):
-                return _to_u8(luma_merge(y, cbcr, s))
-
-            if self.runtime == "tflite":
-                net = LiteNet(model, (n, h, w, 1))
-            else:
-                run = tf.function(lambda y: tf.cast(model(y, training=False), tf.float32),
-                                  input_signature=[tf.TensorSpec((n, h, w, 1), tf.float32)],
-                                  jit_compile=self.jit_compile)
-                net = lambda y: run(y).numpy()  # noqa: E731
-            self._fns[n, h, w] = (split_rgb, net, merge_rgb)
-        return self._fns[n, h, w]
-
-    def compile(self, n, h, w, quality=False, i420=False):
-        """Build and run every stage once on zeros for (n, h, w) frames; returns the seconds it took.
-
-        ``i420``: the frames will come as I420 planes (see :meth:`split`).
-        """
-        t = time.perf_counter()
-        frames = np.zeros((n, h * 3 // 2, w) if i420 else (n, h, w, 3), np.uint8)
-        y, cbcr = self.split(frames)
-        self.merge(self.net(y), cbcr, quality)
-        return time.perf_counter() - t
-
-    def split(self, frames):
-        """Frames -> (Y (N, h, w, 1), CbCr), float32 arrays in [0, 1].
-
-        ``frames``: uint8 RGB (N, h, w, 3), CbCr then (N, h, w, 2); or uint8 I420
-        planes (N, h * 3 // 2, w) (:func:`split_i420`), CbCr then (N, h / 2, w / 2, 2).
-        """
-        if frames.ndim == 3:
-            return split_i420(frames)
-        y, cbcr = self._functions(*frames.shape[:3])[0](frames)
-        return y.numpy(), cbcr.numpy()
-
-    def net(self, y):
-        """Y (N, h, w, 1) -> SR Y (N, h * s, w * s, 1), float32 array, not clipped."""
-        return np.asarray(self._functions(*y.shape[:3])[1](np.asarray(y, np.float32)))
-
-    def merge(self, y, cbcr, quality=False):
-        """SR Y (N, H, W, 1) and LR CbCr from :meth:`split` -> uint8 output frames.
-
-        ``quality=True`` (CbCr from RGB frames only): RGB (N, H, W, 3) by :func:`luma_merge`,
-        the same image as :class:`ModelUpscaler`. ``quality=False``: I420 planes by :class:`I420Merge`.
-        """
-        if not quality:
-            return self._i420(y, cbcr)
-        n, hs, ws = y.shape[:3]
-        return self._functions(n, hs // self.scale, ws // self.scale)[2](y, cbcr).numpy()

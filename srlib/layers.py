@@ -135,14 +135,17 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-def coord_grid(height, width):
+def coord_grid(height, width, frame=None):
     """Pixel-centre coordinates of a ``height`` x ``width`` image, (height * width, 2) float32, row-major.
 
     Each row is (y, x) in [-1, 1]: pixel (i, j) has centre y = (2 i + 1) / height - 1, x = (2 j + 1) / width - 1,
     so an image and any resize of it share one coordinate frame (MATLAB ``imresize`` aligns pixels the same way).
+    ``frame`` = (fh, fw): the frame's extent in pixels when it is not the grid's own (a non-integer h * scale:
+    pixel (i, j) then has centre y = (2 i + 1) / fh - 1, x = (2 j + 1) / fw - 1).
     """
-    y = (2.0 * tf.range(height, dtype=tf.float32) + 1.0) / tf.cast(height, tf.float32) - 1.0
-    x = (2.0 * tf.range(width, dtype=tf.float32) + 1.0) / tf.cast(width, tf.float32) - 1.0
+    fh, fw = frame or (height, width)
+    y = (2.0 * tf.range(height, dtype=tf.float32) + 1.0) / tf.cast(fh, tf.float32) - 1.0
+    x = (2.0 * tf.range(width, dtype=tf.float32) + 1.0) / tf.cast(fw, tf.float32) - 1.0
     yy, xx = tf.meshgrid(y, x, indexing="ij")
     return tf.reshape(tf.stack([yy, xx], axis=-1), [-1, 2])
 
@@ -187,7 +190,10 @@ class LocalQuery(keras.layers.Layer):
         size = tf.cast(shape[1:3], tf.float32)
         u = (tf.cast(coord, tf.float32) + 1.0) * 0.5 * size - 0.5  # (N, Q, 2) continuous LR pixel index
         limit = tf.cast(shape[1:3] - 1, tf.float32)
-        nearest = tf.clip_by_value(tf.round(u), 0.0, limit)
+        # The nearest LR pixel; a query halfway between two (every 5th pixel at x2.5) takes the lower one, with a
+        # margin far below the 1 / 32 that separates other queries (scales p / q, p <= 16) from a tie, so float
+        # error in u cannot flip the choice between a crop of the image and the whole (tiles stay exact).
+        nearest = tf.clip_by_value(tf.floor(u + (0.5 - 1e-3)), 0.0, limit)
 
         def at(yx):  # (N, Q, 2) integer-valued float -> flat index into (N, h * w)
             yx = tf.cast(yx, tf.int32)

@@ -2,7 +2,7 @@
 
 Memory depends on the queue size and the batch, never on the length of the video. Any
 upscaler works (a callable on float32 (H, W, 3) frames in [0, 1], see :mod:`srlib.infer`);
-luma models take the frame engine :class:`srlib.infer.FastLuma`, which can skip the HR RGB
+luma models take the frame engine :class:`srlib.frames.FastLuma`, which can skip the HR RGB
 image altogether and hand the encoder 4:2:0 planes. Containers are :mod:`srlib.videoio`;
 scores follow :mod:`srlib.evaluate`'s benchmark convention.
 """
@@ -19,8 +19,10 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from srlib.evaluate import benchmark_lr, score
-from srlib.infer import Bicubic, FastLuma, ModelUpscaler
+from srlib.degrade import benchmark_lr
+from srlib.evaluate import score
+from srlib.frames import FastLuma
+from srlib.infer import Bicubic, ModelUpscaler
 from srlib.io import atomic_write, to_uint8
 from srlib.videoio import FOLDER_FPS, VideoError, VideoWriter, probe, read_frames
 
@@ -113,7 +115,7 @@ def _thumbnail(frame, width):
 class _Decode:
     """Stage 1: frames from ``src`` into ``pipe.q_in`` as (LR uint8, HR uint8 or None); the end mark last.
 
-    With ``degrade_scale`` each frame is HR: the benchmark LR of :func:`srlib.evaluate.benchmark_lr` goes on.
+    With ``degrade_scale`` each frame is HR: the benchmark LR of :func:`srlib.degrade.benchmark_lr` goes on.
     """
 
     def __init__(self, src, max_frames, pix_fmt, degrade_scale):
@@ -240,11 +242,11 @@ def upscale_video(
       src: video file (any ffmpeg-readable container) or folder of frame images.
       dst: output file (see :class:`srlib.videoio.VideoWriter`), or None to only measure.
       upscaler: float32 (h, w, 3) -> (h * s, w * s, 3) callable with a ``scale``
-        (:mod:`srlib.infer`), or a :class:`srlib.infer.FastLuma`. A luma ``ModelUpscaler``
+        (:mod:`srlib.infer`), or a :class:`srlib.frames.FastLuma`. A luma ``ModelUpscaler``
         is turned into a float32 FastLuma.
       batch: frames per network call (FastLuma only; others run frame by frame).
       degrade_scale: if set (must equal the upscaler's scale), ``src`` is HR: each frame
-        becomes its benchmark LR (:func:`srlib.evaluate.benchmark_lr`), is upscaled and
+        becomes its benchmark LR (:func:`srlib.degrade.benchmark_lr`), is upscaled and
         scored against the HR frame (:func:`srlib.evaluate.score`, SSIM in float32).
       compare: path of a side-by-side video, bicubic | SR | HR (HR with ``degrade_scale`` only).
       progress: show a progress bar.

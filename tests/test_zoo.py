@@ -87,7 +87,7 @@ def test_a_card_file_that_is_not_json_is_named(tmp_path, monkeypatch):
 def test_best_model_on_a_made_up_zoo(tmp_path, monkeypatch):
     """Highest Set5 PSNR on bicubic LR per scale; a noisy model and digits never; the arbitrary-scale model where no
     card scores the scale; bicubic when nothing fits."""
-    from srlib.upscaling import best_model
+    from srlib.choose import for_image as best_model
 
     monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path))
     assert paths.weights_dir() == tmp_path

@@ -13,7 +13,8 @@ weights render 28 x 28 or 1800 x 1800. Two latent forms:
 
 Inputs are dicts: ``lr`` (N, h, w, C), ``coord`` (N, Q, 2) query points in [-1, 1] (:func:`srlib.layers.coord_grid`)
 and, for the local form, ``cell`` (N, Q, 2) the output pixel size in the same units; the output is (N, Q, C).
-:func:`render` draws a whole image in query tiles (bounded memory, the encoder run once).
+:func:`render` draws a whole image in query tiles (bounded memory, the encoder run once). The data:
+:mod:`srlib.digits` (global form), :mod:`srlib.implicit_data` (local form).
 
 :class:`CPPNGAN` trains a generator (``encoder`` -> ``Sampling`` -> ``decoder``, nested models) on
 reconstruction (MSE) + beta * KL + ``adversarial`` * the non-saturating GAN loss of a convolutional discriminator
@@ -27,14 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import datasets
-from srlib.data import implicit_dataset, implicit_pairs, split_holdout
-from srlib.degrade import imresize, to_uint8_range
 from srlib.layers import CoordGrid, LocalQuery, Sampling, coord_grid
-from srlib.metrics import psnr, ssim
-
-MNIST_HALVES = {"MNIST-test-a": slice(0, 5000), "MNIST-test-b": slice(5000, 10000)}
-DIGIT_VAL = 500  # validation digits: the last ones of the training digits
 
 
 def _bce(logits, value):
@@ -248,8 +242,11 @@ def generator_of(model):
     return model.generator if isinstance(model, CPPNGAN) else model
 
 
-def render(model, lr, size, tile=65536):
+def render(model, lr, size, tile=65536, scale=None):
     """Render (N, H, W, C) from LR images (N, h, w, C) at ``size`` = (H, W), ``tile`` queries at a time.
+
+    ``scale``: the factor the output pixels sit at (pixel centres at (i + 0.5) / scale LR pixels), so that a crop of
+    the LR renders exactly the matching part of the whole; None: H / h, the output frame stretched over the input.
 
     The encoder runs once, on the posterior mean; the decoder sees ``tile`` queries per call (a tile of the
     :func:`srlib.layers.coord_grid` of one image, or whole grids of several small images), so memory grows with
@@ -261,8 +258,9 @@ def render(model, lr, size, tile=65536):
     z = gen.get_layer("encoder")(lr)[0]
     decoder = gen.get_layer("decoder")
     local = len(decoder.inputs) == 4
-    grid = coord_grid(height, width)
-    cell = tf.constant([[[2.0 / height, 2.0 / width]]])
+    frame = (height, width) if scale is None else (lr.shape[1] * scale, lr.shape[2] * scale)
+    grid = coord_grid(height, width, frame)
+    cell = tf.constant([[[2.0 / frame[0], 2.0 / frame[1]]]])
     out = np.empty((n, height * width, lr.shape[-1]), np.float32)
     step = max(1, tile // min(tile, height * width))  # images per call: ``tile`` queries in all
     for i in range(0, n, step):
@@ -272,82 +270,3 @@ def render(model, lr, size, tile=65536):
             args = [zi, lri, q, tf.repeat(tf.repeat(cell, k, 0), tf.shape(q)[1], 1)] if local else [zi, lri, q]
             out[i : i + k, start : start + tile] = decoder(args, training=False).numpy()
     return out.reshape(n, height, width, -1)
-
-
-def sharpness(images):
-    """Gradient energy per image: mean of squared forward differences along y and x, (N, H, W, C) -> (N,)."""
-    x = tf.convert_to_tensor(images, tf.float32)
-    dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
-    return (tf.reduce_mean(tf.square(dy), axis=[1, 2, 3]) + tf.reduce_mean(tf.square(dx), axis=[1, 2, 3])).numpy()
-
-
-def digits(name):
-    """Digits (N, 28, 28, 1) of a data name: 'MNIST' (the 60,000 training digits) or 'MNIST-test-a' / 'MNIST-test-b'
-    (the first / last 5,000 of the 10,000 test digits: where only the test split is at hand, a model trained on one
-    half is scored on the other)."""
-    if name == "MNIST":
-        return datasets.mnist("train")
-    if name not in MNIST_HALVES:
-        raise ValueError(f"unknown digit set {name!r}: 'MNIST', {', '.join(map(repr, MNIST_HALVES))}")
-    return datasets.mnist("t10k")[MNIST_HALVES[name]]
-
-
-def test_digits(name):
-    """The test digits a model trained on ``name`` is scored on: all 10,000, or the other half."""
-    test = datasets.mnist("t10k")
-    if name == "MNIST":
-        return test
-    other = "MNIST-test-b" if name == "MNIST-test-a" else "MNIST-test-a"
-    return test[MNIST_HALVES[other]]
-
-
-def digit_lr(hr, lr_size):
-    """MATLAB-bicubic LR of digits (N, H, W, 1) at ``lr_size`` x ``lr_size``, rounded to uint8 levels."""
-    return to_uint8_range(imresize(tf.constant(hr), size=(lr_size, lr_size))).numpy()
-
-
-def digit_inputs(lr, hr_size):
-    """The generator inputs for LR digits (N, s, s, 1) rendered at ``hr_size``: {"lr", "coord"}."""
-    grid = coord_grid(hr_size, hr_size)
-    return {"lr": tf.constant(lr), "coord": tf.repeat(grid[None], len(lr), axis=0)}
-
-
-def datasets_for(recipe, sources=None, val_source=None):
-    """(training, validation) datasets of a recipe of this family (see :func:`srlib.experiment.datasets_for`).
-
-    Global form: the digits of ``recipe.data[0]`` (:func:`digits`), the last :data:`DIGIT_VAL` for validation,
-    LR by :func:`digit_lr` at ``args['lr_size']``, all pixels queried. Local form: :func:`srlib.data.implicit_dataset`
-    on ``recipe.data`` (or ``sources``) at scales U(1, ``recipe.scale``), validated on the held-out images at
-    x2, x3 and x4 (:func:`srlib.data.implicit_pairs`).
-    """
-    if recipe.args.get("form", "local") == "global":
-        lr_size = recipe.args.get("lr_size", 7)
-        hr = digits(recipe.data[0])
-        hr_size = hr.shape[1]
-
-        def pairs(images):
-            lr = digit_lr(images, lr_size)
-            return tf.data.Dataset.from_tensor_slices((lr, images.reshape(len(images), -1, 1)))
-
-        grid = coord_grid(hr_size, hr_size)
-        inputs = lambda lr, y: ({"lr": lr, "coord": tf.repeat(grid[None], tf.shape(lr)[0], 0)}, y)  # noqa: E731
-        train = pairs(hr[:-DIGIT_VAL]).shuffle(len(hr), seed=recipe.seed).repeat().batch(recipe.batch, True)
-        val = pairs(hr[-DIGIT_VAL:]).batch(100)
-        return train.map(inputs).prefetch(tf.data.AUTOTUNE), val.map(inputs)
-    sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
-    if val_source is None:
-        sources, val_source = split_holdout(sources)
-    train = implicit_dataset(sources, recipe.patch, (1.0, float(recipe.scale)), batch_size=recipe.batch,
-                             seed=recipe.seed)
-    return train, implicit_pairs(val_source, [s for s in (2, 3, 4) if s <= recipe.scale] or [recipe.scale])
-
-
-def digit_scores(sr, hr, batch=1000):
-    """Mean PSNR (dB) and SSIM of SR digits against HR, both (N, 28, 28, 1) in [0, 1], rounded to uint8 levels,
-    no border shaved; and the sharpness ratio: mean :func:`sharpness` of SR over that of HR (1: as sharp as HR)."""
-    p = np.concatenate([psnr(sr[i : i + batch], hr[i : i + batch], y_channel=False).numpy()
-                        for i in range(0, len(hr), batch)])
-    s = np.concatenate([ssim(sr[i : i + batch], hr[i : i + batch], y_channel=False).numpy()
-                        for i in range(0, len(hr), batch)])
-    return {"psnr": float(p.mean()), "ssim": float(s.mean()),
-            "sharpness": float(sharpness(sr).mean() / sharpness(hr).mean())}
