@@ -256,15 +256,18 @@ def best(run_dir):
     return zoo.load_file(Path(run_dir) / "best.keras")
 
 
-def write_csv(path, rows, command=None, date=True, notes=None):
+def write_csv(path, rows, command=None, date=True, notes=None, machine_line=True):
     """``rows`` (dicts) -> CSV at ``path``, atomically, under a '#' provenance header: date (if ``date``),
-    machine, command (default: this process's) and ``notes`` ({key: one line}). Floats keep 4 significant
-    digits (format them first for more); read it back with ``pandas.read_csv(path, comment='#')``."""
+    machine (if ``machine_line``; both off: the same rows give the same bytes on any machine), command (default:
+    this process's) and ``notes`` ({key: one line}). Floats keep 4 significant digits (format them first for
+    more); read it back with ``pandas.read_csv(path, comment='#')``."""
     command = command or " ".join(["python", *[paths.display(a) if Path(a).exists() else a for a in sys.argv]])
     buf = io.StringIO()
     if date:
         buf.write(f"# date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
-    buf.write(f"# machine: {machine()}\n# command: {command}\n")
+    if machine_line:
+        buf.write(f"# machine: {machine()}\n")
+    buf.write(f"# command: {command}\n")
     buf.writelines(f"# {key}: {value}\n" for key, value in (notes or {}).items())
     fields = list(dict.fromkeys(k for r in rows for k in r))
     w = csv.DictWriter(buf, fields, lineterminator="\n")

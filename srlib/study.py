@@ -1,0 +1,298 @@
+"""A study: a grid of variants x seeds trained at one stated budget, scored per image, compared to a baseline.
+
+    study = Study("study_02_activation", baseline="tanh", variants={"tanh": ESPCN,
+                  "relu": ESPCN.replace(args={"activation": "relu"})}, seeds=(1, 2, 3), budget=20_000, epochs=10)
+    rows = study.run(Outputs(profile))      # trains what is missing, writes results/tables/study_02_activation.csv
+
+Each (variant, seed) is a :func:`srlib.experiment.train` run in ``runs_dir(profile)/studies/<study>/<variant>/
+seed<k>``, so a study is resumable and grows across sessions: a finished run is reused (zero training steps).
+Its checkpoint chosen on the validation images (:func:`srlib.experiment.best`) is scored per image, benchmark
+convention, on the validation split (the holdout training validates on) and the test set (BSD100 by default;
+Set5 never decides), with any extra metrics ``{name: f(sr, hr) -> float}`` (:func:`extra_metrics`), cached
+in the run folder (``scores_<test>.csv``). Bicubic, scored alike, is the floor.
+
+:func:`srlib.stats.table` makes the rows: mean and std over seeds; against the baseline, the paired per-image
+difference of seed means with a 95 % bootstrap interval, a Holm-adjusted p-value over every comparison of the
+table (false positives: at most 5 % chance of any false verdict in it) and a verdict; a variant at or below
+bicubic's test PSNR is 'failed to learn', never compared. The table holds no times, dates or machines (they go
+to ``<study>_timing.csv``): the same scores give the same bytes on any machine.
+"""
+
+import dataclasses
+import functools
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from srlib import datasets, experiment
+from srlib.color import rgb_to_ycbcr
+from srlib.data import split_holdout
+from srlib.evaluate import CONVENTION, evaluate_image
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.io import atomic_write, list_images, load_image
+from srlib.metrics import psnr, sharpness
+from srlib.paths import runs_dir
+from srlib.precision import set_precision
+from srlib.stats import BOOT_SEED, KEYS, N_BOOT, table
+from srlib.train import finished
+
+log = logging.getLogger(__name__)
+
+
+def extra_metrics(scale, *names):
+    """{name: f(sr, hr) -> float} of ``names``: 'psnr_rgb', 'psnr_cb', 'psnr_cr' (PSNR on RGB and on the Cb, Cr of
+    MATLAB rgb2ycbcr; dB, higher is better), 'ciede2000' (mean CIEDE2000 colour difference on CIELAB,
+    :func:`skimage.color.deltaE_ciede2000`; lower is better), 'sharpness' (:func:`srlib.metrics.sharpness` on Y;
+    1 = as much detail as HR). ``scale`` pixels shaved, SR rounded to uint8; the colour ones need RGB images."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    def u8(x):
+        return np.round(np.clip(np.asarray(x, np.float64), 0, 1) * 255) / 255
+
+    def chroma(c):
+        return lambda sr, hr: float(psnr(*(rgb_to_ycbcr(u8(x))[..., c : c + 1] for x in (sr, hr)),
+                                         y_channel=False, crop_border=scale, round_sr=False))
+
+    crop = (slice(scale, -scale),) * 2
+    known = {"psnr_rgb": lambda sr, hr: float(psnr(sr, hr, y_channel=False, crop_border=scale)),
+             "psnr_cb": chroma(1), "psnr_cr": chroma(2),
+             "ciede2000": lambda sr, hr: float(deltaE_ciede2000(rgb2lab(u8(sr)[crop]), rgb2lab(u8(hr)[crop])).mean()),
+             "sharpness": lambda sr, hr: float(sharpness(sr, hr, crop_border=scale))}
+    if set(names) - set(known):
+        raise ValueError(f"unknown metrics {sorted(set(names) - set(known))}; known: {', '.join(known)}")
+    return {name: known[name] for name in names}
+
+
+def score_images(upscaler, files, scale, metrics=None, degradation="bicubic"):
+    """[{image, psnr, ssim, <metric>...}] of ``upscaler`` on ``files`` under the benchmark convention
+    (:func:`srlib.evaluate.evaluate_image`); ``image`` is 'folder/file' (stable across machines); each
+    extra ``metrics[name](sr, hr)`` sees SR (H, W, C) and the HR it is compared with, cropped alike."""
+    rows = []
+    for f in files:
+        hr = load_image(f, channels=None)
+        p, s, sr = evaluate_image(upscaler, hr, scale, degradation)
+        hr = hr[: sr.shape[0], : sr.shape[1]]
+        rows.append({"image": _image_name(f), "psnr": p, "ssim": s,
+                     **{name: float(fn(sr, hr)) for name, fn in (metrics or {}).items()}})
+    return rows
+
+
+def _image_name(f):
+    return f"{Path(f).parent.name}/{Path(f).name}"
+
+
+@dataclasses.dataclass
+class Study:
+    """A grid of ``variants`` x ``seeds`` at ``budget`` training steps (module docstring).
+
+    Attributes:
+      name: ``study_<notebook>_<question>``, e.g. 'study_02_activation' (the table's file name).
+      baseline: the variant every other one is compared with.
+      variants: {name: :class:`srlib.experiment.Recipe`}; names are folder names (letters, digits, ``_.+-``).
+        All share scale, degradation, training data and validation split (paired comparisons).
+      seeds: one run per seed and variant (at least 3 for a claim).
+      budget: training steps per run, one int, or {variant: steps} for an equal-time question
+        (:func:`steps_for_equal_time`); each is a multiple of ``epochs``.
+      epochs: epochs per run (the learning curve's points); steps per epoch = budget / epochs.
+      test: test set name (:data:`srlib.datasets.REGISTRY`) or a folder.
+      sources: training images instead of the recipes' ``data`` (passed to :func:`srlib.experiment.train`).
+      metrics: extra per-image metrics {name: f(sr, hr) -> float} (:func:`extra_metrics`).
+      n_boot, boot_seed: bootstrap resamples and seed (:func:`srlib.stats.paired_bootstrap`).
+      profile: where runs go (:func:`srlib.paths.runs_dir`).
+    """
+
+    name: str
+    baseline: str
+    variants: dict
+    seeds: tuple = (1, 2, 3)
+    budget: int | dict = 20_000
+    epochs: int = 10
+    test: str | Path = "BSD100"
+    sources: list | None = None
+    metrics: dict = dataclasses.field(default_factory=dict)
+    n_boot: int = N_BOOT
+    boot_seed: int = BOOT_SEED
+    profile: str = "full"
+
+    def __post_init__(self):
+        if not re.fullmatch(r"study_\d\d_[a-z0-9_]+", self.name):
+            raise ValueError(f"study name {self.name!r}: want study_<notebook>_<question>, e.g. study_02_activation")
+        bad = [v for v in self.variants if not re.fullmatch(r"[A-Za-z0-9_.+-]+", v) or v == "bicubic"]
+        if bad or self.baseline not in self.variants:
+            raise ValueError(f"{self.name}: variant names {bad} not usable as folders, or baseline "
+                             f"{self.baseline!r} not among {list(self.variants)}")
+        b = self.budget
+        self.budgets = {v: int(b[v] if isinstance(b, dict) else b) for v in self.variants}  # {variant: steps}
+        if any(b % self.epochs or b <= 0 for b in self.budgets.values()):
+            raise ValueError(f"{self.name}: budgets {self.budgets} must be positive multiples of epochs={self.epochs}")
+        shared = {(r.scale, r.degradation, tuple(r.data), r.val) for r in self.variants.values()}
+        if len(shared) > 1:
+            raise ValueError(f"{self.name}: variants differ in scale / degradation / data / val: {sorted(shared)}")
+        self.root = runs_dir(self.profile) / "studies" / self.name
+        self.trained_steps = 0  # training steps this process ran (0 on the rerun of a finished study)
+
+    def recipe(self, variant, seed):
+        """The variant's recipe at the study's budget and ``seed``."""
+        steps = self.budgets[variant] // self.epochs
+        return self.variants[variant].replace(seed=seed, steps=steps, epochs=self.epochs)
+
+    def grid(self):
+        """[(variant, seed)] of every run."""
+        return [(v, k) for v in self.variants for k in self.seeds]
+
+    def run_dir(self, variant, seed):
+        return self.root / variant / f"seed{seed}"
+
+    @functools.cached_property
+    def files(self):
+        """(validation files: the holdout training validates on, test files)."""
+        r = next(iter(self.variants.values()))
+        folders = self.sources if self.sources is not None else [datasets.require(n) for n in r.data]
+        val = split_holdout(folders)[1] if r.val == "holdout" else list_images(datasets.require(r.val))
+        test = Path(self.test) if Path(self.test).is_dir() else datasets.require(str(self.test))
+        return val, list_images(test)
+
+    def _cached(self, folder, upscaler):
+        """Per-image scores of ``upscaler()`` (made only when needed) from ``folder/scores_<test>.csv``, else scored."""
+        path = folder / f"scores_{Path(self.test).name}.csv"
+        val, test = self.files
+        want = ["split", "image", "psnr", "ssim", *self.metrics]
+        df = pd.read_csv(path, float_precision="round_trip") if path.exists() else None
+        if df is None or not set(want) <= set(df.columns) or list(df["image"]) != [_image_name(f) for f in val + test]:
+            up, r = upscaler(), next(iter(self.variants.values()))
+            df = pd.DataFrame([{"split": split, **row} for split, files in (("val", val), ("test", test))
+                               for row in score_images(up, files, r.scale, self.metrics, r.degradation)])
+            atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))  # full precision
+            df = pd.read_csv(path, float_precision="round_trip")  # the very values a rerun reads
+        return df[want]
+
+    def train(self, verbose=0):
+        """Train every missing or unfinished (variant, seed) run; a finished run is reused without loading data."""
+        for variant, seed in self.grid():
+            recipe, run = self.recipe(variant, seed), self.run_dir(variant, seed)
+            if finished(run, recipe.epochs) and experiment.Recipe.from_dict(_run_info(run)["recipe"]) == recipe:
+                continue  # a different recipe falls through: train() refuses it
+            steps = []  # one entry per training step that runs
+            count = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs, s=steps: s.append(b))
+            experiment.train(recipe, run, self.sources, verbose=verbose, callbacks=[count])
+            self.trained_steps += len(steps)
+
+    def scores(self):
+        """Long DataFrame of per-image scores (columns :data:`KEYS` + psnr, ssim, extras) of every run and bicubic."""
+        parts = [self._bicubic().assign(variant="bicubic", seed=0)]
+        for variant, seed in self.grid():
+            recipe, run = self.recipe(variant, seed), self.run_dir(variant, seed)
+            df = self._cached(run, lambda run=run, recipe=recipe: _upscaler(run, recipe))
+            parts.append(df.assign(variant=variant, seed=seed))
+        return pd.concat(parts, ignore_index=True)[[*KEYS, "psnr", "ssim", *self.metrics]]
+
+    def _bicubic(self):
+        return self._cached(self.root / "bicubic", lambda: Bicubic(next(iter(self.variants.values())).scale))
+
+    def run(self, outputs=None, command=None, verbose=0):
+        """Train, score and tabulate; with ``outputs`` (:class:`srlib.experiment.Outputs`) also write
+        ``tables/<name>.csv`` (stable bytes) and ``tables/<name>_timing.csv``. Returns the rows."""
+        self.train(verbose)
+        rows = table(self.scores(), self.baseline, self.budgets, self.n_boot, self.boot_seed)
+        if outputs is not None:
+            command = command or f"srlib.study.Study({self.name!r}).run()"
+            (val, test), b = self.files, f"B = {self.n_boot}, seed {self.boot_seed}"
+            notes = {"test": f"{Path(self.test).name} ({len(test)} images); validation: {len(val)} held-out images",
+                     "convention": CONVENTION, "comparison": f"vs {self.baseline}: mean per-image difference of "
+                     f"seed means, 95 % paired bootstrap interval over images ({b}), Holm-adjusted bootstrap p "
+                     "over all comparisons of this table; at or below bicubic's test PSNR: 'failed to learn'"}
+            experiment.write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, date=False,
+                                 machine_line=False, notes=notes)
+            experiment.write_csv(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
+        return rows
+
+    def timing(self):
+        """[{variant, seed, train_s, samples_per_s, machine}] of the finished runs (machine-dependent)."""
+        rows = []
+        for variant, seed in self.grid():
+            run = self.run_dir(variant, seed)
+            lg = pd.read_csv(run / "log.csv")
+            rows.append({"variant": variant, "seed": seed, "train_s": float(lg["wall_s"].iloc[-1]),
+                         "samples_per_s": float(lg["samples_per_s"].median()),
+                         "machine": " | ".join(_run_info(run)["sessions"])})
+        return rows
+
+    def learning_curve(self, reference=None):
+        """The baseline's validation PSNR per epoch (each seed and their mean, from the runs' ``log.csv``: the
+        training metric, SR not rounded, within about 0.01 dB of the benchmark convention) and the fraction
+        of the way from bicubic to ``reference`` it covers.
+
+        ``reference``: a zoo name, ``.keras`` file or upscaler scored on the same validation images (e.g. the
+        shipped model of the family: its long-run value); None: no fraction.
+        Returns {'curve': DataFrame (epoch, step, seed<k>..., mean, fraction), 'bicubic', 'reference', 'fraction'}.
+        """
+        recipe = self.recipe(self.baseline, self.seeds[0])
+        curve = pd.DataFrame({"epoch": np.arange(1, self.epochs + 1)})
+        curve["step"] = curve["epoch"] * recipe.steps
+        for seed in self.seeds:
+            curve[f"seed{seed}"] = pd.read_csv(self.run_dir(self.baseline, seed) / "log.csv")["val_psnr"]
+        curve["mean"] = curve[[f"seed{s}" for s in self.seeds]].mean(axis=1)
+        bicubic = float(self._bicubic().query("split == 'val'")["psnr"].mean())
+        if reference is None:
+            return {"curve": curve, "bicubic": bicubic, "reference": None, "fraction": None}
+        up = load_upscaler(str(reference)) if isinstance(reference, (str, Path)) else reference
+        rows = score_images(up, self.files[0], recipe.scale, degradation=recipe.degradation)
+        ref = float(np.mean([r["psnr"] for r in rows]))
+        curve["fraction"] = (curve["mean"] - bicubic) / (ref - bicubic)
+        return {"curve": curve, "bicubic": bicubic, "reference": ref, "fraction": float(curve["fraction"].iloc[-1])}
+
+
+def _run_info(run):
+    return json.loads((run / "run.json").read_text())
+
+
+def _upscaler(run, recipe):
+    """The run's checkpoint chosen on the validation images, as an upscaler."""
+    space = "rgb" if recipe.channels in ("y", "rgb") else recipe.channels
+    return ModelUpscaler(experiment.best(run), recipe.scale, space=space)
+
+
+def step_rates(recipes, probe_steps=300, rounds=5, sources=None):
+    """Training steps per second of each of ``recipes`` ({name: Recipe}), measured side by side in this process.
+
+    Every model is built, compiled and warmed up (5 untimed steps: tracing), then ``rounds`` times in turn
+    each runs ``probe_steps / rounds`` steps on its own training data (``train_on_batch``: one compiled step
+    per Python call, as ``fit`` runs them), so a change in machine load hits all variants alike.
+    Returns {name: steps per second}.
+    """
+    runs = {}
+    for name, recipe in recipes.items():
+        set_precision(recipe.precision)
+        try:
+            model = experiment.build(recipe)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=experiment.loss_fn(recipe.loss))
+        finally:
+            set_precision("fp32")
+        batches = iter(experiment.datasets_for(recipe, sources)[0])
+        for _ in range(5):
+            model.train_on_batch(*next(batches))
+        runs[name] = (model, batches)
+    seconds = dict.fromkeys(recipes, 0.0)
+    chunk = max(1, probe_steps // rounds)
+    for _ in range(rounds):
+        for name, (model, batches) in runs.items():
+            t = time.perf_counter()
+            for _ in range(chunk):
+                model.train_on_batch(*next(batches))
+            seconds[name] += time.perf_counter() - t
+    return {name: chunk * rounds / s for name, s in seconds.items()}
+
+
+def steps_for_equal_time(recipes, seconds, probe_steps=300, multiple=1, sources=None):
+    """{name: training steps that fit in ``seconds`` of training at the rate :func:`step_rates` measures},
+    rounded down to a multiple of ``multiple`` (a study's ``epochs``): an equal-time budget stated in steps, so
+    the study is reproducible on any machine (the rates, and so the steps, are this machine's: state them)."""
+    rates = step_rates(recipes, probe_steps, sources=sources)
+    log.info("training steps per second: %s", ", ".join(f"{n} {r:.1f}" for n, r in rates.items()))
+    return {name: max(multiple, int(seconds * rate) // multiple * multiple) for name, rate in rates.items()}

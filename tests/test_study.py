@@ -1,0 +1,170 @@
+"""srlib.stats and srlib.study: paired bootstrap, Holm, verdicts, the bicubic floor, cached and resumable studies."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srlib.experiment import Recipe
+from srlib.io import save_image
+from srlib.stats import holm, paired_bootstrap, table
+from srlib.study import Study, extra_metrics, steps_for_equal_time
+
+
+def scores_frame(test, val=None, seeds=(1, 2, 3)):
+    """Long score rows from {variant: (n_images,) test PSNRs per seed (callable seed -> array)}; SSIM = PSNR / 100."""
+    rows = []
+    for variant, per_seed in test.items():
+        for seed in [0] if variant == "bicubic" else seeds:
+            values = per_seed(seed)
+            for split, vals in (("test", values), ("val", values[:10] if val is None else val)):
+                rows += [{"variant": variant, "seed": seed, "split": split, "image": f"set/{i:03d}.png",
+                          "psnr": float(p), "ssim": float(p) / 100} for i, p in enumerate(vals)]
+    return pd.DataFrame(rows)
+
+
+def test_equal_distributions_give_intervals_holding_zero():
+    """200 replicates of 100 images, variant and baseline from one distribution: >= 90 % of 95 % intervals hold 0."""
+    rng = np.random.default_rng(7)
+    held = 0
+    for i in range(200):
+        difficulty = rng.normal(30, 2, 100)
+        diff = (difficulty + rng.normal(0, 0.2, 100)) - (difficulty + rng.normal(0, 0.2, 100))
+        _, low, high, _ = paired_bootstrap(diff, n_boot=1_000, seed=i)
+        held += low <= 0 <= high
+    assert held >= 180, held
+
+
+def test_a_tenth_of_a_db_over_100_images_is_measured_better():
+    """Variant = baseline + 0.1 dB + N(0, 0.2) per image (100 images, 3 seeds): 'better', interval excluding 0."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(30, 2, 100)
+    shift = 0.1 + rng.normal(0, 0.2, 100)
+    frame = scores_frame({"bicubic": lambda s: base - 1.0, "base": lambda s: base + rng.normal(0, 0.01, 100),
+                          "plus": lambda s: base + shift + rng.normal(0, 0.01, 100),
+                          "minus": lambda s: base - shift + rng.normal(0, 0.01, 100)})
+    rows = {r["variant"]: r for r in table(frame, "base", {"base": 1000, "plus": 1000, "minus": 1000})}
+    assert rows["plus"]["verdict"] == "better" and rows["minus"]["verdict"] == "worse"
+    assert 0 < rows["plus"]["d_psnr_low"] < 0.1 < rows["plus"]["d_psnr_high"] < 0.2
+    assert rows["plus"]["d_psnr"] == pytest.approx(shift.mean(), abs=0.005)
+    assert rows["plus"]["verdict_ssim"] == "higher" and rows["base"]["verdict"] == "baseline"
+    assert rows["plus"]["seeds"] == "1 2 3" and rows["plus"]["budget_steps"] == 1000
+    assert rows["plus"]["test_psnr_std"] < 0.01 and rows["bicubic"]["test_psnr_std"] is None
+
+
+def test_bootstrap_of_three_images_matches_the_exact_27_resamples():
+    """diff = (0, 0, 3): a resample's mean is k, the draws of the third image, k ~ Binomial(3, 1/3):
+    P(0) = 8/27, P(3) = 1/27 > 2.5 %, so the interval is exactly [0, 3]; p = 2 P(mean <= 0) = 16/27."""
+    mean, low, high, p = paired_bootstrap([0.0, 0.0, 3.0])
+    assert (mean, low, high) == (1.0, 0.0, 3.0)
+    assert p == pytest.approx(16 / 27, abs=0.02)
+    assert paired_bootstrap([0.0, 0.0, 3.0]) == (mean, low, high, p)  # fixed seed: the same numbers
+
+
+def test_holm_by_hand():
+    """Sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04; running max 0.02, 0.03, 0.06, 0.06."""
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])
+
+
+def test_a_variant_at_or_below_bicubic_failed_to_learn_and_is_not_compared():
+    rng = np.random.default_rng(5)
+    base = rng.normal(30, 2, 100)
+    frame = scores_frame({"bicubic": lambda s: base, "good": lambda s: base + 1.0, "at": lambda s: base,
+                          "below": lambda s: base - 0.5, "better": lambda s: base + 1.5})
+    rows = {r["variant"]: r for r in table(frame, "good", {"good": 10, "at": 10, "below": 10, "better": 10})}
+    assert rows["at"]["verdict"] == rows["below"]["verdict"] == "failed to learn"
+    assert rows["at"]["d_psnr"] is None and rows["below"]["p_holm_psnr"] is None
+    assert rows["better"]["verdict"] == "better"
+    assert rows["better"]["p_holm_psnr"] == pytest.approx(2 * 2 / 10_001)  # family: better's psnr and ssim only
+    rows = {r["variant"]: r for r in table(frame, "at", {"at": 10, "good": 10})}
+    assert rows["at"]["verdict"] == "failed to learn" and rows["good"]["verdict"] == "baseline failed to learn"
+
+
+def test_extra_metrics_by_hand(rng):
+    """Red raised by 10 levels: Cb moves by 37.797 * 10 / 255 levels and Cr by 112 * 10 / 255 (MATLAB rgb2ycbcr)."""
+    hr = np.round(rng.uniform(0.1, 0.9, (20, 20, 3)) * 255) / 255
+    sr = hr + np.array([10 / 255, 0, 0])
+    m = extra_metrics(2, "psnr_rgb", "psnr_cb", "psnr_cr", "ciede2000", "sharpness")
+    assert m["psnr_cb"](sr, hr) == pytest.approx(20 * np.log10(255 / (37.797 * 10 / 255)), abs=1e-6)
+    assert m["psnr_cr"](sr, hr) == pytest.approx(20 * np.log10(255 / (112 * 10 / 255)), abs=1e-6)
+    assert m["psnr_rgb"](sr, hr) == pytest.approx(10 * np.log10(255**2 * 3 / 100), abs=1e-6)
+    assert m["ciede2000"](hr, hr) == 0 and m["ciede2000"](sr, hr) > 1
+    assert m["sharpness"](hr, hr) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="bogus"):
+        extra_metrics(2, "bogus")
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    """20 smooth 40x40 training images (10 become the holdout) and 4 test images."""
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0, 1, 40)[None, :, None]
+    for folder, n in (("train", 20), ("test", 4)):
+        for i in range(n):
+            img = np.clip(ramp * rng.random(3) + 0.2 * rng.random((40, 40, 3)), 0, 1)
+            save_image(tmp_path / folder / f"{i:02d}.png", img)
+    return tmp_path
+
+
+STUDY = """
+import sys
+from srlib.experiment import Outputs, Recipe
+from srlib.study import Study
+data = sys.argv[1]
+base = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, precision="fp32", schedule="constant")
+study = Study("study_99_cache", "tanh", {"tanh": base, "relu": base.replace(args={"filters": [4, 4],
+              "activation": "relu"})}, seeds=(1, 2), budget=2, epochs=1, test=data + "/test",
+              sources=[data + "/train"], n_boot=500)
+rows = study.run(Outputs("full", root=data + "/results"), command="test_study")
+print("trained steps:", study.trained_steps)
+"""
+
+
+def test_a_finished_study_reruns_in_a_fresh_process_with_zero_steps_and_the_same_bytes(tiny_data):
+    code = textwrap.dedent(STUDY)
+    first = {}
+    exec(code.replace("sys.argv[1]", repr(str(tiny_data))), first)
+    assert first["study"].trained_steps == 2 * 2 * 2  # variants x seeds x steps
+    table_csv = tiny_data / "results" / "tables" / "study_99_cache.csv"
+    before = table_csv.read_bytes()
+    out = subprocess.run([sys.executable, "-c", code, str(tiny_data)], capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "trained steps: 0" in out.stdout
+    assert table_csv.read_bytes() == before
+    text = before.decode()
+    assert "# machine" not in text and "# date" not in text
+    df = pd.read_csv(table_csv, comment="#")
+    assert list(df["variant"]) == ["bicubic", "tanh", "relu"] and list(df["budget_steps"]) == [0, 2, 2]
+    assert set(df["verdict"].dropna()) <= {"baseline", "failed to learn", "better", "worse",
+                                            "no measurable difference", "baseline failed to learn"}
+    timing = pd.read_csv(tiny_data / "results" / "tables" / "study_99_cache_timing.csv", comment="#")
+    assert len(timing) == 4 and (timing["train_s"] > 0).all()
+    curve = first["study"].learning_curve(reference="espcn-x2")  # the shipped model: well above bicubic
+    assert list(curve["curve"]["step"]) == [2] and curve["reference"] > curve["bicubic"]
+    assert curve["fraction"] == pytest.approx((curve["curve"]["mean"].iloc[-1] - curve["bicubic"])
+                                              / (curve["reference"] - curve["bicubic"]))
+
+
+def test_study_refuses_bad_names_and_budgets():
+    r = Recipe("espcn", scale=2)
+    with pytest.raises(ValueError, match="study_<notebook>_<question>"):
+        Study("activation", "a", {"a": r})
+    with pytest.raises(ValueError, match="multiples of epochs"):
+        Study("study_02_activation", "a", {"a": r}, budget=15, epochs=10)
+    with pytest.raises(ValueError, match="differ in scale"):
+        Study("study_02_activation", "a", {"a": r, "b": r.replace(scale=3)}, budget=10, epochs=10)
+
+
+def test_equal_time_gives_the_slower_variant_fewer_steps(tiny_data):
+    small = Recipe("espcn", scale=2, args={"filters": [2, 2]}, patch=16, batch=8, precision="fp32")
+    big = small.replace(args={"filters": [128, 128]})  # about 6x slower per step here
+    steps = steps_for_equal_time({"small": small, "big": big}, seconds=20, probe_steps=30, multiple=5,
+                                 sources=[tiny_data / "train"])
+    assert all(s % 5 == 0 and s >= 5 for s in steps.values())
+    assert steps["big"] < steps["small"], steps
