@@ -43,7 +43,7 @@ import skimage.filters
 import skimage.io
 import tensorflow as tf
 
-from srlib import color, data, datasets, paths, precision, train
+from srlib import color, data, datasets, degrade, paths, precision, train
 from srlib.datasets import sample_images
 from srlib.experiment import Outputs, write_csv
 from srlib.io import list_images, save_image
@@ -141,12 +141,12 @@ def stages(folders, n):
 
     patches = cached.map(crops, num_parallel_calls=tf.data.AUTOTUNE).unbatch().shuffle(4096).batch(BATCH)
     out["stage: crop+augment+shuffle+batch"] = rate(iter(patches), BATCH, 80, n)
-    lr_fn = data.degradation_fn("bicubic", SCALE)
+    bicubic = degrade.get("bicubic")
     hr = tf.random.stateless_uniform([BATCH, SCALE * PATCH, SCALE * PATCH, 3], [0, 0])
     lr_y = (
         tf.data.Dataset.from_tensors(hr)
         .repeat()
-        .map(lambda x: (color.rgb_to_y(lr_fn(x, [0, 0])), color.rgb_to_y(x)), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda x: (color.rgb_to_y(bicubic(x, SCALE)), color.rgb_to_y(x)), num_parallel_calls=tf.data.AUTOTUNE)
     )
     out["stage: bicubic LR + Y on a batch"] = rate(iter(lr_y), BATCH, 5, n)
     return out

@@ -25,6 +25,7 @@ CASE = r"""
 import json, resource, sys, time
 import numpy as np
 from srlib import datasets, zoo
+from srlib.digits import digit_lr
 from srlib.io import list_images, load_image
 from srlib.models import cppn_gan as C
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
@@ -32,7 +33,7 @@ case = sys.argv[1]
 rng = np.random.default_rng(0)
 if case == "digit":
     model = zoo.load("cppn-gan-mnist") if "cppn-gan-mnist" in zoo.names() else C.digit_generator(7, latent=32, depth=4)
-    lr = C.digit_lr(datasets.mnist("t10k")[:1], 7) if datasets.mnist_file("t10k") else rng.random((1, 7, 7, 1), "f4")
+    lr = digit_lr(datasets.mnist("t10k")[:1], 7) if datasets.mnist_file("t10k") else rng.random((1, 7, 7, 1), "f4")
     run = lambda: C.render(model, lr, (1800, 1800))
     what = "one 7x7 digit rendered at 1800x1800"
 else:

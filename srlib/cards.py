@@ -13,7 +13,7 @@ from pathlib import Path
 
 from srlib import datasets, paths, zoo
 from srlib.cost import macs_per_output_pixel
-from srlib.evaluate import evaluate, lr_function, write_json
+from srlib.evaluate import evaluate, write_json
 from srlib.infer import load_upscaler
 from srlib.io import atomic_write
 from srlib.precision import machine, with_precision
@@ -32,11 +32,11 @@ CONVENTIONS = {  # a card's benchmark_convention, by task
 
 def benchmark_rows(upscaler, scale, test, degradation="bicubic"):
     """[{dataset, scale, lr, psnr, ssim}] of ``upscaler`` on each folder of ``test`` ({name: folder}),
-    benchmark convention with LR by ``degradation`` (:func:`srlib.evaluate.lr_function`), rounded as tables
+    benchmark convention with LR by ``degradation`` (:func:`srlib.degrade.benchmark_lr`), rounded as tables
     show them (2 and 4 decimals)."""
     rows = []
     for name, folder in test.items():
-        mean = evaluate(upscaler, folder, scale, progress=False, degradation=lr_function(degradation))["mean"]
+        mean = evaluate(upscaler, folder, scale, progress=False, degradation=degradation)["mean"]
         rows.append({"dataset": name, "scale": scale, "lr": degradation, "psnr": round(mean["psnr"], 2),
                      "ssim": round(mean["ssim"], 4)})
     return rows
@@ -131,8 +131,9 @@ def rescored(name, sets=BENCHMARK_SETS, scales=None):
 
 def digit_rows(generator, trained_on):
     """([row], sharpness ratio) of a digit generator (7x7 -> 28x28) on the MNIST test digits it never trained on
-    (the other half than ``trained_on``; :func:`srlib.models.cppn_gan.digit_scores`), rounded as cards hold them."""
-    from srlib.models.cppn_gan import digit_lr, digit_scores, render, test_digits
+    (the other half than ``trained_on``; :func:`srlib.digits.digit_scores`), rounded as cards hold them."""
+    from srlib.digits import digit_lr, digit_scores, test_digits
+    from srlib.models.cppn_gan import render
 
     hr = test_digits(trained_on)
     scores = digit_scores(render(generator, digit_lr(hr, 7), hr.shape[1:3]), hr)

@@ -25,7 +25,7 @@ from srlib.videoio import probe, read_frames
 HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
 
 
-def _image_files(source):
+def image_files(source):
     """Expand a folder, or a list of folders and files, into a list of file paths."""
     items = [source] if isinstance(source, (str, Path)) else list(source)
     files = []
@@ -100,10 +100,10 @@ def image_source(source, min_side=1, skipped=None):
         if x.shape[-1] == 1:
             x = np.repeat(x, 3, axis=-1)
         return tf.data.Dataset.from_tensor_slices(x)
-    return _file_images(_image_files(source), min_side, skipped if skipped is not None else SkipLog())
+    return _file_images(image_files(source), min_side, skipped if skipped is not None else SkipLog())
 
 
-def _large_images(source, min_side, skipped, cache, repeat):
+def large_images(source, min_side, skipped, cache, repeat):
     """:func:`image_source` without images smaller than ``min_side``, optionally cached and repeated."""
     ds = image_source(source, min_side, skipped)
     ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= min_side)
@@ -146,29 +146,6 @@ def dihedral(patches, seed):
     return tf.reshape(tf.gather(flat, tf.reshape(src, [n, -1]), batch_dims=1), shape)
 
 
-def degradation_fn(degradation, scale):
-    """Turn a name or callable into ``f(hr_batch, seed) -> lr_batch``.
-
-    Names: 'bicubic' (MATLAB imresize, rounded to uint8 levels: the benchmark LR),
-    'blur_decimate', 'pixelate_noise', 'area', 'bilinear'. A
-    :class:`srlib.degrade.Pipeline` or any ``f(hr, seed)`` is used as is.
-    """
-    if callable(degradation):
-        return degradation
-    table = {
-        "bicubic": lambda x, s: degrade.to_uint8_range(degrade.imresize(x, scale=1.0 / scale)),
-        "blur_decimate": lambda x, s: degrade.blur_decimate(x, scale),
-        "pixelate_noise": lambda x, s: degrade.pixelate_noise(x, scale, seed=s),
-        "area": lambda x, s: degrade.resize(x, 1.0 / scale, "area"),
-        "bilinear": lambda x, s: degrade.resize(x, 1.0 / scale, "bilinear", antialias=True),
-    }
-    if degradation not in table:
-        raise ValueError(f"unknown degradation {degradation!r}; one of {sorted(table)}")
-    # The named ops need no AutoGraph conversion; converting them would also transpile scipy's filter
-    # design code (about 10 s when a pipeline with 'blur_decimate' is first built).
-    return tf.autograph.experimental.do_not_convert(table[degradation])
-
-
 def make_dataset(
     source,
     scale,
@@ -192,7 +169,8 @@ def make_dataset(
       source: folder, list of files, array (N, H, W, C) or dataset of (H, W, 3) images.
       scale: integer SR factor; the HR crop is ``patch_size * scale``.
       patch_size: LR patch side.
-      degradation: see :func:`degradation_fn`.
+      degradation: a name of :data:`srlib.degrade.REGISTRY` (or a :class:`srlib.degrade.Degradation`), run
+        on each batch with a fresh seed; it must run in the graph (``in_graph``).
       patches_per_image: crops taken from each decoded image per pass.
       y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of 3 channels.
       space: colour space of 3-channel pairs: 'rgb', 'ycbcr' or 'yuv' (with y_only=False).
@@ -209,7 +187,7 @@ def make_dataset(
       ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
     """
     hr_size = patch_size * scale
-    ds = _large_images(source, hr_size, skipped, cache, repeat).enumerate()
+    ds = large_images(source, hr_size, skipped, cache, repeat).enumerate()
 
     def crops(i, image):
         s = tf.stack([tf.constant(seed, tf.int64), i])
@@ -222,11 +200,13 @@ def make_dataset(
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed)
     ds = ds.batch(batch_size, drop_remainder=True).enumerate()
-    lr_fn = degradation_fn(degradation, scale)
+    entry = degrade.get(degradation)
+    if not entry.in_graph:
+        raise ValueError(f"degradation {entry.name!r} cannot run inside tf.data: make its LR once and cache it")
 
     def pair(i, hr):
         s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed + 1, tf.int64), i]), 2**31 - 1), tf.int32)
-        lr = lr_fn(hr, s)
+        lr = entry.fn(hr, scale, s)
         if y_only:
             lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
         elif space != "rgb":
@@ -244,81 +224,19 @@ def make_dataset(
 
 
 def benchmark_pairs(source, scale, y_only=True, degradation="bicubic"):
-    """Full-image (LR, HR) pairs with the benchmark LR, batch size 1, for validation.
-
-    HR is cropped to a multiple of ``scale``; LR is MATLAB bicubic (or another ``degradation``
-    of :func:`degradation_fn`, with a fixed seed per image) rounded to uint8 levels. Returns a
-    dataset of ((1, h, w, C), (1, h*scale, w*scale, C)).
+    """Full-image (LR, HR) pairs for validation, batch size 1: the benchmark pair of each image
+    (:func:`srlib.degrade.benchmark_lr`: the LR a model is tested on). Returns a dataset of
+    ((1, h, w, C), (1, h*scale, w*scale, C)).
     """
     ds = None
-    lr_fn = degradation_fn(degradation, scale)
-    for i, f in enumerate(_image_files(source)):
-        hr = degrade.mod_crop(tf.constant(load_image(f)), scale)
-        if degradation == "bicubic":
-            lr = degrade.bicubic_lr(hr, scale)
-        else:
-            lr = degrade.to_uint8_range(tf.clip_by_value(lr_fn(hr[None], tf.constant([7, i]))[0], 0.0, 1.0))
+    for f in image_files(source):
+        hr, lr = degrade.benchmark_lr(load_image(f), scale, degradation)
         if y_only:
             lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
         one = tf.data.Dataset.from_tensors((lr[None], hr[None]))
         # Concatenation keeps a known length: Keras mis-averages metrics over
         # generator datasets of unknown cardinality.
         ds = one if ds is None else ds.concatenate(one)
-    return ds
-
-
-def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, batch_size=16, crops_per_image=8,
-                     seed=0, cache=True, repeat=True, skipped=None):
-    """Batches for arbitrary-scale models (:mod:`srlib.models.cppn_gan`): LR patches and HR queries at random scales.
-
-    For each decoded image a scale s ~ U(``scales``) is drawn; ``crops_per_image`` HR crops of side
-    round(``patch_size`` * s) are taken (with dihedral augmentation), their LR is MATLAB bicubic to
-    ``patch_size`` x ``patch_size`` rounded to uint8 levels, and ``queries`` HR pixels of each crop are drawn
-    without repetition (default: ``patch_size``^2). Y channel. Repeatable from ``seed``.
-
-    Returns:
-      ``tf.data.Dataset`` of ({"lr": (B, p, p, 1), "coord": (B, Q, 2), "cell": (B, Q, 2)}, hr (B, Q, 1)):
-      ``coord`` are the queried pixels' centres in :func:`srlib.layers.coord_grid`'s frame of the HR crop,
-      ``cell`` its pixel size (2 / side), ``hr`` their values, float32.
-    """
-    from srlib.layers import coord_grid
-
-    queries = queries or patch_size * patch_size
-    ds = _large_images(source, int(round(patch_size * scales[1])), skipped, cache, repeat)
-
-    def crops(i, image):
-        s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
-        scale = tf.random.stateless_uniform([], s + [0, 2], scales[0], scales[1])
-        side = tf.cast(tf.round(patch_size * scale), tf.int32)
-        hr = tf.cast(dihedral(random_crops(image, side, crops_per_image, s), s + [1, 0]), tf.float32) / 255.0
-        lr = degrade.to_uint8_range(degrade.imresize(hr, size=(patch_size, patch_size)))
-        lr = tf.ensure_shape(color.rgb_to_y(lr), [crops_per_image, patch_size, patch_size, 1])
-        pick = tf.argsort(tf.random.stateless_uniform([crops_per_image, side * side], s + [0, 3]))[:, :queries]
-        coord = tf.gather(coord_grid(side, side), pick)
-        target = tf.gather(tf.reshape(color.rgb_to_y(hr), [crops_per_image, -1, 1]), pick, batch_dims=1)
-        cell = tf.fill([crops_per_image, queries, 2], 2.0 / tf.cast(side, tf.float32))
-        return {"lr": lr, "coord": coord, "cell": cell}, target
-
-    ds = ds.enumerate().map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
-    ds = ds.shuffle(64 * crops_per_image, seed=seed).batch(batch_size, drop_remainder=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def implicit_pairs(source, scales=(2, 3, 4)):
-    """Whole-image validation pairs for arbitrary-scale models: each image of ``source`` at each scale, benchmark LR
-    (:func:`srlib.degrade.bicubic_lr`), Y channel, batch size 1: ({"lr", "coord", "cell"}, hr (1, H * W, 1))."""
-    from srlib.layers import coord_grid
-
-    ds = None
-    for f in _image_files(source):
-        for scale in scales:
-            hr = color.rgb_to_y(degrade.mod_crop(tf.constant(load_image(f)), scale))
-            lr = degrade.bicubic_lr(hr, scale)
-            h, w = hr.shape[0], hr.shape[1]
-            cell = tf.tile(tf.constant([[[2.0 / h, 2.0 / w]]]), [1, h * w, 1])
-            x = {"lr": lr[None], "coord": coord_grid(h, w)[None], "cell": cell}
-            one = tf.data.Dataset.from_tensors((x, tf.reshape(hr, [1, -1, 1])))
-            ds = one if ds is None else ds.concatenate(one)
     return ds
 
 

@@ -1,158 +1,34 @@
-"""Degradations that turn an HR image into an LR one, as TensorFlow ops.
+"""Degradations that turn an HR image into an LR one, and the one registry of them.
 
-Every function takes a float image in [0, 1], HWC or NHWC, and returns the
-same rank. All are graph-safe (dynamic sizes allowed), so they run inside
-``tf.data.Dataset.map`` and on batches.
+Every op takes a float image in [0, 1], HWC or NHWC, and returns the same rank; all are graph-safe (dynamic
+sizes allowed), so they run inside ``tf.data.Dataset.map`` and on batches. MATLAB's bicubic ``imresize`` is
+:mod:`srlib.resize`.
 
-* :func:`imresize` -- MATLAB ``imresize(x, scale, 'bicubic')``: the benchmark
-  LR generator (cubic kernel a = -0.5, kernel stretched by 1/scale when
-  shrinking, symmetric border).
-* :func:`blur_decimate` -- Gaussian blur, then FIR low-pass + subsample along
-  each axis, as ``scipy.signal.decimate(x, q, ftype='fir')``.
-* :func:`pixelate_noise` -- block averaging plus Gaussian noise.
-* :func:`resize` -- TF's area / bilinear / nearest resize by a scale.
-* :func:`jpeg` -- JPEG re-compression.
-* :class:`Pipeline` -- a seeded, composable chain of the above.
+:data:`REGISTRY` maps a name (a recipe's ``degradation``) to a :class:`Degradation`: its function of
+(HR, scale, seed) and the fixed seed of its benchmark form. Training draws a seed per batch; validation and
+test use :func:`benchmark_lr`, the one benchmark LR: HR cropped to a multiple of the scale, the degradation
+with its benchmark seed, rounded to uint8 levels (:func:`srlib.io.quantize`).
+
+* ``bicubic`` -- MATLAB ``imresize(x, 1 / scale, 'bicubic')``, rounded: the benchmark LR of SR papers.
+* ``blur_decimate`` -- Gaussian blur, then FIR low-pass + subsample (``scipy.signal.decimate(ftype='fir')``).
+* ``pixelate_noise`` -- block averaging plus Gaussian noise (sigma 0.02; benchmark seed (7, 7)).
+* ``area`` / ``bilinear`` -- TF's resize (area; antialiased bilinear).
+* ``blur`` / ``noise`` / ``jpeg`` / ``round`` -- size-keeping steps for :func:`chain`, which composes
+  entries into a new one (``register(chain("real", [...]))``).
+
+An entry with ``in_graph=False`` (a video codec run once through ffmpeg) is a numpy function of one image: the
+benchmark LR runs it; ``tf.data`` training refuses it (its LR must be made once and cached).
 """
 
-import math
+import dataclasses
 from fractions import Fraction
 
 import numpy as np
 import scipy.signal
 import tensorflow as tf
 
-
-def _cubic(x, a=-0.5):
-    """Keys cubic convolution kernel (MATLAB's ``cubic``), elementwise on a tensor."""
-    ax = tf.abs(x)
-    ax2, ax3 = ax * ax, ax * ax * ax
-    near = (a + 2.0) * ax3 - (a + 3.0) * ax2 + 1.0
-    far = a * ax3 - 5.0 * a * ax2 + 8.0 * a * ax - 4.0 * a
-    return tf.where(ax <= 1.0, near, tf.where(ax < 2.0, far, tf.zeros_like(ax)))
-
-
-def resize_taps(in_size, out_size, scale, dtype=tf.float64):
-    """MATLAB ``imresize`` contributions along one axis: (indices, weights), each (out_size, taps).
-
-    Output pixel u (1-based) sits at x = u / scale + (1 - 1 / scale) / 2 in input
-    coordinates; when shrinking (scale < 1, antialiasing on) the kernel is
-    h(x) = scale * cubic(scale x) with width 4 / scale. Out-of-range taps mirror
-    symmetrically (0-based indices returned); each row of weights sums to 1.
-    """
-    in_size = tf.cast(in_size, tf.int32)
-    scale = tf.cast(scale, dtype)
-    kscale = tf.minimum(scale, tf.constant(1.0, dtype))  # antialias only when shrinking
-    width = 4.0 / kscale
-    u = tf.cast(tf.range(1, out_size + 1), dtype)
-    x = u / scale + 0.5 * (1.0 - 1.0 / scale)
-    left = tf.floor(x - width / 2.0)
-    taps = tf.cast(tf.math.ceil(width), tf.int32) + 2
-    idx = left[:, None] + tf.cast(tf.range(taps), dtype)[None, :]  # (out, taps), 1-based
-    w = kscale * _cubic(kscale * (x[:, None] - idx))
-    w = w / tf.reduce_sum(w, axis=1, keepdims=True)
-    # Symmetric padding: index sequence 1..n, n..1 repeated.
-    period = 2 * in_size
-    i0 = tf.math.floormod(tf.cast(idx, tf.int32) - 1, period)
-    return tf.where(i0 < in_size, i0, period - 1 - i0), w
-
-
-def _resize_axis(x, axis, out_size, scale, dtype):
-    """Resize NHWC ``x`` along ``axis`` (1 = H, 2 = W) with MATLAB bicubic weights.
-
-    Small inputs (training patches) use one dense matmul, which is fastest there;
-    large ones add up the few taps per output pixel one by one, which is O(out x taps)
-    time and O(out) memory instead of O(out x in). Both give the same numbers.
-    """
-    shape = tf.shape(x)
-    n, h, w, c = shape[0], shape[1], shape[2], shape[3]
-    in_size = shape[axis]
-    idx, wt = resize_taps(in_size, out_size, scale, dtype)
-
-    def dense():
-        m = tf.reduce_sum(tf.one_hot(idx, in_size, dtype=dtype) * wt[..., None], axis=1)  # (out, in)
-        if axis == 1:
-            return tf.reshape(tf.matmul(m, tf.reshape(x, [n, h, w * c])), [n, out_size, w, c])
-        return tf.reshape(tf.matmul(m, tf.reshape(x, [n * h, w, c])), [n, h, out_size, c])
-
-    def gathered():  # one tap at a time: memory stays at twice the output, whatever the number of taps
-        shape = [1, -1, 1, 1] if axis == 1 else [1, 1, -1, 1]
-        tap = lambda t: tf.gather(x, idx[:, t], axis=axis) * tf.reshape(wt[:, t], shape)  # noqa: E731
-        return tf.while_loop(lambda t, _: t < tf.shape(idx)[1], lambda t, acc: (t + 1, acc + tap(t)),
-                             (tf.constant(1), tap(0)))[1]
-
-    return tf.cond(in_size <= 128, dense, gathered)
-
-
-def _static(v):
-    """Python int of a size tensor when it is known while tracing, else None."""
-    v = tf.get_static_value(v)
-    return None if v is None else int(v)
-
-
-def _as_batch(image):
-    """Return (NHWC tensor, was_3d)."""
-    image = tf.convert_to_tensor(image)
-    if image.shape.rank == 3:
-        return image[None], True
-    return image, False
-
-
-def imresize(image, scale=None, size=None, dtype=tf.float64):
-    """MATLAB-compatible bicubic resize.
-
-    Args:
-      image: float tensor (H, W, C) or (N, H, W, C), values in [0, 1].
-      scale: resize factor (0.5 halves each side). Output side = ceil(side * scale).
-      size: alternatively an explicit (out_h, out_w); the per-axis scales are then
-        out / in, as in MATLAB.
-      dtype: computation precision (float64 matches MATLAB's double arithmetic).
-
-    Returns:
-      Resized image with the input's rank and dtype, not clipped or rounded
-      (round with ``to_uint8`` for the benchmark LR).
-
-    Example:
-      lr = imresize(hr, scale=1 / 3)   # benchmark LR for x3 (crop hr to a multiple of 3 first)
-    """
-    x, squeeze = _as_batch(image)
-    out_dtype = x.dtype
-    x = tf.cast(x, dtype)
-    shape = tf.shape(x)
-    h, w = shape[1], shape[2]
-    if size is not None:
-        out_h, out_w = tf.cast(size[0], tf.int32), tf.cast(size[1], tf.int32)
-        sh = tf.cast(out_h, dtype) / tf.cast(h, dtype)
-        sw = tf.cast(out_w, dtype) / tf.cast(w, dtype)
-    elif scale is not None:
-        sh = sw = tf.constant(scale, dtype)
-        # ceil(n * s), with a guard so float error in 1/s can never add a pixel;
-        # in Python when the size is known while tracing, so shapes stay static.
-        def out(n, static):
-            if static is not None:
-                return int(math.ceil(static * scale - 1e-9))
-            return tf.cast(tf.math.ceil(tf.cast(n, dtype) * sh - 1e-9), tf.int32)
-
-        out_h, out_w = out(h, x.shape[1]), out(w, x.shape[2])
-    else:
-        raise ValueError("imresize needs scale or size")
-    # MATLAB resizes the axis with the smaller scale first; the two orders differ
-    # only by floating-point rounding, so H then W is used unless W shrinks more.
-    def h_first():
-        return _resize_axis(_resize_axis(x, 1, out_h, sh, dtype), 2, out_w, sw, dtype)
-
-    def w_first():
-        return _resize_axis(_resize_axis(x, 2, out_w, sw, dtype), 1, out_h, sh, dtype)
-
-    y = tf.cond(sw < sh, w_first, h_first)
-    y.set_shape([x.shape[0], _static(out_h), _static(out_w), x.shape[3]])
-    y = tf.cast(y, out_dtype)
-    return y[0] if squeeze else y
-
-
-def to_uint8_range(image):
-    """Round a [0,1] float image to the 256 uint8 levels, keeping float dtype."""
-    return tf.round(tf.clip_by_value(image, 0.0, 1.0) * 255.0) / 255.0
+from srlib.io import quantize
+from srlib.resize import as_batch, imresize
 
 
 def crop_step(scale):
@@ -169,18 +45,17 @@ def mod_crop(image, scale):
     return image[..., :h, :w, :]
 
 
-def bicubic_lr(hr, scale):
-    """Benchmark LR: mod-crop, MATLAB bicubic by 1/scale, rounded to uint8 levels.
+def bicubic(hr, scale):
+    """MATLAB bicubic by 1 / ``scale`` of HR whose sides are multiples of :func:`crop_step`, not rounded.
 
-    A non-integer scale p / q (x1.5, x2.5) crops to a multiple of p and resizes to exactly side * q / p.
+    A non-integer scale p / q (x1.5, x2.5) resizes to exactly side * q / p.
     """
-    hr = mod_crop(hr, scale)
     if float(scale).is_integer():
-        return to_uint8_range(imresize(hr, scale=1.0 / scale))
+        return imresize(hr, scale=1.0 / scale)
     frac = Fraction(scale).limit_denominator(16)
     shape = tf.shape(hr)
-    size = (shape[-3] * frac.denominator // frac.numerator, shape[-2] * frac.denominator // frac.numerator)
-    return to_uint8_range(imresize(hr, size=size))
+    return imresize(hr, size=(shape[-3] * frac.denominator // frac.numerator,
+                              shape[-2] * frac.denominator // frac.numerator))
 
 
 def gaussian_kernel1d(sigma, truncate=4.0):
@@ -227,7 +102,7 @@ def _separable(x, k_h, k_w, stride=1, pad_mode="reflect"):
 
 def gaussian_blur(image, sigma=1.0, truncate=4.0):
     """Gaussian blur (HWC or NHWC), mirror border, like ``skimage.filters.gaussian(mode='reflect')``."""
-    x, squeeze = _as_batch(image)
+    x, squeeze = as_batch(image)
     k = gaussian_kernel1d(sigma, truncate)
     y = _separable(x, k, k)
     return y[0] if squeeze else y
@@ -247,7 +122,7 @@ def blur_decimate(image, scale, sigma=1.0):
     edge padding; the FIR form is the one that is exact as a graph op.)
     Output side = ceil(side / scale). ``sigma=0`` skips the blur.
     """
-    x, squeeze = _as_batch(image)
+    x, squeeze = as_batch(image)
     if sigma > 0:
         x = gaussian_blur(x, sigma)
     k = decimate_fir(scale)
@@ -278,7 +153,7 @@ def pixelate_noise(image, scale, sigma=0.02, seed=(0, 0)):
 
     Output side = floor(side / scale); ``seed`` is a stateless pair of ints.
     """
-    x, squeeze = _as_batch(image)
+    x, squeeze = as_batch(image)
     y = tf.nn.avg_pool2d(x, scale, scale, padding="VALID")
     if sigma > 0:
         y = add_noise(y, sigma, seed)
@@ -287,7 +162,7 @@ def pixelate_noise(image, scale, sigma=0.02, seed=(0, 0)):
 
 def jpeg(image, quality=75):
     """JPEG round trip at ``quality`` (HWC or NHWC, 1 or 3 channels)."""
-    x, squeeze = _as_batch(image)
+    x, squeeze = as_batch(image)
     dtype = x.dtype
     y = tf.map_fn(
         lambda im: tf.image.adjust_jpeg_quality(tf.cast(im, tf.float32), quality),
@@ -298,45 +173,93 @@ def jpeg(image, quality=75):
     return y[0] if squeeze else y
 
 
-class Pipeline:
-    """A chain of degradation steps with reproducible noise.
+@dataclasses.dataclass(frozen=True)
+class Degradation:
+    """One registered HR -> LR degradation.
 
-    Each step is ``(name, kwargs)`` with name one of 'imresize', 'blur',
-    'blur_decimate', 'pixelate_noise', 'resize', 'noise', 'jpeg', 'round'.
-    Steps that need randomness get a stateless seed derived from the call's
-    ``seed`` and the step index, so the same seed always gives the same LR.
-
-    Example:
-      deg = Pipeline([("blur", {"sigma": 1.2}), ("imresize", {"scale": 1 / 3}),
-                      ("noise", {"sigma": 0.01}), ("jpeg", {"quality": 80})])
-      lr = deg(hr, seed=(1, 2))
+    Attributes:
+      name: its key in :data:`REGISTRY`.
+      fn: ``fn(hr, scale, seed, **params) -> lr``. In graph: TF ops on (H, W, C) or (N, H, W, C) floats in
+        [0, 1] with sides multiples of :func:`crop_step` of ``scale``, ``seed`` a stateless (2,) int32 pair.
+        Out of graph: numpy, one (H, W, C) float32 image, ``seed`` a pair of ints.
+      benchmark_seed: the fixed seed of its benchmark form (validation and test LR).
+      in_graph: False for a degradation that cannot run inside ``tf.data`` (a codec through ffmpeg).
     """
 
-    _STEPS = {
-        "imresize": lambda x, s, **k: imresize(x, **k),
-        "blur": lambda x, s, **k: gaussian_blur(x, **k),
-        "blur_decimate": lambda x, s, **k: blur_decimate(x, **k),
-        "pixelate_noise": lambda x, s, **k: pixelate_noise(x, seed=s, **k),
-        "resize": lambda x, s, **k: resize(x, **k),
-        "noise": lambda x, s, **k: add_noise(x, seed=s, **k),
-        "jpeg": lambda x, s, **k: jpeg(x, **k),
-        "round": lambda x, s: to_uint8_range(x),
-    }
+    name: str
+    fn: object
+    benchmark_seed: tuple = (0, 0)
+    in_graph: bool = True
 
-    def __init__(self, steps):
-        for name, _ in steps:
-            if name not in self._STEPS:
-                raise ValueError(f"unknown degradation step {name!r}; one of {sorted(self._STEPS)}")
-        self.steps = [(name, dict(kwargs)) for name, kwargs in steps]
+    def __call__(self, hr, scale, seed=None, **params):
+        """The LR of ``hr`` at ``scale`` (``seed``: default the benchmark seed), unrounded where ``fn`` is."""
+        seed = self.benchmark_seed if seed is None else seed
+        return self.fn(hr, scale, tf.convert_to_tensor(seed, tf.int32) if self.in_graph else seed, **params)
 
-    def __call__(self, image, seed=(0, 0)):
-        """Apply every step in order to ``image`` (HWC or NHWC)."""
-        seed = tf.convert_to_tensor(seed, tf.int32)
-        x = image
-        for i, (name, kwargs) in enumerate(self.steps):
-            x = self._STEPS[name](x, seed + tf.constant([0, 7919 * (i + 1)]), **kwargs)
+
+def _op(fn):
+    """``fn`` without AutoGraph conversion: the ops need none, and converting them would also transpile scipy's
+    filter design (about 10 s when a pipeline with 'blur_decimate' is first built)."""
+    return tf.autograph.experimental.do_not_convert(fn)
+
+
+REGISTRY = {e.name: e for e in [
+    Degradation("bicubic", _op(lambda x, scale, seed: quantize(bicubic(x, scale)))),
+    Degradation("blur_decimate", _op(lambda x, scale, seed, sigma=1.0: blur_decimate(x, scale, sigma))),
+    Degradation("pixelate_noise", _op(lambda x, scale, seed, sigma=0.02: pixelate_noise(x, scale, sigma, seed)),
+                benchmark_seed=(7, 7)),
+    Degradation("area", _op(lambda x, scale, seed: resize(x, 1.0 / scale, "area"))),
+    Degradation("bilinear", _op(lambda x, scale, seed: resize(x, 1.0 / scale, "bilinear", antialias=True))),
+    Degradation("blur", _op(lambda x, scale, seed, sigma=1.0: gaussian_blur(x, sigma))),
+    Degradation("noise", _op(lambda x, scale, seed, sigma=0.01: add_noise(x, sigma, seed))),
+    Degradation("jpeg", _op(lambda x, scale, seed, quality=75: jpeg(x, quality))),
+    Degradation("round", _op(lambda x, scale, seed: quantize(x))),
+]}  # name -> Degradation; add more with register()
+
+
+def register(entry):
+    """Add ``entry`` (a :class:`Degradation`) to :data:`REGISTRY` under its name; returns it."""
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def get(degradation):
+    """The :class:`Degradation` of a registry name (or ``degradation`` itself when it is one)."""
+    if isinstance(degradation, Degradation):
+        return degradation
+    if degradation not in REGISTRY:
+        raise ValueError(f"unknown degradation {degradation!r}; one of {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[degradation]
+
+
+def chain(name, steps, benchmark_seed=(0, 0)):
+    """A :class:`Degradation` that applies registry entries in order: ``steps`` = [(name, params), ...].
+
+    Step i gets the seed + (0, 7919 * (i + 1)), so one seed fixes every step's noise.
+
+    Example:
+      real = register(chain("real", [("blur", {"sigma": 1.2}), ("bicubic", {}), ("noise", {"sigma": 0.01}),
+                                     ("jpeg", {"quality": 80})]))
+      lr = real(hr, 3, seed=(1, 2))
+    """
+    entries = [(get(step), dict(params)) for step, params in steps]
+    if not all(e.in_graph for e, _ in entries):
+        raise ValueError(f"{name}: chain() composes in-graph degradations only")
+
+    def fn(x, scale, seed):
+        for i, (entry, params) in enumerate(entries):
+            x = entry.fn(x, scale, seed + tf.constant([0, 7919 * (i + 1)]), **params)
         return x
 
-    def __repr__(self):
-        return f"Pipeline({self.steps!r})"
+    return Degradation(name, fn, tuple(benchmark_seed))
 
+
+def benchmark_lr(hr, scale, degradation="bicubic"):
+    """The benchmark pair of HR (H, W, C) or (N, H, W, C), float in [0, 1]: (HR cropped to a multiple of
+    :func:`crop_step` of ``scale``, its LR by ``degradation`` with the benchmark seed, rounded to uint8 levels),
+    float32 arrays. Training validates and the benchmark tests on exactly this LR.
+    """
+    entry = get(degradation)
+    hr = mod_crop(tf.constant(hr, tf.float32), scale).numpy()
+    lr = entry(hr, scale)
+    return hr, np.asarray(quantize(tf.cast(lr, tf.float32) if tf.is_tensor(lr) else lr))

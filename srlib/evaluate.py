@@ -18,39 +18,11 @@ from tabulate import tabulate
 from tqdm.auto import tqdm
 
 from srlib import paths
-from srlib.degrade import bicubic_lr, mod_crop, pixelate_noise
+from srlib.degrade import benchmark_lr
 from srlib.io import ImageError, atomic_write, list_images, load_image
 from srlib.metrics import psnr, ssim
 
 CONVENTION = "Y channel (MATLAB rgb2ycbcr), border = scale, LR by MATLAB bicubic, uint8-rounded"
-
-
-TEST_DEGRADATIONS = {  # recipe degradation -> the fixed-seed LR its models are scored on ('bicubic': MATLAB bicubic)
-    "pixelate_noise": lambda hr, s: pixelate_noise(hr, s, sigma=0.02, seed=(7, 7)),
-}
-
-
-def lr_function(name):
-    """The test-time LR function of a recipe degradation: None for 'bicubic' (the benchmark LR), else the
-    fixed-seed version of :data:`TEST_DEGRADATIONS` (for models trained on that degradation)."""
-    if name == "bicubic":
-        return None
-    if name not in TEST_DEGRADATIONS:
-        raise ValueError(f"no test degradation for {name!r} (known: bicubic, {', '.join(TEST_DEGRADATIONS)})")
-    return TEST_DEGRADATIONS[name]
-
-
-def benchmark_lr(hr, scale, degradation=None):
-    """HR (H, W, C) float in [0, 1] -> (HR cropped to a multiple of ``scale``, LR), float32 arrays.
-
-    LR is MATLAB bicubic rounded to uint8 levels (the benchmark pair), or ``degradation(hr, scale)``
-    (e.g. pixelation + noise with a fixed seed) rounded the same way.
-    """
-    hr = mod_crop(tf.constant(hr, tf.float32), scale).numpy()
-    if degradation is None:
-        return hr, bicubic_lr(hr, scale).numpy()
-    lr = tf.clip_by_value(tf.cast(degradation(hr, scale), tf.float32), 0.0, 1.0)
-    return hr, (tf.round(lr * 255.0) / 255.0).numpy()
 
 
 def score(sr, hr, scale, dtype=tf.float64):
@@ -63,8 +35,9 @@ def score(sr, hr, scale, dtype=tf.float64):
     return float(psnr(sr, hr, **kw)), float(ssim(sr, hr, dtype=dtype, **kw))
 
 
-def evaluate_image(upscaler, hr, scale, degradation=None):
-    """PSNR/SSIM of ``upscaler`` on one HR image (H, W, C), C = 1 (gray) or 3; LR as :func:`benchmark_lr`.
+def evaluate_image(upscaler, hr, scale, degradation="bicubic"):
+    """PSNR/SSIM of ``upscaler`` on one HR image (H, W, C), C = 1 (gray) or 3; LR by :func:`srlib.degrade.benchmark_lr`
+    with ``degradation`` (a registry name: its fixed-seed benchmark form).
 
     Returns (psnr, ssim, sr) with sr the (H', W', C) upscaled image.
     """
@@ -76,8 +49,8 @@ def evaluate_image(upscaler, hr, scale, degradation=None):
     return (*score(sr, hr, scale), sr)
 
 
-def evaluate(upscaler, folder, scale, progress=True, degradation=None):
-    """Evaluate on every image of ``folder`` (LR by MATLAB bicubic, or ``degradation``: see :func:`benchmark_lr`).
+def evaluate(upscaler, folder, scale, progress=True, degradation="bicubic"):
+    """Evaluate on every image of ``folder`` (LR by :func:`srlib.degrade.benchmark_lr` with ``degradation``).
 
     Returns a dict: ``rows`` (image, psnr, ssim, seconds), ``mean`` (psnr, ssim),
     ``skipped`` (one-line reasons for files that could not be read).

@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from srlib import color, datasets, paths, zoo
+from srlib import color, datasets, digits, implicit_data, paths, zoo
 from srlib.data import benchmark_pairs, make_dataset, split_holdout
 from srlib.evaluate import write_json
 from srlib.io import atomic_write, list_images, load_image, save_image
@@ -48,7 +48,7 @@ class Recipe:
       args: the builder's other keyword arguments (JSON-able).
       channels: 'y' (one channel, chroma by bicubic) or 'rgb' / 'ycbcr' / 'yuv' (three learned channels).
       data: training sets (names in :data:`srlib.datasets.REGISTRY`).
-      degradation: HR -> LR, a name of :func:`srlib.data.degradation_fn`.
+      degradation: HR -> LR, a name of :data:`srlib.degrade.REGISTRY`.
       patch, batch: LR patch side and batch size.
       steps, epochs: steps per epoch and epochs.
       lr, schedule: Adam learning rate; 'cosine' (decay to 1% over the run) or 'constant'.
@@ -170,15 +170,17 @@ def _to_space(ds, channels):
 
 
 def datasets_for(recipe, sources=None, val_source=None):
-    """(training dataset, validation dataset) of ``recipe``.
+    """(training dataset, validation dataset) of ``recipe``; validation pairs are the test's benchmark pairs.
 
     ``sources``: image folders or files to train on instead of ``recipe.data`` (the notebooks'
     fallback photos and smoke crops); ``val_source``: validation images instead of ``recipe.val``.
-    A model family whose module defines ``datasets_for`` (same arguments) makes its own.
+    The CPPN family queries pixels: :func:`srlib.digits.datasets_for` (global form) and
+    :func:`srlib.implicit_data.datasets_for` (local form, any scale) make its data.
     """
-    family = importlib.import_module(f"srlib.models.{recipe.model}")
-    if hasattr(family, "datasets_for"):  # a family with its own data (arbitrary scales, digits)
-        return family.datasets_for(recipe, sources, val_source)
+    if recipe.model == "cppn_gan":
+        if recipe.args.get("form", "local") == "global":
+            return digits.datasets_for(recipe)
+        return implicit_data.datasets_for(recipe, sources, val_source)
     sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
     if val_source is None and recipe.val == "holdout":
         sources, val_source = split_holdout(sources)

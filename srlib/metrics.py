@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from srlib.color import rgb_to_y
+from srlib.io import quantize
 
 
 def _prepare(img, y_channel, crop_border, round_img, dtype):
@@ -26,7 +27,7 @@ def _prepare(img, y_channel, crop_border, round_img, dtype):
     if x.shape.rank == 3:
         x = x[None]
     if round_img:
-        x = tf.round(tf.clip_by_value(x, 0.0, 1.0) * 255.0) / 255.0
+        x = quantize(x)
     if y_channel and x.shape[-1] == 3:
         x = rgb_to_y(x)
     if crop_border:
@@ -109,18 +110,21 @@ def ssim(sr, hr, y_channel=True, crop_border=0, round_sr=True, data_range=255.0,
     return _out(tf.reduce_mean(ssim_map(a, b, data_range), axis=[1, 2, 3]), sr)
 
 
-def sharpness(sr, hr, y_channel=True, crop_border=0):
+def sharpness(sr, hr, y_channel=True, crop_border=0, round_sr=True, pooled=False):
     """Gradient energy of SR over that of HR: sum of squared horizontal and vertical differences of the
-    prepared images (convention as :func:`psnr`), a ratio. 1 = as much fine detail as HR; below 1 = blurrier
-    (MSE-trained models sit below 1); above 1 = added high frequencies (noise, ringing or texture).
+    prepared images (convention as :func:`psnr`; ``round_sr``: both rounded to uint8 levels first), a ratio.
+    1 = as much fine detail as HR; below 1 = blurrier (MSE-trained models sit below 1); above 1 = added high
+    frequencies (noise, ringing or texture).
 
-    Returns: shape () for HWC input, (N,) for NHWC.
+    Returns: shape () for HWC input, (N,) for NHWC; with ``pooled``, one ratio of the batch's summed energies, ().
     """
     def energy(x):
-        x = _prepare(x, y_channel, crop_border, True, tf.float64)
+        x = _prepare(x, y_channel, crop_border, round_sr, tf.float64)
         dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
         return tf.reduce_sum(dy * dy, axis=[1, 2, 3]) + tf.reduce_sum(dx * dx, axis=[1, 2, 3])
 
+    if pooled:
+        return tf.reduce_sum(energy(sr)) / tf.reduce_sum(energy(hr))
     return _out(energy(sr) / energy(hr), sr)
 
 

@@ -1,7 +1,5 @@
-"""The CPPN family: coordinate layers, the arbitrary-scale data and LR, rendering in tiles, the GAN's training step,
-saving, the upscaler and the MNIST reader."""
+"""The CPPN family: coordinate layers, rendering in tiles, the GAN's training step, saving, the upscaler."""
 
-import gzip
 import subprocess
 import sys
 
@@ -10,10 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib import datasets, zoo
+from srlib import zoo
 from srlib.cli import _scale
-from srlib.data import implicit_dataset, implicit_pairs
-from srlib.degrade import bicubic_lr, imresize, mod_crop
+from srlib.digits import digit_inputs, digit_lr
 from srlib.evaluate import evaluate_image
 from srlib.infer import ImplicitUpscaler, load_upscaler
 from srlib.layers import CoordGrid, LocalQuery, coord_grid
@@ -87,7 +84,7 @@ def test_gan_step_logs_every_term_and_round_trips(tmp_path, rng):
     updated; the model saves, loads (fresh classes from the config) and predicts the same."""
     model = C.cppn_gan(4, form="global", latent=4, width=16, depth=2, adversarial=0.01, beta=1e-3, warmup=10)
     hr = rng.random((8, 28, 28, 1)).astype("float32")
-    x, y = C.digit_inputs(C.digit_lr(hr, 7), 28), hr.reshape(8, -1, 1)
+    x, y = digit_inputs(digit_lr(hr, 7), 28), hr.reshape(8, -1, 1)
     model.compile(keras.optimizers.Adam(1e-3))
     first = lambda: (model.generator.trainable_weights[0], model.discriminator.trainable_weights[0])  # noqa: E731
     before = [w.numpy().copy() for w in first()]
@@ -108,17 +105,6 @@ def test_gan_step_logs_every_term_and_round_trips(tmp_path, rng):
 def test_local_form_refuses_a_discriminator():
     with pytest.raises(ValueError, match="without a discriminator"):
         C.cppn_gan(4, form="local", adversarial=0.1)
-
-
-def test_non_integer_benchmark_lr(rng):
-    """x2.5 crops HR to a multiple of 5 and resizes to exactly 2/5 of it; integer scales keep the old path."""
-    hr = rng.random((23, 31, 3)).astype("float32")
-    assert mod_crop(tf.constant(hr), 2.5).shape == (20, 30, 3)
-    lr = bicubic_lr(tf.constant(hr), 2.5)
-    assert lr.shape == (8, 12, 3)
-    np.testing.assert_allclose(lr.numpy(), np.round(lr.numpy() * 255) / 255, atol=1e-6)
-    ref = np.round(np.clip(imresize(hr[:21, :30], scale=1 / 3).numpy(), 0, 1) * 255) / 255
-    np.testing.assert_allclose(bicubic_lr(tf.constant(hr), 3).numpy(), ref, atol=1e-6)
 
 
 def test_implicit_upscaler_any_scale(rng):
@@ -146,69 +132,6 @@ def test_scale_argument():
         _scale("-2")
 
 
-def test_sharpness_hand_computed():
-    """A vertical step edge: every horizontal difference on one column is 1, vertical differences 0."""
-    img = np.zeros((1, 4, 4, 1), np.float32)
-    img[:, :, 2:] = 1.0
-    np.testing.assert_allclose(C.sharpness(img), [1 / 3])  # 4 of the 12 horizontal differences are 1
-
-
-def test_implicit_dataset_shapes_and_grid(tmp_path, rng):
-    """LR patches, queries on the pixel-centre grid of the HR crop (side = round(patch * scale)), cell 2 / side."""
-    images = (rng.random((3, 64, 64, 3)) * 255).astype(np.uint8)
-    x, y = next(iter(implicit_dataset(images, patch_size=8, scales=(2.0, 3.0), batch_size=5, crops_per_image=4,
-                                      cache=False)))
-    assert x["lr"].shape == (5, 8, 8, 1) and x["coord"].shape == (5, 64, 2) and y.shape == (5, 64, 1)
-    side = 2.0 / x["cell"].numpy()[:, 0, 0]
-    assert np.all((side >= 16 - 1e-3) & (side <= 24 + 1e-3))
-    centres = (x["coord"].numpy() + 1) * side[:, None, None] / 2 - 0.5  # integer pixel indices
-    np.testing.assert_allclose(centres, np.round(centres), atol=1e-3)
-    assert len({tuple(c) for c in x["coord"].numpy()[0]}) == 64  # no pixel queried twice
-
-
-def test_implicit_pairs_cover_whole_images(tmp_path, rng):
-    from srlib.io import save_image
-
-    save_image(tmp_path / "a.png", rng.random((25, 30, 3)).astype("float32"))
-    pairs = list(implicit_pairs(tmp_path, scales=(2, 3)))
-    assert len(pairs) == 2
-    (x, y), (x3, _) = pairs
-    assert x["lr"].shape == (1, 12, 15, 1) and x["coord"].shape == (1, 24 * 30, 2) and y.shape == (1, 720, 1)
-    assert x3["lr"].shape == (1, 8, 10, 1)
-
-
-def _idx(path, images, magic=2051):
-    n, h, w = images.shape
-    header = np.array([magic, n, h, w], ">i4").tobytes()
-    with gzip.open(path, "wb") as f:
-        f.write(header + images.astype(np.uint8).tobytes())
-
-
-def test_mnist_reader(tmp_path, monkeypatch, rng):
-    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path))
-    (tmp_path / "mnist").mkdir()
-    digits = rng.integers(0, 256, (3, 28, 28))
-    _idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz", digits)
-    x = datasets.mnist("t10k")
-    assert x.shape == (3, 28, 28, 1) and x.dtype == np.float32
-    np.testing.assert_allclose(x[..., 0] * 255, digits, atol=1e-4)
-    _idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz", digits, magic=2049)
-    with pytest.raises(datasets.DatasetError, match="not an MNIST IDX images file"):
-        datasets.mnist("t10k")
-
-
-def test_test_digits_never_overlap_training_half(monkeypatch, tmp_path, rng):
-    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path))
-    (tmp_path / "mnist").mkdir()
-    digits = np.arange(10000)[:, None, None] % 256 * np.ones((1, 28, 28))
-    digits[:, 0, 0] = np.arange(10000) // 256  # every digit unique
-    _idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz", digits)
-    key = lambda a: {tuple(d[:1, :2, 0].ravel()) for d in a}  # noqa: E731
-    for half in C.MNIST_HALVES:
-        assert not key(C.digits(half)) & key(C.test_digits(half))
-        assert len(C.digits(half)) == len(C.test_digits(half)) == 5000
-
-
 def test_shipped_cppn_any_loads_in_a_fresh_process():
     """The shipped arbitrary-scale model loads through the zoo and upscales x2.5 with `srlib upscale`'s loader."""
     if "cppn-any" not in zoo.names():
@@ -218,20 +141,3 @@ def test_shipped_cppn_any_loads_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "(20, 15, 3)" in out.stdout
-
-
-def test_shipped_digit_model_reproduces_its_card():
-    """cppn-gan-mnist scores on the test digits it never trained on what its card says, far above bicubic."""
-    if "cppn-gan-mnist" not in zoo.names() or not datasets.mnist_file("t10k"):
-        pytest.skip("cppn-gan-mnist or MNIST's test digits absent")
-    card = zoo.card("cppn-gan-mnist")
-    hr = C.test_digits(card.recipe["data"][0])
-    lr = C.digit_lr(hr, 7)
-    scores = C.digit_scores(C.render(zoo.load("cppn-gan-mnist"), lr, (28, 28)), hr)
-    (row,) = card.benchmark
-    assert row["dataset"] == "MNIST-test-b" != card.recipe["data"][0]
-    assert scores["psnr"] == pytest.approx(row["psnr"], abs=0.006)
-    assert scores["ssim"] == pytest.approx(row["ssim"], abs=0.00006)
-    assert scores["sharpness"] == pytest.approx(card.raw["extra"]["sharpness_sr_over_hr"], abs=0.0006)
-    bicubic = C.digit_scores(np.clip(imresize(lr, size=(28, 28)).numpy(), 0, 1), hr)
-    assert scores["psnr"] > bicubic["psnr"] + 2

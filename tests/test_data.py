@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from test_resize import matlab_imresize
 
 from srlib import color, degrade
 from srlib.data import SkipLog, benchmark_pairs, image_source, make_dataset
-from srlib.io import load_image
+from srlib.io import load_image, quantize
+from srlib.resize import imresize
 
 SIZES = [(60, 80), (75, 64), (96, 70), (64, 64), (81, 99), (70, 120)]
 
@@ -95,7 +97,7 @@ def test_pairs_aligned_with_augmentation(photos):
     transforms = []
     for lr, hr in _batches(ds, 4):
         assert lr.shape == (8, 8, 8, 3) and hr.shape == (8, 24, 24, 3)
-        expected = degrade.to_uint8_range(degrade.imresize(hr, scale=1 / 3)).numpy()
+        expected = quantize(imresize(hr, scale=1 / 3)).numpy()
         np.testing.assert_allclose(lr, expected, rtol=0, atol=1e-6)
         transforms += [_locate(p, images) for p in hr]
     assert None not in transforms, "an HR patch is not a crop of any source image"
@@ -264,6 +266,7 @@ MEMORY_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss units and sched_setaffinity are Linux's")
 def test_one_pass_streams_within_a_memory_bound(tmp_path):
     """One pass over 48 images of 1500 x 1500 x 3 (27 MB each as float32, 1.30 GB decoded in all) grows the
@@ -305,14 +308,16 @@ def test_one_pass_streams_within_a_memory_bound(tmp_path):
 
 @pytest.mark.parametrize("y_only", [False, True])
 def test_benchmark_pairs(tmp_path, rng, y_only):
-    """Known length (one element per file); HR is the mod-cropped image, LR its benchmark bicubic LR."""
+    """Known length (one element per file); HR is the mod-cropped image, LR its benchmark bicubic LR (the
+    independent MATLAB loop reference, rounded)."""
     shapes = [(50, 61), (64, 64), (47, 55)]
     files = [_write(tmp_path / f"{i}.png", _photo(rng, h, w)) for i, (h, w) in enumerate(shapes)]
     ds = benchmark_pairs(tmp_path, 3, y_only=y_only)
     assert ds.cardinality().numpy() == len(files)
     for f, (lr, hr) in zip(files, ds, strict=True):
         ref_hr = degrade.mod_crop(tf.constant(load_image(f)), 3)
-        ref_lr = degrade.bicubic_lr(ref_hr, 3)
+        ref_lr = tf.constant(np.round(np.clip(matlab_imresize(ref_hr.numpy().astype(np.float64), 1 / 3), 0, 1) * 255)
+                             / 255, tf.float32)
         if y_only:
             ref_lr, ref_hr = color.rgb_to_y(ref_lr), color.rgb_to_y(ref_hr)
         h, w = ref_hr.shape[:2]
@@ -320,6 +325,16 @@ def test_benchmark_pairs(tmp_path, rng, y_only):
         assert hr.shape == (1, h, w, 1 if y_only else 3) and lr.shape == (1, h // 3, w // 3, hr.shape[-1])
         np.testing.assert_array_equal(hr.numpy()[0], ref_hr.numpy())
         np.testing.assert_allclose(lr.numpy()[0], ref_lr.numpy(), rtol=0, atol=1e-6)
+
+
+def test_validation_lr_is_the_test_lr(tmp_path, rng):
+    """For every registry degradation, benchmark_pairs' LR (validation) is the Y channel of the LR evaluate scores
+    on (srlib.degrade.benchmark_lr, with the entry's fixed seed), image by image."""
+    files = [_write(tmp_path / f"{i}.png", _photo(rng, 30 + i, 36)) for i in range(3)]
+    for name in ("bicubic", "pixelate_noise", "blur_decimate", "area", "bilinear"):
+        for f, (lr, _) in zip(files, benchmark_pairs(tmp_path, 2, degradation=name), strict=True):
+            test_lr = degrade.benchmark_lr(load_image(f), 2, name)[1]
+            np.testing.assert_array_equal(lr.numpy()[0], color.rgb_to_y(test_lr).numpy(), err_msg=name)
 
 
 def test_prefetch_to_device_gives_the_same_batches(rng):

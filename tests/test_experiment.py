@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srlib import paths, zoo
+from srlib import degrade, paths, zoo
 from srlib.cards import export
+from srlib.color import rgb_to_y
 from srlib.cost import macs_per_output_pixel
 from srlib.experiment import Outputs, Recipe, build, split_holdout, train, write_csv
 from srlib.infer import load_upscaler
-from srlib.io import save_image
+from srlib.io import load_image, save_image
 from srlib.models.espcn import espcn
 
 
@@ -166,3 +167,5 @@ def test_validation_pairs_follow_the_recipe_degradation(photos):
     assert np.abs(a.numpy() - b.numpy()).mean() > 0.005
     again = next(iter(datasets_for(r, sources=[photos], val_source=[str(sorted(photos.iterdir())[0])])[1]))[0]
     np.testing.assert_array_equal(a, again)
+    test_lr = degrade.benchmark_lr(load_image(sorted(photos.iterdir())[0]), 2, "pixelate_noise")[1]
+    np.testing.assert_array_equal(a.numpy()[0], rgb_to_y(test_lr).numpy())  # validation LR == test LR

@@ -211,3 +211,20 @@ def test_save_image_failure_is_atomic(tmp_path, rgb_u8):
         io.atomic_write(good, broken)
     assert good.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
+
+
+def test_quantize_numpy_and_tensor_agree():
+    """One quantiser: clip to [0, 1], round half to even on the 0..255 grid; levels as floats or uint8 codes, the same
+    for numpy arrays and TF tensors (whose dtype stays)."""
+    import tensorflow as tf
+
+    x = np.array([-0.2, 0.5, 0.0019, 1.3, 0.5 / 255, 1.5 / 255], np.float32)
+    codes = [0, 128, 0, 255, 0, 2]  # 127.5 -> 128, 0.4845 -> 0, 0.5 -> 0 and 1.5 -> 2 (half to even)
+    np.testing.assert_array_equal(io.quantize(x, uint8=True), codes)
+    np.testing.assert_array_equal(io.quantize(x), np.array(codes, np.float32) / np.float32(255))
+    t = io.quantize(tf.constant(x[:4], tf.float64))  # the ties are ties in float32 only
+    assert t.dtype == tf.float64
+    np.testing.assert_allclose(t.numpy(), np.array(codes[:4]) / 255, atol=1e-12)
+    assert io.quantize(tf.constant(x), uint8=True).dtype == tf.uint8
+    np.testing.assert_array_equal(io.quantize(tf.constant(x), uint8=True).numpy(), codes)
+    assert io.to_uint8(x).dtype == np.uint8

@@ -229,6 +229,21 @@ def test_sharpness_is_a_gradient_energy_ratio():
     assert float(metrics.sharpness(blurred, cam, y_channel=False, crop_border=2)) < 0.3
 
 
+def test_sharpness_pooled_and_unrounded():
+    """Pooled: one ratio of the batch's summed energies (not a mean of per-image ratios); round_sr=False scores the
+    raw floats. Image 1 holds one vertical step of height 1 (4 differences), image 2 one of height 0.5 (4 x 0.25):
+    SR = the step at 0.3 in both -> (4 x 0.09 x 2) / (4 + 1) = 0.144 pooled, [0.09, 0.36] per image."""
+    hr = np.zeros((2, 4, 4, 1))
+    hr[0, :, 2:], hr[1, :, 2:] = 1.0, 0.5
+    sr = np.zeros((2, 4, 4, 1))
+    sr[:, :, 2:] = 0.3
+    pooled = metrics.sharpness(sr, hr, y_channel=False, round_sr=False, pooled=True)
+    assert float(pooled) == pytest.approx(0.72 / 5)
+    np.testing.assert_allclose(metrics.sharpness(sr, hr, y_channel=False, round_sr=False), [0.09, 0.36])
+    rounded = metrics.sharpness(sr, hr, y_channel=False)  # 0.3 -> 76 / 255 and 0.5 -> 128 / 255 first
+    np.testing.assert_allclose(rounded, [(76 / 255) ** 2, (76 / 128) ** 2])
+
+
 def test_mixed_loss_survives_a_checkpoint(tmp_path):
     """A model compiled with MSE + (1 - SSIM) saves (as ModelCheckpoint does) and loads with the same loss."""
     from srlib.models.espcn import espcn

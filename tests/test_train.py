@@ -34,7 +34,8 @@ SCRIPT = textwrap.dedent(
                        shuffle_buffer=0, seed=4)
     if family == "cppn_gan":  # the GAN: generator and discriminator, one optimizer, sampling noise
         import tensorflow as tf
-        from srlib.models.cppn_gan import cppn_gan, digit_inputs, digit_lr
+        from srlib.digits import digit_inputs, digit_lr
+        from srlib.models.cppn_gan import cppn_gan
         build = lambda: cppn_gan(4, form="global", latent=4, width=16, depth=2, beta=1e-3, warmup=15, adversarial=0.05)
         hr = np.clip(images[:, 10:38, 10:38, :1] + rng.random((6, 28, 28, 1)) * 0.2, 0, 1).astype("float32")
         pairs = tf.data.Dataset.from_tensor_slices((digit_inputs(digit_lr(hr, 7), 28), hr.reshape(6, -1, 1)))
