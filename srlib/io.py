@@ -11,7 +11,9 @@
 Failures raise :class:`ImageError`, whose message is one line: ``"<path>: <reason>"``.
 """
 
+import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -21,7 +23,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")  # read
+WRITE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # written (a GIF would lose colours)
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # larger headers are refused before any pixel is decoded (89 million)
+_SAVE = {".jpg": {"quality": 95}, ".jpeg": {"quality": 95}, ".webp": {"lossless": True}}  # Pillow's defaults lose
 
 
 class ImageError(ValueError):
@@ -55,10 +60,27 @@ def _to_float(arr, path):
     raise ImageError(f"{path}: unsupported pixel type {arr.dtype}")
 
 
-def _decode(path):
-    """Decode a file into its native array (H, W[, C]) of uint8/uint16/float/bool."""
+def _check_size(path, w, h):
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"{path}: its header claims {w * h:,} pixels, more than srlib reads ({MAX_PIXELS:,}); "
+                         "refused before decoding")
+
+
+def frames(path):
+    """How many frames (pages) an image file holds: 1, or more for a multi-page TIFF or an animated GIF / WebP
+    (their first frame is what :func:`read_image` returns)."""
     try:
         with Image.open(path) as opened:
+            return getattr(opened, "n_frames", 1)
+    except (OSError, ValueError):
+        return 1
+
+
+def _decode(path):
+    """Decode a file into its native array (H, W[, C]) of uint8/uint16/float/bool: the first frame of several."""
+    try:
+        with Image.open(path) as opened:
+            _check_size(path, *opened.size)
             opened.load()
             im = ImageOps.exif_transpose(opened)  # EXIF orientation applied: pixels as viewers show them
             if im.mode == "P":
@@ -72,6 +94,10 @@ def _decode(path):
         raise ImageError(f"{path}: no such file") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file") from None
+    except Image.DecompressionBombError as e:  # Pillow refuses twice our limit on opening, before _check_size
+        claimed = re.search(r"\((\d+) pixels\)", str(e))
+        raise ImageError(f"{path}: its header claims {int(claimed.group(1)) if claimed else 'too many':,} pixels, "
+                         f"more than srlib reads ({MAX_PIXELS:,}); refused before decoding") from None
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
         raise ImageError(f"{path}: unreadable image ({e})") from None
 
@@ -146,6 +172,11 @@ def atomic_write(path, write):
     return path
 
 
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON, atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
+
+
 def save_image(path, image):
     """Write float [0,1] (H, W, C) or (H, W) as an 8-bit image, atomically."""
     arr = to_uint8(image)
@@ -166,6 +197,7 @@ def _colour16(path):
         return None
     if not (head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) == 26 and head[24] == 16 and head[25] in (2, 4, 6)):
         return None
+    _check_size(path, *struct.unpack(">II", head[16:24]))
     grey = head[25] == 4
     try:
         import cv2
@@ -182,16 +214,22 @@ def _colour16(path):
 
 def read_image(path):
     """A file's pixels as they are: (H, W, C) uint8 or uint16 (16-bit files), C = 1 (grey), 2 (grey + alpha),
-    3 (RGB) or 4 (RGBA); palette images become RGB(A), CMYK becomes RGB, EXIF orientation is applied."""
+    3 (RGB) or 4 (RGBA); palette images become RGB(A), CMYK becomes RGB, EXIF orientation is applied, float pixels
+    (levels in [0, 1]; others are refused) become uint16, and a file of several frames gives its first."""
     path = Path(path)
     arr = _colour16(path)
     arr = _decode(path) if arr is None else arr
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
-        arr = np.clip(arr, 0, 65535).astype(np.uint16)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise ImageError(f"{path}: integer pixels outside 0..65535 ({arr.min()} to {arr.max()})")
+        arr = arr.astype(np.uint16)
     elif arr.dtype.kind == "f":
-        arr = np.round(np.clip(arr, 0, 1) * 65535).astype(np.uint16)
+        if arr.size and not (np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1):
+            raise ImageError(f"{path}: float pixels outside [0, 1] ({np.nanmin(arr):g} to {np.nanmax(arr):g}); "
+                             "srlib takes levels in [0, 1]")
+        arr = np.round(arr * 65535).astype(np.uint16)
     arr = arr[..., None] if arr.ndim == 2 else arr
     if min(arr.shape[:2]) == 0:
         raise ImageError(f"{path}: empty image")
@@ -224,8 +262,8 @@ def write_image(path, arr):
     arr = np.asarray(arr)
     arr = arr[..., None] if arr.ndim == 2 else arr
     suffix = path.suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        raise ImageError(f"{path}: unknown image format (use one of {', '.join(IMAGE_SUFFIXES)})")
+    if suffix not in WRITE_SUFFIXES:
+        raise ImageError(f"{path}: srlib does not write this format (use one of {', '.join(WRITE_SUFFIXES)})")
     if suffix in (".jpg", ".jpeg") and arr.shape[-1] in (2, 4):
         raise ImageError(f"{path}: JPEG cannot keep the alpha channel; write .png or .tif")
     if arr.dtype == np.uint16 and suffix == ".png" and arr.shape[-1] > 1:
@@ -238,5 +276,6 @@ def write_image(path, arr):
     if arr.dtype == np.uint16:
         arr = np.round(arr / 257.0).astype(np.uint8)
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[arr.shape[-1]]
-    atomic_write(path, lambda tmp: Image.fromarray(np.ascontiguousarray(arr[..., 0] if mode == "L" else arr)).save(tmp))
+    image = Image.fromarray(np.ascontiguousarray(arr[..., 0] if mode == "L" else arr))
+    atomic_write(path, lambda tmp: image.save(tmp, **_SAVE.get(suffix, {})))
     return 8

@@ -8,12 +8,35 @@ the Keras model to about 1e-6. The model is exported as a SavedModel
 quantized.
 """
 
+import contextlib
 import os
+import sys
 import tempfile
 import warnings
 
 import numpy as np
 import tensorflow as tf
+
+
+@contextlib.contextmanager
+def _quiet():
+    """File descriptors 1 and 2 to /dev/null: the SavedModel export's "Assets written to" and TFLite's C++ notice
+    about its XNNPACK delegate are not for users. Nothing is hidden with ``SRLIB_VERBOSE`` (``srlib --verbose``)."""
+    if os.environ.get("SRLIB_VERBOSE"):
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 class LiteNet:
@@ -31,14 +54,15 @@ class LiteNet:
 
     def __init__(self, model, shape, threads=None):
         self.shape = tuple(shape)
-        with tempfile.TemporaryDirectory() as tmp:
+        with _quiet(), tempfile.TemporaryDirectory() as tmp:
             model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(self.shape, tf.float32)],
                          verbose=False)
             blob = tf.lite.TFLiteConverter.from_saved_model(tmp).convert()
-        with warnings.catch_warnings():  # tf.lite's notice that the interpreter moves to the LiteRT package
-            warnings.simplefilter("ignore")
-            self.interpreter = tf.lite.Interpreter(model_content=blob, num_threads=threads or os.cpu_count())
-        self.interpreter.allocate_tensors()
+            with warnings.catch_warnings():  # tf.lite's notice that the interpreter moves to the LiteRT package
+                warnings.simplefilter("ignore")
+                self.interpreter = tf.lite.Interpreter(model_content=blob, num_threads=threads or os.cpu_count())
+            self.interpreter.allocate_tensors()
+            self.interpreter.invoke()  # the delegate announces itself on the first run
         self._in = self.interpreter.get_input_details()[0]["index"]
         self._out = self.interpreter.get_output_details()[0]["index"]
 

@@ -160,6 +160,14 @@ def plan(h, w, tile, overlap, align=1):
     return tiles
 
 
+def batches(tiles, size):
+    """``tiles`` in groups of at most ``size`` whose read windows have one shape (so they stack into a batch)."""
+    shapes = {}
+    for t in tiles:
+        shapes.setdefault((t.src[1] - t.src[0], t.src[3] - t.src[2]), []).append(t)
+    return [group[i : i + size] for group in shapes.values() for i in range(0, len(group), size)]
+
+
 def hr_window(tile, scale, out_shape):
     """Where a tile's kept part goes: (rows, cols) slices in the output image (H, W, ...) and the same part in the
     tile's own output. The last row / column of tiles runs to the output's edge (side ceil(h * scale))."""

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from srlib import choose, tiling
 from srlib.infer import load_upscaler
-from srlib.io import ImageError, read_image, write_image
+from srlib.io import ImageError, frames, read_image, write_image
 from srlib.resize import imresize
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ MAX_SCALE = 16
 MEMORY_SHARE = 0.25  # of the available memory, for one tile's activations
 MAX_TILE_BYTES = 2 << 30
 SAY_HOW_LONG_S = 30  # runs expected to take longer say so first
+TILE_BATCH = 1  # tiles per network call; benchmarks/tiles.py measures 1 against 4
 
 
 @functools.lru_cache(maxsize=4)
@@ -78,7 +79,7 @@ def seconds_per_output_pixel(up):
     return (time.perf_counter() - t) / (out.shape[0] * out.shape[1])
 
 
-def upscale(image, model=None, scale=None, tile=None, progress=False, name=None):
+def upscale(image, model=None, scale=None, tile=None, progress=False, name=None, batch=TILE_BATCH):
     """Upscale an image array or file; returns an array of the input's dtype and channel layout.
 
     Args:
@@ -90,6 +91,7 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None)
         stride. Tiles overlap by the model's receptive radius, so the result does not depend on it.
       progress: a progress bar over the tiles.
       name: what to call the image in notes (default: the path, or 'image').
+      batch: tiles of one shape run together, this many at a time (:data:`TILE_BATCH`).
 
     Returns:
       (ceil(H * s), ceil(W * s)[, C]) array, same dtype as the input (float input: float32).
@@ -106,8 +108,13 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None)
     x = arr[..., None] if arr.ndim == 2 else arr
     colour, alpha = (x[..., :-1], x[..., -1:]) if x.shape[-1] in (2, 4) else (x, None)
     s, (h, w) = up.scale, x.shape[:2]
-    out = np.empty((math.ceil(h * s - 1e-9), math.ceil(w * s - 1e-9), x.shape[-1]),
-                   np.float32 if arr.dtype.kind == "f" else arr.dtype)
+    shape = (math.ceil(h * s - 1e-9), math.ceil(w * s - 1e-9), x.shape[-1])
+    dtype = np.dtype(np.float32 if arr.dtype.kind == "f" else arr.dtype)
+    need, free = math.prod(shape) * dtype.itemsize, psutil.virtual_memory().available
+    if need > free / 2:
+        raise ValueError(f"{name}: the output ({shape[1]} x {shape[0]}) needs {need / 2**30:.1f} GiB, more than half "
+                         f"the free memory ({free / 2**30:.1f} GiB)")
+    out = np.empty(shape, dtype)
     if out.size > 1e7:
         expected = seconds_per_output_pixel(up) * out.shape[0] * out.shape[1]
         if expected > SAY_HOW_LONG_S:
@@ -115,16 +122,19 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None)
                      out.shape[0], up.name)
     reach = up.reach
     tiles = tiling.plan(h, w, tile or tile_side(up, h, w), reach.radius + 1, tiling.alignment(reach.stride, s))
-    for t in tqdm(tiles, desc="tiles", disable=not progress or len(tiles) < 2, leave=False):
-        ya, yb, xa, xb = t.src
-        rgb = _to_float(colour[ya:yb, xa:xb])
+    bar = tqdm(total=len(tiles), desc="tiles", disable=not progress or len(tiles) < 2, leave=False)
+    for group in tiling.batches(tiles, batch):
+        rgb = np.stack([_to_float(colour[t.src[0]:t.src[1], t.src[2]:t.src[3]]) for t in group])
         sr = up(np.repeat(rgb, 3, axis=-1) if rgb.shape[-1] == 1 else rgb)
         sr = sr.mean(axis=-1, keepdims=True) if colour.shape[-1] == 1 else sr
         if alpha is not None:
-            a = np.asarray(imresize(_to_float(alpha[ya:yb, xa:xb]), scale=s))
-            sr = np.concatenate([sr, a], axis=-1)
-        dst, part = tiling.hr_window(t, s, out.shape)
-        out[dst] = _from_float(sr[part], out.dtype)
+            a = np.stack([_to_float(alpha[t.src[0]:t.src[1], t.src[2]:t.src[3]]) for t in group])
+            sr = np.concatenate([sr, np.asarray(imresize(a, scale=s))], axis=-1)
+        for t, one in zip(group, sr, strict=True):
+            dst, part = tiling.hr_window(t, s, out.shape)
+            out[dst] = _from_float(one[part], out.dtype)
+        bar.update(len(group))
+    bar.close()
     return out[..., 0] if arr.ndim == 2 else out
 
 
@@ -132,7 +142,7 @@ def upscale_file(src, dst, model=None, scale=None, tile=None, force=False, progr
     """Upscale the image file ``src`` into ``dst`` (format from its suffix), atomically.
 
     Refuses (ImageError, one line) to overwrite ``src``, or an existing ``dst`` unless ``force``. Returns a note
-    for the summary ('' or e.g. '16 -> 8 bits: JPEG').
+    for the summary: '' or what the output differs in ('3 frames: upscaled the first', '16 -> 8 bits: ...').
     """
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.resolve() == src.resolve():
@@ -141,4 +151,6 @@ def upscale_file(src, dst, model=None, scale=None, tile=None, force=False, progr
         raise ImageError(f"{dst}: exists (use --force to replace it)")
     out = upscale(src, model, scale, tile, progress)
     bits = write_image(dst, out)
-    return "16 -> 8 bits: this format keeps 8" if out.dtype == np.uint16 and bits == 8 else ""
+    notes = [f"{n} frames: upscaled the first"] if (n := frames(src)) > 1 else []
+    notes += ["16 -> 8 bits: this format keeps 8"] if out.dtype == np.uint16 and bits == 8 else []
+    return "; ".join(notes)

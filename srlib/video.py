@@ -267,7 +267,8 @@ def upscale_video(
       {decode, colour, network, encode, and degrade/metrics/compare when used}:
       busy seconds of each stage (they overlap, so they add up to more than
       ``wall_s``); ``input_size`` / ``output_size`` (w, h); ``max_in_flight`` and
-      ``in_flight_bound`` frames; with ``degrade_scale`` also ``psnr``, ``ssim``
+      ``in_flight_bound`` frames; ``note``: '' or what the output lost (a 10-bit source is written as
+      8 bits); with ``degrade_scale`` also ``psnr``, ``ssim``
       (per frame) and ``psnr_mean``, ``ssim_mean``.
 
     Raises:
@@ -324,6 +325,7 @@ def upscale_video(
         "latency_ms": {q: float(np.percentile(lat, int(q[1:]))) for q in ("p50", "p95")} if lat else None,
         "stages_s": dict(pipe.seconds), "input_size": (lr_w, lr_h), "output_size": (lr_w * s, lr_h * s),
         "max_in_flight": pipe.peak, "in_flight_bound": pipe.bound,
+        "note": f"{info.bits}-bit video written as 8-bit H.264" if info.bits > 8 else "",
     }
     if degrade_scale:
         sc = encode.scores

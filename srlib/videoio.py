@@ -12,6 +12,7 @@ tagged so (``smpte170m``, ``tv`` range).
 Failures raise :class:`VideoError`, whose message is one line: ``"<path>: <reason>"``.
 """
 
+import logging
 import os
 import re
 import tempfile
@@ -27,6 +28,8 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 WRITE_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi")  # containers that take H.264
 FOLDER_FPS = 25.0  # frame rate assumed for a folder of frames
 _AUDIO_COPY = ("aac", "mp3", "ac3")  # audio codecs copied as they are; others are re-encoded to AAC
+# imageio-ffmpeg warns when ffmpeg turns a video by its rotation metadata; turning it is what viewers do, and wanted.
+logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
 
 
 class VideoError(ValueError):
@@ -58,6 +61,9 @@ class VideoInfo:
       has_audio: whether there is an audio stream.
       codec: video codec name ('h264', ...; 'png' for a frame folder).
       audio_codec: codec of the first audio stream, or None.
+      bits: bits per sample of the decoded pixel format (8; 10 for 'yuv420p10le'); frames are read as 8 bits.
+
+    A video with rotation metadata is described, and decoded, as viewers show it (ffmpeg turns it).
     """
 
     fps: float
@@ -66,6 +72,7 @@ class VideoInfo:
     has_audio: bool
     codec: str | None
     audio_codec: str | None = None
+    bits: int = 8
 
 
 def _folder_files(folder):
@@ -110,7 +117,9 @@ def probe(path, fps=FOLDER_FPS):
     gen.close()
     n = round(meta["duration"] * meta["fps"]) if meta.get("duration") and meta.get("fps") else None
     audio = meta.get("audio_codec")
-    return VideoInfo(meta["fps"] or None, tuple(meta["size"]), n, audio is not None, meta.get("codec"), audio)
+    depth = re.search(r"p(\d+)(le|be)", meta.get("pix_fmt") or "")
+    return VideoInfo(meta["fps"] or None, tuple(meta["size"]), n, audio is not None, meta.get("codec"), audio,
+                     int(depth.group(1)) if depth else 8)
 
 
 def frame_folder(folder, max_frames=None):

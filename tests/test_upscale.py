@@ -3,6 +3,8 @@ tiles without seams, the default model, and inputs that never change."""
 
 import hashlib
 import os
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -42,9 +44,21 @@ def _cases(folder, photo):
     Image.fromarray(photo).save(folder / "photo.jpg", quality=90)
     good_png, good_jpg = (folder / "rgb.png").read_bytes(), (folder / "photo.jpg").read_bytes()
     (folder / "cut.png").write_bytes(good_png[: len(good_png) // 2])
-    (folder / "cut.jpg").write_bytes(good_jpg[:200])
+    (folder / "short.jpg").write_bytes(good_jpg[:200])
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.jpg").write_text("not a picture")
+    (folder / "bomb.png").write_bytes(_png_header(100_000, 100_000))  # claims 10 billion pixels, holds none
+    Image.fromarray(photo).save(folder / "web.webp", lossless=True)
+    Image.fromarray(photo).save(folder / "bitmap.bmp")
+    pages = [Image.fromarray(photo), Image.fromarray(photo[::-1])]
+    pages[0].save(folder / "pages.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(folder / "moving.gif", save_all=True, append_images=pages[1:], duration=100, loop=0)
+    Image.fromarray(photo[..., 0].astype(np.float32) / 255).save(folder / "float.tif")
+    Image.fromarray(photo[..., 0].astype(np.float32)).save(folder / "float255.tif")  # levels 0..255, not [0, 1]
+    write_image(folder / "é ä space.png", photo)
+    write_image(folder / "-dash.png", photo)
+    write_image(folder / "same.bmp", photo)
+    write_image(folder / "same.png", photo)  # same output name as same.bmp
     h, w = photo.shape[:2]
     return {
         "rgb.png": ((2 * h, 2 * w, 3), np.uint8), "grey16.png": ((40, 46, 1), np.uint16),
@@ -52,9 +66,23 @@ def _cases(folder, photo):
         "rgba.png": ((2 * h, 2 * w, 4), np.uint8), "one.png": ((2, 2, 3), np.uint8), "tiny.png": ((6, 8, 3), np.uint8),
         "palette.png": ((2 * h, 2 * w, 3), np.uint8), "cmyk.jpg": ((2 * h, 2 * w, 3), np.uint8),
         "photo.jpg": ((2 * h, 2 * w, 3), np.uint8),
-        "cut.png": "unreadable image", "cut.jpg": "unreadable image", "empty.png": "not an image file",
+        "cut.png": "unreadable image", "short.jpg": "unreadable image", "empty.png": "not an image file",
         "notes.jpg": "not an image file",
+        "bomb.png": "its header claims 10,000,000,000 pixels", "web.webp": ((2 * h, 2 * w, 3), np.uint8),
+        "bitmap.bmp": ((2 * h, 2 * w, 3), np.uint8), "pages.tif": ((2 * h, 2 * w, 3), np.uint8),
+        "moving.gif": ((2 * h, 2 * w, 3), np.uint8), "float.tif": ((2 * h, 2 * w, 1), np.uint16),
+        "float255.tif": "float pixels outside [0, 1]", "é ä space.png": ((2 * h, 2 * w, 3), np.uint8),
+        "-dash.png": ((2 * h, 2 * w, 3), np.uint8), "same.bmp": ((2 * h, 2 * w, 3), np.uint8),
+        "same.png": "its output",
     }
+
+
+def _png_header(w, h):
+    """The signature, IHDR (8-bit RGB) and IEND chunks of a PNG: a header without pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
 def _digest(folder):
@@ -76,11 +104,13 @@ def test_robustness_matrix(tmp_path, photo, capsys):
     for name, expect in cases.items():
         dst = out / f"{name.rsplit('.', 1)[0]}_x2.png"
         if isinstance(expect, str):
-            assert f"{name}: {expect}" in err and not dst.exists(), name
+            assert f"{name}: {expect}" in err and (not dst.exists() or name == "same.png"), name  # same.bmp's
         else:
             got = read_image(dst)
             assert (got.shape, got.dtype) == expect, name
-    assert f"10 of {len(cases)} written" in err
+    written = sum(not isinstance(e, str) for e in cases.values())
+    assert f"{written} of {len(cases)} written" in err
+    assert "pages.tif: 2 frames: upscaled the first" in err and "moving.gif: 2 frames: upscaled the first" in err
 
 
 def test_alpha_is_upscaled_not_dropped(tmp_path, photo):
@@ -171,3 +201,76 @@ def test_best_model_reads_the_cards():
     37.21 dB over cppn-any's 37.10 at x2; cppn-any 33.29 / 31.08 over ae-skip 33.24 / 30.89 at x3 / x4), and the
     arbitrary-scale model at a scale no card scores. tests/test_zoo.py checks the rule on a made-up zoo."""
     assert [best_model(s) for s in (2, 3, 4, 2.5, 8)] == ["ae-skip-x2", "cppn-any", "cppn-any", "cppn-any", "cppn-any"]
+
+
+def _ffmpeg(*args):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *map(str, args)], check=True)
+
+
+def test_video_matrix(tmp_path, capsys):
+    """Videos as people have them: odd sides keep every pixel (ceil(side * s), rounded up to even for 4:2:0), a
+    rotated clip comes out as viewers show it, 10-bit is written as 8 bits with a note, names with spaces, accents or
+    a leading dash work; audio-only and truncated files fail with one line each; no input changes."""
+    src = tmp_path / "in"
+    src.mkdir()
+    clip = ("-f", "lavfi", "-i", "testsrc=size=160x90:rate=25", "-t", "0.4", "-c:v", "libx264")
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=161x91:rate=25", "-t", "0.4", "-c:v", "mpeg4", src / "odd.avi")
+    _ffmpeg(*clip, "-pix_fmt", "yuv420p", src / "plain.mp4")
+    _ffmpeg("-display_rotation", "90", "-i", src / "plain.mp4", "-c", "copy", src / "turned.mp4")
+    _ffmpeg(*clip, "-pix_fmt", "yuv420p10le", src / "deep.mp4")
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", "0.5", "-c:a", "aac", src / "sound.mp4")
+    (src / "cut.mp4").write_bytes((src / "plain.mp4").read_bytes()[:3000])
+    (src / "plain.mp4").rename(src / "é ä -x.mp4")
+    before = _digest(src)
+    out = tmp_path / "out"
+    assert main(["upscale", str(src), "-o", str(out), "--model", "espcn-x2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert _digest(src) == before
+    from srlib.videoio import probe
+
+    sizes = {p.name: probe(p).size for p in out.iterdir()}
+    assert sizes == {"odd_x2.mp4": (322, 182), "turned_x2.mp4": (180, 320), "deep_x2.mp4": (320, 180),
+                     "é ä -x_x2.mp4": (320, 180)}
+    assert "deep.mp4: 10-bit video written as 8-bit H.264" in err
+    assert "sound.mp4: not a readable video (no video stream)" in err and "cut.mp4: not a readable video" in err
+    assert "4 of 6 written" in err
+
+
+def test_leading_dash_and_links(tmp_path, photo, capsys, monkeypatch):
+    """A file named '-x.png' after '--'; an output that is a link to an input is refused, the input kept."""
+    write_image(tmp_path / "-x.png", photo)
+    monkeypatch.chdir(tmp_path)
+    assert main(["upscale", "-o", "out.png", "--model", "espcn-x2", "--quiet", "--", "-x.png"]) == 0
+    (tmp_path / "link.png").symlink_to(tmp_path / "-x.png")
+    before = (tmp_path / "-x.png").read_bytes()
+    assert main(["upscale", "-o", "link.png", "--model", "espcn-x2", "--force", "--quiet", "--", "-x.png"]) == 2
+    assert "refusing to write over the input" in capsys.readouterr().err
+    assert (tmp_path / "-x.png").read_bytes() == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["upscale", "a.png", "-o", "b.png", "--scale", "0.5"], "above 1 and at most 16"),
+    (["upscale", "a.png", "-o", "b.png", "--scale", "40"], "above 1 and at most 16"),
+    (["upscale", "a.png", "-o", "b.png", "--scale", "two"], "not a number"),
+    (["upscale", "a.png", "-o", "b.png", "--tile", "-3"], "at least 16"),
+    (["upscale", "a.png", "-o", "b.png", "--tile", "8"], "at least 16"),
+])
+def test_arguments_outside_their_domain(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_nothing_to_do_is_an_error(tmp_path, capsys):
+    """An empty folder or a pattern that matches nothing fails (exit 2, one line each); so does --only 99."""
+    (tmp_path / "empty").mkdir()
+    assert main(["upscale", str(tmp_path / "empty"), str(tmp_path / "*.png"), "-o", str(tmp_path / "o"),
+                 "--model", "espcn-x2"]) == 2
+    err = capsys.readouterr().err
+    assert "empty: no images or videos in this folder" in err and "no file matches this pattern" in err
+    assert main(["reproduce", "--only", "99"]) == 2
+    assert "no notebook matches 99" in capsys.readouterr().err
