@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from srlib.cli import main
+from srlib.reproduce import ROOT
 
 
 def _png(path, arr, mode=None):
@@ -90,6 +91,19 @@ def test_errors_are_one_line(args, message, images, tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_verbose_shows_the_traceback_and_version_is_the_project_s(tmp_path, capsys, monkeypatch):
+    """--verbose: the traceback, then the same one line; --version: pyproject.toml's version."""
+    monkeypatch.setenv("SRLIB_VERBOSE", "")  # main sets it under --verbose; restored after the test
+    assert main(["--verbose", "evaluate", "--scale", "2", "--dataset", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == "Traceback (most recent call last):" and err[-2].startswith("srlib.cli.UserError: ")
+    assert err[-1] == f"srlib evaluate: {tmp_path / 'nope'}: " + err[-2].split(": ", 2)[2]
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    (project,) = re.findall(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert done.value.code == 0 and capsys.readouterr().out == f"srlib {project}\n" and project == "0.1.0"
+
+
 def test_upscale_writes_outputs_and_reports_failures(images, tmp_path, capsys):
     """A batch of inputs with one bad file: the good ones are written, the bad one reported, exit 2."""
     (images / "bad.png").write_text("x")
@@ -101,6 +115,7 @@ def test_upscale_writes_outputs_and_reports_failures(images, tmp_path, capsys):
     assert "bad.png" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_entry_point_runs(images):
     """`python -m srlib` works as the `srlib` command; an error is one line on stderr."""
     ok = _run("evaluate", "--scale", "3", "--dataset", str(images), "--quiet")
@@ -123,6 +138,7 @@ def test_models_lists_the_zoo_without_tensorflow():
     assert "Set5 PSNR" in out.stdout
 
 
+@pytest.mark.slow
 def test_start_up_is_quiet(images):
     """No TensorFlow C++ start-up lines (CUDA probe, oneDNN notes) on stderr by default."""
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "SRLIB_VERBOSE")}

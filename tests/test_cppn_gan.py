@@ -132,6 +132,7 @@ def test_scale_argument():
         _scale("-2")
 
 
+@pytest.mark.slow
 def test_shipped_cppn_any_loads_in_a_fresh_process():
     """The shipped arbitrary-scale model loads through the zoo and upscales x2.5 with `srlib upscale`'s loader."""
     if "cppn-any" not in zoo.names():

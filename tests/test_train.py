@@ -62,6 +62,7 @@ def _run(script, run_dir, kill_at, family):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["espcn", "vae", "cppn_gan"])
 def test_resume_after_kill_matches_uninterrupted(tmp_path, family):
     """Kill a run mid-epoch 3 (os._exit in a subprocess), re-run the same command: it resumes and ends
@@ -83,6 +84,7 @@ def test_resume_after_kill_matches_uninterrupted(tmp_path, family):
     assert (tmp_path / "b" / "best.keras").exists() and (tmp_path / "b" / "last.keras").exists()
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_two_logical_cpus():
     """One training step under MirroredStrategy over two logical CPU devices, in a fresh process
     (logical devices must be configured before TF initialises)."""
@@ -179,6 +181,7 @@ def test_multi_worker_strategy_two_processes(tmp_path):
     assert (run / "workers" / "worker_1" / "log.csv").exists()  # the other worker kept out of the chief's files
 
 
+@pytest.mark.slow
 def test_fit_takes_extra_callbacks(tmp_path):
     """Callbacks given to fit() run with the standard ones: here one that stops training after the first epoch."""
 
@@ -231,6 +234,7 @@ def test_fit_writes_checkpoints_and_log(tmp_path):
     np.testing.assert_allclose(again(lr[:1]), loaded(lr[:1]))
 
 
+@pytest.mark.slow
 def test_finished_run_loads_in_a_fresh_process(tmp_path):
     """fit() on a finished run returns its model even in a process that imported no model builder
     (the custom sub-pixel layer must be registered by srlib.train itself)."""

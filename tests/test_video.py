@@ -11,7 +11,8 @@ from PIL import Image
 from srlib import precision, video, videoio
 from srlib.color import rgb_to_ycbcr
 from srlib.data import frames_dataset
-from srlib.infer import Bicubic, FastLuma, ModelUpscaler, load_upscaler
+from srlib.frames import FastLuma
+from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.lite import LiteNet
 from srlib.models.espcn import espcn
 from srlib.precision import with_precision
@@ -331,6 +332,7 @@ def test_read_frames_i420(tmp_path):
         next(videoio.read_frames(tmp_path, pix_fmt="yuv420p"))
 
 
+@pytest.mark.slow
 def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
     """A video file of even size goes I420 -> network -> I420; same picture as the RGB path."""
     src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=16, h=12))
@@ -344,6 +346,7 @@ def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
     assert np.abs(a[:, 36:] - b[:, 36:]).mean() < 0.5  # CbCr: bilinear from 4:2:0 vs bicubic from RGB
 
 
+@pytest.mark.slow
 def test_lite_stages_match_tensorflow_stages():
     """FastLuma's NumPy/TFLite stages give the TensorFlow stages' I420 planes (odd output sizes included)."""
     model = espcn(3)
