@@ -1,0 +1,58 @@
+"""Committed outputs: every file under results/ says which profile produced it, and none holds a machine path."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srlib import paths
+from srlib.reproduce import ROOT
+
+RESULTS = ROOT / "results"
+MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|/mnt/|/private/var/|[A-Z]:\\\\)")
+TEXT = (".csv", ".md", ".json", ".txt")
+
+
+def test_every_result_file_is_in_provenance():
+    manifest = json.loads((RESULTS / "provenance.json").read_text())
+    files = {p.relative_to(RESULTS).as_posix() for p in RESULTS.rglob("*") if p.is_file()} - {"provenance.json"}
+    assert sorted(files - set(manifest)) == []
+    assert sorted(set(manifest) - files) == []  # and nothing listed that is not there
+    assert set(manifest.values()) <= {"quick", "full"}
+    assert {k: v for k, v in manifest.items() if k.startswith("weights/")} == {
+        f"weights/{p.name}": "full" for p in (RESULTS / "weights").iterdir()}
+
+
+def test_the_machine_path_pattern_catches_what_it_should():
+    caught = ["/work/main/results/weights/espcn_x3.keras", "/home/me/data", "/tmp/x.png", r"C:\\Users\\me"]
+    assert all(MACHINE_PATH.search(s) for s in caught)
+    assert not any(MACHINE_PATH.search(s) for s in ["results/weights/espcn_x3.keras", "$SRLIB_DATA_DIR/Set5", "~/x"])
+
+
+@pytest.mark.parametrize("file", sorted(p.relative_to(ROOT).as_posix() for p in [
+    *RESULTS.rglob("*"), ROOT / "README.md", *(ROOT / "docs").rglob("*.md")] if p.suffix in TEXT))
+def test_no_machine_path_in_committed_text(file):
+    hits = [ln for ln in (ROOT / file).read_text().splitlines() if MACHINE_PATH.search(ln)]
+    assert hits == [], f"{file}: {hits[0][:200]}"
+
+
+def test_export_into_results_records_provenance(tmp_path, monkeypatch):
+    """A model exported into results/weights is listed as the full profile's; one exported elsewhere is not."""
+    from srlib.cards import export
+    from srlib.experiment import Recipe
+    from srlib.models.espcn import espcn
+
+    monkeypatch.setattr(paths, "results_dir", lambda: tmp_path / "results")
+    recipe = Recipe("espcn", scale=2, args={"filters": [4, 4]})
+    log = pd.DataFrame({"wall_s": [1.0], "samples_per_s": [2.0]})
+    model = espcn(2, filters=(4, 4))
+    export(model, "tiny-x2", recipe, log, weights_dir=tmp_path / "results" / "weights")
+    export(model, "other-x2", recipe, log, weights_dir=tmp_path / "elsewhere")
+    manifest = json.loads((tmp_path / "results" / "provenance.json").read_text())
+    assert manifest == {"weights/tiny_x2.json": "full", "weights/tiny_x2.keras": "full",
+                        "weights/tiny_x2_log.csv": "full"}
+    card = json.loads((tmp_path / "results" / "weights" / "tiny_x2.json").read_text())
+    assert card["benchmark"] == [] and card["scales"] == [2] and card["scored_on"] is None
+    assert np.isclose(card["macs_per_output_pixel"], (25 * 4 + 9 * 4 * 4 + 9 * 4 * 4) / 4, atol=0.1)
