@@ -45,10 +45,10 @@ import tensorflow as tf
 
 from srlib import color, data, datasets, degrade, paths, precision, train
 from srlib.datasets import sample_images
-from srlib.experiment import Outputs, write_csv
 from srlib.io import list_images, save_image
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
+from srlib.outputs import Outputs, write_csv
 
 DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16

@@ -60,7 +60,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="results/tables/render_memory.csv")
     args = p.parse_args()
-    from srlib.experiment import write_csv
+    from srlib.outputs import write_csv
 
     rows = []
     for case in ("digit", "photo"):

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from srlib.experiment import Outputs, write_csv
+from srlib.outputs import Outputs, write_csv
 from srlib.precision import machine
 from srlib.upscaling import upscale
 

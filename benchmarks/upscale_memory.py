@@ -28,7 +28,7 @@ def main():
     p.add_argument("--out", default="results/tables/upscale_memory.csv")
     args = p.parse_args()
     import srlib
-    from srlib.experiment import write_csv
+    from srlib.outputs import write_csv
 
     srlib.upscale(np.zeros((64, 64, 3), np.uint8), args.model)
     loaded = peak_mib()

@@ -56,10 +56,10 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import paths, video, videoio, zoo
-from srlib.experiment import Outputs, write_csv
 from srlib.frames import FastLuma
 from srlib.infer import Bicubic, load_upscaler
 from srlib.models.espcn import espcn
+from srlib.outputs import Outputs, write_csv
 from srlib.precision import auto_precision, machine
 
 PEERS = paths.peers_dir()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from video import make_lr_clip
 
-from srlib.experiment import Outputs, write_csv
+from srlib.outputs import Outputs, write_csv
 from srlib.precision import machine
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from srlib import datasets, paths, zoo
 from srlib.cost import macs_per_output_pixel
-from srlib.evaluate import evaluate, write_json
+from srlib.evaluate import evaluate
 from srlib.infer import load_upscaler
-from srlib.io import atomic_write
+from srlib.io import atomic_write, write_json
 from srlib.precision import machine, with_precision
 
 log = logging.getLogger(__name__)

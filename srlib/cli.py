@@ -30,8 +30,9 @@ def _folder(name):
 
 
 def _evaluate(args):
-    from srlib.evaluate import evaluate, format_table, published, summary_table, write_json
+    from srlib.evaluate import evaluate, format_table, published, summary_table
     from srlib.infer import load_upscaler
+    from srlib.io import write_json
 
     folders = [_folder(d) for d in args.dataset]
     scales = args.scale or [None]

@@ -19,6 +19,7 @@ with neither data nor network. They are NOT benchmark data; never report numbers
 """
 
 import gzip
+import logging
 import os
 import shutil
 import uuid
@@ -30,7 +31,9 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from srlib import paths
-from srlib.io import ImageError, list_images
+from srlib.io import ImageError, list_images, load_image, save_image
+
+log = logging.getLogger(__name__)
 
 DOWNLOADS = "_downloads"
 
@@ -419,3 +422,37 @@ def mnist(split="t10k"):
     if magic != 2051 or len(raw) != 16 + n * rows * cols:
         raise DatasetError(f"{f}: not an MNIST IDX images file (magic {magic}, {len(raw)} bytes)")
     return (np.frombuffer(raw[16:], np.uint8).reshape(n, rows, cols, 1) / np.float32(255)).astype(np.float32)
+
+
+@dataclass
+class NotebookData:
+    """What a notebook trains and tests on: ``train`` folders, ``test`` {name: folder}, and whether
+    they are the benchmark sets (``benchmark``; False: scikit-image photos, NOT benchmark numbers)."""
+
+    train: list
+    test: dict
+    benchmark: bool
+
+
+def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD100")):
+    """The training and test folders of a notebook under ``profile``.
+
+    Missing training sets: scikit-image's photos stand in for both (a warning says so).
+    Smoke profile: two 72x72 crops of the first test set are both (train = test: seconds per
+    cell, numbers meaningless). Scratch images go under :func:`srlib.paths.runs_dir`.
+    """
+    scratch = paths.runs_dir(profile) / "notebook_data"
+    present = [name for name in test if is_present(name)]
+    if all(is_present(name) for name in train) and present:
+        data = NotebookData([path(n) for n in train], {n: path(n) for n in present}, True)
+    else:
+        log.warning("%s not found under %s: training and testing on scikit-image photos, NOT benchmark numbers",
+                    " / ".join(train), paths.data_dir())
+        for i, image in enumerate(sample_images("photos")):
+            save_image(scratch / "samples" / f"sample_{i}.png", image)
+        data = NotebookData([scratch / "samples"], {"samples": scratch / "samples"}, False)
+    if profile == "smoke":
+        for f in list_images(next(iter(data.test.values())))[:2]:
+            save_image(scratch / "smoke" / f.name, load_image(f)[:72, :72])
+        data = NotebookData([scratch / "smoke"], {"smoke": scratch / "smoke"}, False)
+    return data

@@ -7,7 +7,6 @@ pixels shaved from each border, PSNR peak 255, SSIM Gaussian 11x11 window.
 """
 
 import csv
-import json
 import math
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from tqdm.auto import tqdm
 
 from srlib import paths
 from srlib.degrade import benchmark_lr
-from srlib.io import ImageError, atomic_write, list_images, load_image
+from srlib.io import ImageError, list_images, load_image
 from srlib.metrics import psnr, ssim
 
 CONVENTION = "Y channel (MATLAB rgb2ycbcr), border = scale, LR by MATLAB bicubic, uint8-rounded"
@@ -122,8 +121,3 @@ def summary_table(results, reference=None, methods=("bicubic", "SRCNN", "ESPCN")
     headers = ["model", "scale", "dataset", "PSNR (dB)", "SSIM", *(f"{m} (published)" for m in methods)]
     align = ("left", "right", "left", "right", "right", *("right",) * len(methods))
     return f"Convention: {CONVENTION}.\n\n" + _markdown(rows, headers, align)
-
-
-def write_json(path, obj):
-    """Write ``obj`` as indented JSON, atomically."""
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))

@@ -7,34 +7,28 @@ A model family is a builder in ``srlib.models.<family>`` (a function of the same
     model, log = train(recipe, paths.runs_dir() / "espcn_x3")      # resumes after a crash
     export(model, "espcn-x3", recipe, log, benchmark=rows)         # srlib.cards: .keras + card + log in the zoo
 
-Also here: :func:`write_csv` (a CSV with a provenance header)
-and :class:`Outputs`, which keeps a smaller profile from replacing what a bigger one produced.
+Result files go through :mod:`srlib.outputs`; the folders a notebook trains and tests on come from
+:func:`srlib.datasets.notebook_data`.
 """
 
-import csv
 import dataclasses
-import datetime
 import importlib
-import io
 import json
 import logging
-import sys
 from pathlib import Path
 
 import keras
 import pandas as pd
 
-from srlib import color, datasets, digits, implicit_data, paths, zoo
+from srlib import color, datasets, digits, implicit_data, zoo
 from srlib.data import benchmark_pairs, make_dataset, split_holdout
-from srlib.evaluate import write_json
-from srlib.io import atomic_write, list_images, load_image, save_image
+from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import machine, set_precision
 from srlib.train import TimeBudget, fit
 
 log = logging.getLogger(__name__)
 
-PROFILES = ("smoke", "quick", "full")
 CHANNELS = {"y": 1, "rgb": 3, "ycbcr": 3, "yuv": 3}
 
 
@@ -126,40 +120,6 @@ def _weighted_layers(model):
     for layer in model.layers if isinstance(model, keras.Model) else []:
         out += _weighted_layers(layer) if isinstance(layer, keras.Model) else [layer] if layer.weights else []
     return out
-
-
-@dataclasses.dataclass
-class NotebookData:
-    """What a notebook trains and tests on: ``train`` folders, ``test`` {name: folder}, and whether
-    they are the benchmark sets (``benchmark``; False: scikit-image photos, NOT benchmark numbers)."""
-
-    train: list
-    test: dict
-    benchmark: bool
-
-
-def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD100")):
-    """The training and test folders of a notebook under ``profile``.
-
-    Missing training sets: scikit-image's photos stand in for both (a warning says so).
-    Smoke profile: two 72x72 crops of the first test set are both (train = test: seconds per
-    cell, numbers meaningless). Scratch images go under :func:`srlib.paths.runs_dir`.
-    """
-    scratch = paths.runs_dir(profile) / "notebook_data"
-    present = [name for name in test if datasets.is_present(name)]
-    if all(datasets.is_present(name) for name in train) and present:
-        data = NotebookData([datasets.path(n) for n in train], {n: datasets.path(n) for n in present}, True)
-    else:
-        log.warning("%s not found under %s: training and testing on scikit-image photos, NOT benchmark numbers",
-                    " / ".join(train), paths.data_dir())
-        for i, image in enumerate(datasets.sample_images("photos")):
-            save_image(scratch / "samples" / f"sample_{i}.png", image)
-        data = NotebookData([scratch / "samples"], {"samples": scratch / "samples"}, False)
-    if profile == "smoke":
-        for f in list_images(next(iter(data.test.values())))[:2]:
-            save_image(scratch / "smoke" / f.name, load_image(f)[:72, :72])
-        data = NotebookData([scratch / "smoke"], {"smoke": scratch / "smoke"}, False)
-    return data
 
 
 def _to_space(ds, channels):
@@ -256,66 +216,3 @@ def loss_fn(name):
 def best(run_dir):
     """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`srlib.cards.export` should ship)."""
     return zoo.load_file(Path(run_dir) / "best.keras")
-
-
-def write_csv(path, rows, command=None, date=True, notes=None, machine_line=True):
-    """``rows`` (dicts) -> CSV at ``path``, atomically, under a '#' provenance header: date (if ``date``),
-    machine (if ``machine_line``; both off: the same rows give the same bytes on any machine), command (default:
-    this process's) and ``notes`` ({key: one line}). Floats keep 4 significant digits (format them first for
-    more); read it back with ``pandas.read_csv(path, comment='#')``."""
-    command = command or " ".join(["python", *[paths.display(a) if Path(a).exists() else a for a in sys.argv]])
-    buf = io.StringIO()
-    if date:
-        buf.write(f"# date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
-    if machine_line:
-        buf.write(f"# machine: {machine()}\n")
-    buf.write(f"# command: {command}\n")
-    buf.writelines(f"# {key}: {value}\n" for key, value in (notes or {}).items())
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    w = csv.DictWriter(buf, fields, lineterminator="\n")
-    w.writeheader()
-    w.writerows({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue()))
-    log.info("wrote %s", paths.display(path))
-    return Path(path)
-
-
-class Outputs:
-    """Where a run under ``profile`` writes a result file, so that a smaller profile never replaces a bigger one's.
-
-    ``outputs("tables/vid4.csv")`` is ``results/tables/vid4.csv`` unless ``results/provenance.json``
-    says a bigger profile produced that file; then it is ``runs/<profile>/results/tables/vid4.csv``
-    (and a log line says so). The smoke profile always writes under ``runs/smoke/results``.
-    Writing a file through here records its profile in the manifest.
-    """
-
-    def __init__(self, profile, root=None):
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
-        self.profile = profile
-        self.root = Path(root or paths.results_dir())
-        self.scratch = self.root.parent / "runs" / profile / "results"
-        self.manifest = self.root / "provenance.json"
-
-    def _read(self):
-        return json.loads(self.manifest.read_text()) if self.manifest.exists() else {}
-
-    def __call__(self, rel):
-        rel = Path(rel).as_posix()
-        if self.profile == "smoke":
-            return self._ready(self.scratch / rel)
-        known = self._read()
-        owner = known.get(rel)
-        if owner is not None and PROFILES.index(owner) > PROFILES.index(self.profile):
-            log.warning("results/%s comes from the %s profile: kept; this %s run writes runs/%s/results/%s",
-                        rel, owner, self.profile, self.profile, rel)
-            return self._ready(self.scratch / rel)
-        if owner != self.profile:
-            known[rel] = self.profile
-            write_json(self.manifest, dict(sorted(known.items())))
-        return self._ready(self.root / rel)
-
-    @staticmethod
-    def _ready(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path

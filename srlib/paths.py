@@ -29,6 +29,9 @@ CLIPS = {"cockatoo-720p": "video/clips/cockatoo_720p.mp4"}  # name -> file under
 VID4 = ("calendar", "city")  # the Vid4 sequences the benchmarks use, under video/vid4/
 
 
+PROFILES = ("smoke", "quick", "full")  # run profiles, smallest first: runs_dir(profile), srlib.outputs.Outputs
+
+
 def _setting(name, default):
     value = os.environ.get(name)
     return Path(value).expanduser().absolute() if value else Path(default).expanduser().absolute()

@@ -3,7 +3,7 @@
 Each notebook has one cell tagged ``parameters`` holding ``profile = "quick"``;
 papermill injects the chosen profile after it. Executed copies go to
 ``runs/<profile>/`` (git-ignored); what the report shows goes under ``results/``
-through :class:`srlib.experiment.Outputs`, so a smaller profile never replaces
+through :class:`srlib.outputs.Outputs`, so a smaller profile never replaces
 what a bigger one produced. The kernels run in ``notebooks/``, so location
 settings (``SRLIB_DATA_DIR``, ...) are made absolute before they start.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 
 from srlib import datasets, paths
 
-PROFILES = ("smoke", "quick", "full")
 ROOT = paths.ROOT
 TRAIN_SETS, TEST_SETS = ("T91", "BSD200"), ("Set5", "Set14", "BSD100")
 
@@ -110,8 +109,8 @@ def reproduce(profile="quick", only=None, out_root=None, progress=True):
 
     Returns the list of executed notebook paths; raises :class:`NotebookFailed` at the first failure.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+    if profile not in paths.PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(paths.PROFILES)}")
     out_dir = Path(out_root or ROOT / "runs") / profile
     books = [p for p in notebooks() if not only or any(o in p.name for o in only)]
     unmatched = [o for o in only or () if not any(o in p.name for p in notebooks())]

@@ -37,6 +37,7 @@ from srlib.evaluate import CONVENTION, evaluate_image
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import atomic_write, list_images, load_image
 from srlib.metrics import psnr, sharpness
+from srlib.outputs import write_csv
 from srlib.paths import runs_dir
 from srlib.precision import set_precision
 from srlib.stats import BOOT_SEED, KEYS, N_BOOT, table
@@ -196,7 +197,7 @@ class Study:
         return self._cached(self.root / "bicubic", lambda: Bicubic(next(iter(self.variants.values())).scale))
 
     def run(self, outputs=None, command=None, verbose=0):
-        """Train, score and tabulate; with ``outputs`` (:class:`srlib.experiment.Outputs`) also write
+        """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write
         ``tables/<name>.csv`` (stable bytes) and ``tables/<name>_timing.csv``. Returns the rows."""
         self.train(verbose)
         rows = table(self.scores(), self.baseline, self.budgets, self.n_boot, self.boot_seed)
@@ -207,9 +208,9 @@ class Study:
                      "convention": CONVENTION, "comparison": f"vs {self.baseline}: mean per-image difference of "
                      f"seed means, 95 % paired bootstrap interval over images ({b}), Holm-adjusted bootstrap p "
                      "over all comparisons of this table; at or below bicubic's test PSNR: 'failed to learn'"}
-            experiment.write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, date=False,
+            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, date=False,
                                  machine_line=False, notes=notes)
-            experiment.write_csv(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
+            write_csv(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
         return rows
 
     def timing(self):

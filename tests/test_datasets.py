@@ -288,3 +288,18 @@ def test_shared_copy_is_found(monkeypatch):
     assert datasets.is_present("Set5") and datasets.is_present("T91")
     assert counts["Set5"] == (True, 5) and counts["T91"] == (True, 91)
     assert datasets.get("Set5") == root / "benchmark" / "Set5"  # present: used as is, no network
+
+
+def test_notebook_data_falls_back_to_photos_and_smoke_crops(tmp_path, monkeypatch):
+    """No training sets: scikit-image's photos are both train and test, flagged as not benchmark data; the smoke
+    profile trains and tests on two 72 x 72 crops of the first test folder."""
+    from srlib.io import list_images, load_image
+
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("SRLIB_RUNS", str(tmp_path / "runs"))
+    quick = datasets.notebook_data("quick")
+    assert not quick.benchmark and list(quick.test) == ["samples"] and quick.train == [quick.test["samples"]]
+    assert len(list_images(quick.test["samples"])) == len(datasets.PHOTOS)
+    smoke = datasets.notebook_data("smoke")
+    crops = list_images(smoke.test["smoke"])
+    assert not smoke.benchmark and len(crops) == 2 and load_image(crops[0]).shape == (72, 72, 3)

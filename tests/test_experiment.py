@@ -3,14 +3,13 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from srlib import degrade, paths, zoo
 from srlib.cards import export
 from srlib.color import rgb_to_y
 from srlib.cost import macs_per_output_pixel
-from srlib.experiment import Outputs, Recipe, build, split_holdout, train, write_csv
+from srlib.experiment import Recipe, build, split_holdout, train
 from srlib.infer import load_upscaler
 from srlib.io import load_image, save_image
 from srlib.models.espcn import espcn
@@ -90,27 +89,6 @@ def test_transfer_init_copies_layers_whose_shapes_match(tmp_path, monkeypatch):
     for i in (1, 2):
         np.testing.assert_array_equal(model.layers[i].get_weights()[0], source.layers[i].get_weights()[0])
     assert model.layers[3].get_weights()[0].shape != source.layers[3].get_weights()[0].shape
-
-
-def test_outputs_never_let_a_smaller_profile_replace_a_bigger_one(tmp_path):
-    root = tmp_path / "results"
-    full = Outputs("full", root=root)
-    assert full("tables/a.csv") == root / "tables" / "a.csv"
-    quick = Outputs("quick", root=root)
-    assert quick("tables/a.csv") == tmp_path / "runs" / "quick" / "results" / "tables" / "a.csv"
-    assert quick("tables/b.csv") == root / "tables" / "b.csv"  # a new file: quick owns it
-    assert Outputs("full", root=root)("tables/b.csv") == root / "tables" / "b.csv"  # full may replace quick's
-    assert json.loads((root / "provenance.json").read_text()) == {"tables/a.csv": "full", "tables/b.csv": "full"}
-    assert Outputs("smoke", root=root)("tables/b.csv") == tmp_path / "runs" / "smoke" / "results" / "tables" / "b.csv"
-
-
-def test_write_csv_header_has_machine_and_no_machine_paths(tmp_path):
-    path = write_csv(tmp_path / "t.csv", [{"a": 1, "b": 0.123456}], command="cmd", date=False,
-                     notes={"data": paths.display(paths.data_dir() / "train" / "T91")})
-    text = path.read_text()
-    assert text.startswith("# machine: ") and "# command: cmd\n" in text and "# data: $SRLIB_DATA_DIR/train/T91" in text
-    assert str(paths.data_dir()) not in text
-    assert pd.read_csv(path, comment="#").to_dict("records") == [{"a": 1, "b": 0.1235}]
 
 
 def test_relative_settings_resolve_from_the_current_directory(tmp_path, monkeypatch):
