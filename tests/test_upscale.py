@@ -274,3 +274,16 @@ def test_nothing_to_do_is_an_error(tmp_path, capsys):
     assert "empty: no images or videos in this folder" in err and "no file matches this pattern" in err
     assert main(["reproduce", "--only", "99"]) == 2
     assert "no notebook matches 99" in capsys.readouterr().err
+
+
+def test_a_long_run_says_how_long_first(monkeypatch, caplog):
+    """An image whose output has over 10 million pixels is timed on a small crop first; over 30 s it says so."""
+    import logging
+
+    from srlib import upscaling
+
+    monkeypatch.setattr(upscaling, "seconds_per_output_pixel", lambda up: 1e-5)  # 100 s per 10 MP
+    big = np.zeros((1600, 1600, 3), np.uint8)
+    with caplog.at_level(logging.INFO, logger="srlib.upscaling"):
+        out = upscaling.upscale(big, "bicubic", 2, name="big.png")
+    assert out.shape == (3200, 3200, 3) and "big.png: about 102 s (1600 x 1600 -> 3200 x 3200" in caplog.text
