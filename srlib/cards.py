@@ -16,6 +16,7 @@ from srlib.cost import macs_per_output_pixel
 from srlib.evaluate import evaluate
 from srlib.infer import load_upscaler
 from srlib.io import atomic_write, write_json
+from srlib.outputs import Outputs
 from srlib.precision import machine, with_precision
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark
     data, degradation, recipe (a :class:`srlib.experiment.Recipe`), steps, wall time, training speed, the machine and
     dtype policy of each session of ``run_dir/run.json`` (``trained_on``; else this machine), the ``benchmark`` rows
     ({dataset, scale, lr, psnr, ssim}, :func:`benchmark_rows`) and the machine that scored them (this one), and
-    ``extra`` (other measurements). Returns the float32 model.
+    ``extra`` (other measurements). Files shipped into the checkout's ``results/`` are the full profile's outputs:
+    ``results/provenance.json`` lists them. Returns the float32 model.
     """
     folder = Path(weights_dir or paths.weights_dir())
     stem = zoo.file_stem(name)
@@ -104,8 +106,19 @@ def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark
     atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
     atomic_write(folder / f"{stem}_log.csv", lambda tmp: log_df.to_csv(tmp, index=False))
     write_card(card, folder)
+    _record(folder, stem)
     log.info("%s: %d epochs, %.0f min -> %s", name, len(log_df), card["wall_time_s"] / 60, paths.display(folder))
     return model
+
+
+def _record(folder, stem):
+    """List a shipped model's three files in ``results/provenance.json`` as the full profile's, when ``folder`` is
+    under ``results/`` (a zoo elsewhere, e.g. a test's, is not a committed output)."""
+    results, folder = paths.results_dir().resolve(), Path(folder).resolve()
+    if folder.is_relative_to(results):
+        outputs = Outputs("full")
+        for suffix in (".keras", ".json", "_log.csv"):
+            outputs((folder / f"{stem}{suffix}").relative_to(results))
 
 
 def rescored(name, sets=BENCHMARK_SETS, scales=None):

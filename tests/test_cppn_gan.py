@@ -108,12 +108,19 @@ def test_local_form_refuses_a_discriminator():
 
 
 def test_implicit_upscaler_any_scale(rng):
-    """Output side ceil(side * scale) at non-integer scales; a benchmark score works at x2.5."""
+    """Output side ceil(side * scale) at non-integer scales; a benchmark score at x2.5 is scikit-image's PSNR / SSIM
+    of the uint8 MATLAB Y with ceil(2.5) = 3 pixels shaved."""
+    from test_metrics import sk_psnr, sk_ssim
+
     model = C.photo_generator(latent=4, filters=(8, 4), width=8, depth=1)
     up = ImplicitUpscaler(model, 2.5)
     assert up(rng.random((9, 10, 3)).astype("float32")).shape == (23, 25, 3)
-    p, s, sr = evaluate_image(up, rng.random((40, 35, 3)).astype("float32"), 2.5)
-    assert sr.shape == (40, 35, 3) and 5 < p < 60 and -1 <= s <= 1
+    hr = np.round(rng.random((40, 35, 3)) * 255).astype("float32") / 255  # 40 x 35: multiples of 2.5, not cropped
+    p, s, sr = evaluate_image(up, hr, 2.5)
+    hr_u8, sr_u8 = np.round(hr * 255).astype(np.uint8), np.round(np.clip(sr, 0, 1) * 255).astype(np.uint8)
+    assert sr.shape == (40, 35, 3)
+    assert p == pytest.approx(sk_psnr(hr_u8, sr_u8, True, 3), abs=1e-6)
+    assert s == pytest.approx(sk_ssim(hr_u8, sr_u8, True, 3), abs=1e-6)
 
 
 def test_load_upscaler_explains_cppn_models(tmp_path):
