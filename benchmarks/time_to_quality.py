@@ -29,7 +29,7 @@ from srlib.metrics import PSNR, mse_loss
 from srlib.outputs import Outputs
 from srlib.precision import auto_precision, machine, set_precision
 
-RECIPE = Recipe.from_card("espcn-x3").replace(val="Set5", init=None)  # the shipped x3's recipe, scored on Set5
+RECIPE = Recipe.from_card("espcn-x3").replace(val="Set5", warm_start=None)  # the shipped x3's recipe, scored on Set5
 
 
 class StopAt(keras.callbacks.Callback):
@@ -73,7 +73,7 @@ def main():
     set_precision(precision)
     train, val = datasets_for(r)
     model = build(r)
-    sched = keras.optimizers.schedules.CosineDecay(r.lr, r.epochs * r.steps, alpha=0.01)
+    sched = keras.optimizers.schedules.CosineDecay(r.learning_rate, r.epochs * r.steps, alpha=0.01)
     model.compile(optimizer=keras.optimizers.Adam(sched), loss=mse_loss,
                   metrics=[PSNR(y_channel=False, crop_border=r.scale)])
     run = paths.runs_dir() / f"ttq_{precision}"

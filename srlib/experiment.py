@@ -45,10 +45,10 @@ class Recipe:
       degradation: HR -> LR, a name of :data:`srlib.degrade.REGISTRY`.
       patch, batch: LR patch side and batch size.
       steps, epochs: steps per epoch and epochs.
-      lr, schedule: Adam learning rate; 'cosine' (decay to 1% over the run) or 'constant'.
+      learning_rate, schedule: Adam's learning rate; 'cosine' (decay to 1% over the run) or 'constant'.
       precision: 'fp32', 'bf16', 'fp16' or 'auto' (:func:`srlib.precision.auto_precision`).
       seed: seeds crops, augmentation and initialisation.
-      init: zoo name or ``.keras`` file whose weighted layers start this model where their
+      warm_start: zoo name or ``.keras`` file whose weighted layers start this model where their
         shapes match, in order (scale transfer: the features move, the output layer is new).
       val: 'holdout' (:data:`srlib.data.HOLDOUT_IMAGES` images carved from the training data, removed from
         it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
@@ -68,11 +68,11 @@ class Recipe:
     batch: int = 32
     steps: int = 2000
     epochs: int = 90
-    lr: float = 1e-3
+    learning_rate: float = 1e-3
     schedule: str = "cosine"
     precision: str = "auto"
     seed: int = 1
-    init: str | None = None
+    warm_start: str | None = None
     val: str = "holdout"
     loss: str = "mse"
     patience: int | None = None
@@ -90,11 +90,15 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, d):
-        """The recipe of a dict written by :meth:`to_dict` (a card's ``recipe``); unknown keys are refused."""
+        """The recipe of a dict written by :meth:`to_dict` (a card's ``recipe``, a run's ``run.json``); unknown
+        keys are refused. Dicts written before the renames (``lr``, ``init``, builder arg ``residual``) are read
+        with the new names (:data:`RENAMED`, :func:`_renamed_args`)."""
+        d = {RENAMED.get(k, k): v for k, v in d.items()}
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown recipe fields: {', '.join(sorted(unknown))}")
-        return cls(**{**d, "data": tuple(d.get("data", cls.data))})
+        args = _renamed_args(d.get("model", cls.model), d.get("args", {}))
+        return cls(**{**d, "args": args, "data": tuple(d.get("data", cls.data))})
 
     @classmethod
     def from_card(cls, name):
@@ -102,12 +106,28 @@ class Recipe:
         return cls.from_dict(zoo.card(name).recipe)
 
 
+RENAMED = {"lr": "learning_rate", "init": "warm_start"}  # recipe fields of older cards and runs -> their names now
+
+
+def _renamed_args(model, args):
+    """Builder ``args`` with the old ``residual`` under its present name: cnn's global base was bilinear,
+    the autoencoder's bicubic (``base``); the VAE's was its encoder-decoder skip (``encoder_skip``)."""
+    if "residual" not in args:
+        return dict(args)
+    args = dict(args)
+    residual = args.pop("residual")
+    if model == "vae":
+        return {**args, "encoder_skip": residual}
+    return {**args, "base": ({"cnn": "bilinear", "autoencoder": "bicubic"}[model] if residual else None)}
+
+
 def build(recipe):
-    """The uncompiled model of ``recipe`` (with ``init``'s weights where shapes match)."""
+    """The uncompiled model of ``recipe`` (with ``warm_start``'s weights where shapes match)."""
     builder = getattr(importlib.import_module(f"srlib.models.{recipe.model}"), recipe.model)
     model = builder(recipe.scale, CHANNELS[recipe.channels], **recipe.args)
-    if recipe.init:
-        source = zoo.load(recipe.init) if recipe.init in zoo.names() else zoo.load_file(recipe.init)
+    if recipe.warm_start:
+        start = recipe.warm_start
+        source = zoo.load(start) if start in zoo.names() else zoo.load_file(start)
         for mine, other in zip(_weighted_layers(model), _weighted_layers(source), strict=False):
             if [w.shape for w in mine.weights] == [w.shape for w in other.weights]:
                 mine.set_weights(other.get_weights())
@@ -189,8 +209,8 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
     try:
         train_ds, val_ds = datasets_for(recipe, sources, val_source)
         total = recipe.epochs * recipe.steps
-        lr = (keras.optimizers.schedules.CosineDecay(recipe.lr, total, alpha=0.01)
-              if recipe.schedule == "cosine" else recipe.lr)
+        lr = (keras.optimizers.schedules.CosineDecay(recipe.learning_rate, total, alpha=0.01)
+              if recipe.schedule == "cosine" else recipe.learning_rate)
         model = fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps, recipe.batch,
                     learning_rate=lr, loss=loss_fn(recipe.loss), crop_border=recipe.scale, seed=recipe.seed,
                     patience=recipe.patience, lr_patience=recipe.lr_patience, verbose=verbose,

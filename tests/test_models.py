@@ -20,7 +20,8 @@ def test_cnn_fsrcnn_cost_matches_the_paper():
     assert macs_per_output_pixel(cnn(3)) * 9 == pytest.approx(12464)
 
 
-@pytest.mark.parametrize("kw", [{}, {"residual": True}, {"downsample": True}, {"channels": 3, "output": "sigmoid"},
+@pytest.mark.parametrize("kw", [{}, {"base": "bilinear"}, {"base": "bicubic"}, {"downsample": True},
+                                {"channels": 3, "output": "sigmoid"},
                                 {"batch_norm": True, "dropout": 0.2, "activation": "relu", "init": "glorot_uniform"}])
 @pytest.mark.parametrize("scale", [2, 3])
 def test_cnn_options_keep_the_contract(kw, scale):
@@ -35,11 +36,12 @@ def test_cnn_options_keep_the_contract(kw, scale):
         assert 0 <= float(tf.reduce_min(y)) and float(tf.reduce_max(y)) <= 1
 
 
-def test_residual_cnn_starts_at_the_bilinear_upscale():
-    """At initialisation (deconvolution weights of std 1e-3) the residual model outputs about the bilinear upscale."""
+def test_cnn_with_a_bilinear_base_starts_at_the_bilinear_upscale():
+    """At initialisation (deconvolution weights of std 1e-3) the model with base='bilinear' outputs about the bilinear
+    upscale."""
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(1).random((1, 8, 9, 1)).astype(np.float32)
-    diff = np.abs(cnn(2, residual=True)(x).numpy() - tf.image.resize(x, (16, 18)).numpy())
+    diff = np.abs(cnn(2, base="bilinear")(x).numpy() - tf.image.resize(x, (16, 18)).numpy())
     assert diff.mean() < 0.05 and diff.max() < 0.2  # a few grey levels; the image itself averages 0.5
 
 
@@ -52,7 +54,7 @@ def test_resize_upscale_round_trips_through_keras_file(tmp_path):
     np.testing.assert_allclose(loaded(x), tf.image.resize(x, (15, 12), method="bicubic"), atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", [{}, {"placement": "pre"}, {"skips": False, "residual": False},
+@pytest.mark.parametrize("kw", [{}, {"placement": "pre"}, {"skips": False, "base": None}, {"base": "bilinear"},
                                 {"levels": 3, "dropout": 0.1, "channels": 3}])
 def test_autoencoder_contract_on_odd_sizes(kw):
     """Both placements, with and without skips, give (N, h*s, w*s, C) for odd sizes the graph does not know."""
@@ -77,13 +79,13 @@ def test_autoencoder_post_is_cheaper_per_output_pixel():
         autoencoder(2, placement="middle")
 
 
-@pytest.mark.parametrize("residual", [False, True])
-def test_vae_contract_and_posterior_mean_at_inference(residual):
+@pytest.mark.parametrize("encoder_skip", [False, True])
+def test_vae_contract_and_posterior_mean_at_inference(encoder_skip):
     """(N, h, w, C) -> (N, h*s, w*s, C) float32 for odd sizes; inference decodes the posterior mean (repeatable),
     sampled decodes differ from each other and repeat under a seed."""
     from srlib.models.vae import VAE, sample_decodes, vae
 
-    model = vae(2, latent=2, width=8, residual=residual)
+    model = vae(2, latent=2, width=8, encoder_skip=encoder_skip)
     assert isinstance(model, VAE)
     x = np.random.default_rng(0).random((1, 7, 9, 1)).astype(np.float32)
     y = model(x)

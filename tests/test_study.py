@@ -113,7 +113,8 @@ def tiny_data(tmp_path):
 
 STUDY = """
 import sys
-from srlib.experiment import Outputs, Recipe
+from srlib.experiment import Recipe
+from srlib.outputs import Outputs
 from srlib.study import Study
 data = sys.argv[1]
 base = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, precision="fp32", schedule="constant")

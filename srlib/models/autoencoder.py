@@ -8,7 +8,8 @@ same resolution ("add 2", "add 3" in the report). Two placements of the upscalin
   autoencoder works at HR, s^2 times the pixels;
 * ``placement="post"``: the autoencoder works on the LR image and a sub-pixel tail renders HR.
 
-With ``residual=True`` the network adds its output to the interpolated input and learns the difference.
+With ``base='bicubic'`` (the default) the network adds its output to the interpolated input (a global base) and
+learns the difference; ``skips`` are the encoder-decoder additions inside the network, a separate choice.
 """
 
 import keras
@@ -16,7 +17,7 @@ import keras
 from srlib.layers import MatchSize, ResizeUpscale, SubPixelUpscale
 
 
-def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, residual=True, placement="post",
+def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, base="bicubic", placement="post",
                 name=None):
     """Build the encoder-decoder.
 
@@ -27,7 +28,7 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
       width: filters of the first stage, doubled at each level down.
       dropout: dropout rate after each stage (0: none).
       skips: add each encoder stage's features to the decoder stage of the same size.
-      residual: add a bicubic upscale of the input to the output.
+      base: 'bicubic' / 'bilinear': add that upscale of the input to the output (a global base); None: no base.
       placement: 'pre' (bicubic first, autoencoder at HR) or 'post' (autoencoder at LR, sub-pixel tail).
 
     Returns:
@@ -36,6 +37,8 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
     """
     if placement not in ("pre", "post"):
         raise ValueError(f"placement must be 'pre' or 'post', not {placement!r}")
+    if base not in (None, "bilinear", "bicubic"):
+        raise ValueError(f"base must be None, 'bilinear' or 'bicubic', not {base!r}")
     inp = keras.Input((None, None, channels), name="lr")
     up = ResizeUpscale(scale, "bicubic", dtype="float32")(inp)
 
@@ -63,6 +66,7 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
     else:
         x = keras.layers.Conv2D(channels * scale * scale, 3, padding="same", dtype="float32")(x)
         x = SubPixelUpscale(scale, dtype="float32")(x)
-    if residual:
-        x = keras.layers.Add(dtype="float32")([x, up])
+    if base:
+        base_up = up if base == "bicubic" else ResizeUpscale(scale, base, dtype="float32")(inp)
+        x = keras.layers.Add(dtype="float32")([x, base_up])
     return keras.Model(inp, x, name=name or f"ae_skip_x{scale}")

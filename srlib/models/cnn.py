@@ -12,7 +12,7 @@ from srlib.layers import ResizeUpscale
 
 
 def cnn(scale, channels=1, features=56, shrink=12, mapping=4, activation="prelu", init="he_normal",
-        batch_norm=False, dropout=0.0, output="linear", downsample=False, residual=False, deconv_kernel=9,
+        batch_norm=False, dropout=0.0, output="linear", downsample=False, base=None, deconv_kernel=9,
         name=None):
     """Build the encoder-decoder.
 
@@ -27,7 +27,8 @@ def cnn(scale, channels=1, features=56, shrink=12, mapping=4, activation="prelu"
       output: 'linear' or 'sigmoid' (bounded to [0, 1], as the first report had it).
       downsample: a 2x2 max-pooling after the feature layer (the seed's strided encoder); the
         decoder then upsamples by 2 * scale.
-      residual: add a bilinear upscale of the input, so the network learns HR minus it.
+      base: None, or 'bilinear' / 'bicubic': add that interpolation of the input (a global base), so the network
+        learns HR minus it (the shipped cnn-x2: 'bilinear').
       deconv_kernel: side of the transposed convolution (FSRCNN: 9).
 
     Returns:
@@ -35,6 +36,8 @@ def cnn(scale, channels=1, features=56, shrink=12, mapping=4, activation="prelu"
       w * scale, channels), float32 output even under a mixed-precision policy. Any h, w (even
       ones with ``downsample``); not clipped unless ``output='sigmoid'``.
     """
+    if base not in (None, "bilinear", "bicubic"):
+        raise ValueError(f"base must be None, 'bilinear' or 'bicubic', not {base!r}")
     inp = keras.Input((None, None, channels), name="lr")
 
     def block(x, width, kernel):
@@ -56,8 +59,8 @@ def cnn(scale, channels=1, features=56, shrink=12, mapping=4, activation="prelu"
     stride = scale * (2 if downsample else 1)
     x = keras.layers.Conv2DTranspose(channels, deconv_kernel, strides=stride, padding="same", dtype="float32",
                                      kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3))(x)
-    if residual:
-        up = ResizeUpscale(scale, "bilinear", dtype="float32")(inp)
+    if base:
+        up = ResizeUpscale(scale, base, dtype="float32")(inp)
         x = keras.layers.Add(dtype="float32")([x, up])
     if output == "sigmoid":
         x = keras.layers.Activation("sigmoid", dtype="float32")(x)

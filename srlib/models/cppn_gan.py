@@ -178,7 +178,7 @@ def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activa
 def photo_generator(channels=1, latent=32, filters=(64, 32, 64, 64), width=64, depth=3, seed=1):
     """The local-latent generator for photos at any scale.
 
-    Encoder: a 5x5 then 3x3 convolutions with ``filters`` (the first two as ESPCN's, so ``init='espcn-x3'``
+    Encoder: a 5x5 then 3x3 convolutions with ``filters`` (the first two as ESPCN's, so ``warm_start='espcn-x3'``
     can start them) -> a latent of ``latent`` channels per LR pixel. Decoder: :class:`srlib.layers.LocalQuery`,
     ``depth`` ReLU layers of ``width`` units, a linear output (initialised near 0) added to the bilinear base.
     Inputs ``lr`` (N, h, w, C), ``coord`` and ``cell`` (N, Q, 2); output (N, Q, C).

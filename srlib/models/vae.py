@@ -1,9 +1,9 @@
-"""A variational autoencoder for super-resolution (the first report's model), plain or with encoder-decoder residuals.
+"""A variational autoencoder for super-resolution (the first report's model), plain or with an encoder-decoder skip.
 
 The encoder maps the LR image to a spatial latent at LR resolution, ``latent`` channels of mean and
 log-variance per pixel; :class:`srlib.layers.Sampling` draws ``z`` (training) or passes the mean
 (inference); the decoder renders HR from ``z`` with a sub-pixel tail and adds the bicubic upscale
-of the input. With ``residual=True`` the encoder's features also reach the decoder directly
+of the input. With ``encoder_skip=True`` the encoder's features also reach the decoder directly
 (added before its last hidden layer), so detail need not squeeze through the noisy latent.
 
 Training minimises reconstruction (MSE, whatever loss ``compile`` was given) + beta * KL, with beta ramped linearly
@@ -84,7 +84,7 @@ class VAE(keras.Model):
         return model
 
 
-def vae(scale, channels=1, latent=4, width=64, residual=True, beta=1e-4, warmup=2000, seed=1, name=None):
+def vae(scale, channels=1, latent=4, width=64, encoder_skip=True, beta=1e-4, warmup=2000, seed=1, name=None):
     """Build the SR VAE.
 
     Args:
@@ -92,7 +92,8 @@ def vae(scale, channels=1, latent=4, width=64, residual=True, beta=1e-4, warmup=
       channels: 1 (Y) or 3.
       latent: latent channels per LR pixel.
       width: filters of the encoder's first layer; the others have ``width // 2``.
-      residual: add the encoder's features to the decoder's (the report's "with residuals" variant).
+      encoder_skip: add the encoder's features to the decoder's (the report's "with residuals" variant; the bicubic
+        base is always added).
       beta: weight of the KL term (0: an autoencoder whose latent is noised only while the variance
         stays large; the optimiser is free to shrink it).
       warmup: steps over which beta ramps up from 0.
@@ -112,7 +113,7 @@ def vae(scale, channels=1, latent=4, width=64, residual=True, beta=1e-4, warmup=
         features)
     z = Sampling(seed, name="sampling")([mean, log_var])
     x = conv(width // 2, activation="relu")(z)
-    if residual:
+    if encoder_skip:
         x = keras.layers.Add()([x, features])
     x = conv(width // 2, activation="relu")(x)
     # The tail starts near zero, so the untrained model outputs about the bicubic upscale.
@@ -120,7 +121,7 @@ def vae(scale, channels=1, latent=4, width=64, residual=True, beta=1e-4, warmup=
                             kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3))(x)
     x = SubPixelUpscale(scale, dtype="float32")(x)
     out = keras.layers.Add(dtype="float32")([x, up])
-    return VAE(inp, out, beta=beta, warmup=warmup, name=name or f"vae{'_res' if residual else ''}_x{scale}")
+    return VAE(inp, out, beta=beta, warmup=warmup, name=name or f"vae{'_res' if encoder_skip else ''}_x{scale}")
 
 
 def encoder_stats(model):
