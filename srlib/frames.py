@@ -12,13 +12,10 @@ import tensorflow as tf
 
 from srlib import color
 from srlib.infer import luma_merge
+from srlib.io import quantize
 from srlib.layers import ResizeUpscale
 from srlib.lite import LiteNet
 from srlib.precision import inference_precision, with_precision
-
-
-def _to_u8(x):
-    return tf.cast(tf.round(tf.clip_by_value(x, 0.0, 1.0) * 255.0), tf.uint8)
 
 
 def split_i420(planes):
@@ -129,7 +126,7 @@ class FastLuma:
 
             @tf.function(input_signature=[tf.TensorSpec((n, h * s, w * s, 1), tf.float32), tf.TensorSpec((n, h, w, 2))])
             def merge_rgb(y, cbcr):
-                return _to_u8(luma_merge(y, cbcr, s))
+                return quantize(luma_merge(y, cbcr, s), uint8=True)
 
             if self.runtime == "tflite":
                 net = LiteNet(model, (n, h, w, 1))

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from srlib import choose, tiling
 from srlib.infer import load_upscaler
-from srlib.io import ImageError, frames, read_image, write_image
+from srlib.io import ImageError, frames, quantize, read_image, write_image
 from srlib.resize import imresize
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _to_float(x):
 
 def _from_float(x, dtype):
     if dtype == np.uint8:
-        return np.round(np.clip(x, 0, 1) * 255.0).astype(np.uint8)
+        return quantize(x, uint8=True)
     if dtype == np.uint16:
         return np.round(np.clip(x, 0, 1) * 65535.0).astype(np.uint16)
     return np.clip(x, 0, 1).astype(np.float32)
