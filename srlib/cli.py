@@ -69,11 +69,9 @@ def _upscale_video(job, args, scale):
         raise VideoError(f"{job.dst}: exists (use --force to replace it)")
     if not float(scale).is_integer():
         raise VideoError(f"{job.src}: videos take an integer scale (x2, x3, x4), not x{scale:g}")
-    info = probe(job.src)
-    model = args.model
+    info, model = probe(job.src), args.model
     if model is None:
-        w, h = info.size
-        lr = (w // scale, h // scale) if args.degrade else (w, h)
+        lr = tuple(n // scale for n in info.size) if args.degrade else info.size
         model, fps, why = choose.for_video(scale, *lr, info.fps or 25.0)
         speed = f"; about {fps:.0f} fps for the network here" if fps else ""
         print(f"model: {model} for {job.src} ({why}{speed}; choose with --model)", file=sys.stderr)

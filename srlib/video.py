@@ -9,8 +9,6 @@ scores follow :mod:`srlib.evaluate`'s benchmark convention.
 
 import contextlib
 import itertools
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -24,85 +22,8 @@ from srlib.evaluate import score
 from srlib.frames import FastLuma
 from srlib.infer import Bicubic, ModelUpscaler
 from srlib.io import atomic_write, to_uint8
+from srlib.pipe import END, Pipe
 from srlib.videoio import FOLDER_FPS, VideoError, VideoWriter, probe, read_frames
-
-
-class _Pipe:
-    """Bounded queues between the stage threads, a shared stop flag and per-stage timers."""
-
-    def __init__(self, queue_size, batch, out_batches=2):
-        self.q_in = queue.Queue(queue_size)  # frames: reader -> network
-        self.q_out = queue.Queue(out_batches)  # batches: network -> encoder
-        # Frames alive at once: 1 held by the reader + q_in + 1 batch in the network
-        # stage + q_out + 1 batch in the encoder.
-        self.bound = 1 + queue_size + batch * (out_batches + 2)
-        self.stop = threading.Event()
-        self.error = None
-        self.seconds = {}
-        self.in_flight = self.peak = self.done = 0
-        self._lock = threading.Lock()
-
-    def fail(self, err):
-        with self._lock:
-            if self.error is None and not isinstance(err, _Stopped):
-                self.error = err
-        self.stop.set()
-
-    def put(self, q, item):
-        while not self.stop.is_set():
-            try:
-                return q.put(item, timeout=0.05)
-            except queue.Full:
-                pass
-        raise _Stopped
-
-    def get(self, q):
-        while not self.stop.is_set():
-            try:
-                return q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        raise _Stopped
-
-    def enter(self):
-        """A frame was decoded."""
-        with self._lock:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-
-    def leave(self):
-        """A frame was encoded (or scored)."""
-        with self._lock:
-            self.in_flight -= 1
-            self.done += 1
-
-    def add(self, stage, seconds):
-        with self._lock:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
-
-    @contextlib.contextmanager
-    def timed(self, stage):
-        t = time.perf_counter()
-        yield
-        self.add(stage, time.perf_counter() - t)
-
-    def thread(self, target, name):
-        def run():
-            try:
-                target()
-            except BaseException as e:  # handed to the caller's thread
-                self.fail(e)
-
-        t = threading.Thread(target=run, name=name, daemon=True)
-        t.start()
-        return t
-
-
-class _Stopped(Exception):
-    """Raised in a stage thread when another stage failed."""
-
-
-_END = object()
 
 
 def _thumbnail(frame, width):
@@ -136,7 +57,7 @@ class _Decode:
                         frame, hr = to_uint8(lr), to_uint8(hr)
                 pipe.enter()
                 pipe.put(pipe.q_in, (frame, hr))
-            pipe.put(pipe.q_in, _END)
+            pipe.put(pipe.q_in, END)
         finally:
             frames.close()
 
@@ -166,7 +87,7 @@ class _Network:
     def __call__(self, pipe):
         for n_batch in itertools.count():
             items = []
-            while len(items) < self.batch and (item := pipe.get(pipe.q_in)) is not _END:
+            while len(items) < self.batch and (item := pipe.get(pipe.q_in)) is not END:
                 items.append(item)
             if items:
                 out, dt = self._run(pipe, items)
@@ -175,7 +96,7 @@ class _Network:
                     self.latency_ms += [1000.0 * dt / len(items)] * len(items)
                 pipe.put(pipe.q_out, (items, out))
             if len(items) < self.batch:  # the decoder's end mark was reached
-                pipe.put(pipe.q_out, _END)
+                pipe.put(pipe.q_out, END)
                 return
 
 
@@ -207,7 +128,7 @@ class _Encode:
                 if writer is not None:
                     stack.enter_context(writer)  # deletes its temporary file on any exception
             bar = stack.enter_context(tqdm(total=self.total, unit="frame", disable=not self.progress, leave=False))
-            while (item := pipe.get(pipe.q_out)) is not _END:
+            while (item := pipe.get(pipe.q_out)) is not END:
                 items, out = item
                 with pipe.timed("colour"):
                     frames = self.up.merge(*out, self.quality) if self.fast else to_uint8(out)
@@ -300,7 +221,7 @@ def upscale_video(
                if dst else None, VideoWriter(compare, out_fps, crf, preset, audio) if compare else None)
     compile_s = upscaler.compile(batch, lr_h, lr_w, quality, i420) if fast else 0.0
 
-    pipe = _Pipe(queue_size, batch)
+    pipe = Pipe(queue_size, batch)
     decode = _Decode(src, max_frames, "yuv420p" if i420 else "rgb24", degrade_scale)
     network = _Network(upscaler, batch, warmup)
     encode = _Encode(upscaler, quality, writers, s, degrade_scale is not None, panels,

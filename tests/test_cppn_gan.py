@@ -135,7 +135,7 @@ def test_load_upscaler_explains_cppn_models(tmp_path):
 
 def test_scale_argument():
     assert _scale("3") == 3 and isinstance(_scale("3"), int) and _scale("2.5") == 2.5
-    with pytest.raises(Exception, match="positive"):
+    with pytest.raises(Exception, match="above 1"):
         _scale("-2")
 
 
