@@ -151,6 +151,7 @@ def test_loss_names():
         loss_fn("l1")
 
 
+@pytest.mark.slow
 def test_time_budget_and_compatible_old_run_files(photos, tmp_path):
     """seconds= stops a run after the first epoch past the budget; a run.json written before the recipe had its
     newer fields (patience, lr_patience, seconds) still matches the same recipe, and a different one is refused."""

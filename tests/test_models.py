@@ -96,6 +96,7 @@ def test_vae_contract_and_posterior_mean_at_inference(encoder_skip):
     assert d1.shape == (3, 14, 18, 1) and d1.std(axis=0).mean() > 1e-4
 
 
+@pytest.mark.slow
 def test_vae_trains_logs_recon_and_kl_and_round_trips(tmp_path):
     """Through the experiment layer: recon, kl and the warming-up beta are logged per epoch (train and
     validation), nothing is NaN, and the saved model loads back as a VAE with its beta."""

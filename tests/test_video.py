@@ -282,6 +282,7 @@ def test_fast_luma_video_odd_output(tmp_path):
     assert (info.size, info.n_frames) == ((34, 22), 5)
 
 
+@pytest.mark.slow
 def test_cli_upscales_video(tmp_path, capsys):
     from srlib.cli import main
 
