@@ -35,7 +35,7 @@ from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
 from srlib.evaluate import CONVENTION, evaluate_image
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
-from srlib.io import atomic_write, list_images, load_image
+from srlib.io import atomic_write, list_images, load_image, quantize
 from srlib.metrics import psnr, sharpness
 from srlib.outputs import write_csv
 from srlib.paths import runs_dir
@@ -53,17 +53,15 @@ def extra_metrics(scale, *names):
     1 = as much detail as HR). ``scale`` pixels shaved, SR rounded to uint8; the colour ones need RGB images."""
     from skimage.color import deltaE_ciede2000, rgb2lab
 
-    def u8(x):
-        return np.round(np.clip(np.asarray(x, np.float64), 0, 1) * 255) / 255
-
     def chroma(c):
-        return lambda sr, hr: float(psnr(*(rgb_to_ycbcr(u8(x))[..., c : c + 1] for x in (sr, hr)),
+        return lambda sr, hr: float(psnr(*(rgb_to_ycbcr(quantize(x))[..., c : c + 1] for x in (sr, hr)),
                                          y_channel=False, crop_border=scale, round_sr=False))
 
     crop = (slice(scale, -scale),) * 2
     known = {"psnr_rgb": lambda sr, hr: float(psnr(sr, hr, y_channel=False, crop_border=scale)),
              "psnr_cb": chroma(1), "psnr_cr": chroma(2),
-             "ciede2000": lambda sr, hr: float(deltaE_ciede2000(rgb2lab(u8(sr)[crop]), rgb2lab(u8(hr)[crop])).mean()),
+             "ciede2000": lambda sr, hr: float(deltaE_ciede2000(rgb2lab(quantize(sr)[crop]),
+                                                                rgb2lab(quantize(hr)[crop])).mean()),
              "sharpness": lambda sr, hr: float(sharpness(sr, hr, crop_border=scale))}
     if set(names) - set(known):
         raise ValueError(f"unknown metrics {sorted(set(names) - set(known))}; known: {', '.join(known)}")

@@ -90,9 +90,9 @@ def test_extra_metrics_by_hand(rng):
     hr = np.round(rng.uniform(0.1, 0.9, (20, 20, 3)) * 255) / 255
     sr = hr + np.array([10 / 255, 0, 0])
     m = extra_metrics(2, "psnr_rgb", "psnr_cb", "psnr_cr", "ciede2000", "sharpness")
-    assert m["psnr_cb"](sr, hr) == pytest.approx(20 * np.log10(255 / (37.797 * 10 / 255)), abs=1e-6)
-    assert m["psnr_cr"](sr, hr) == pytest.approx(20 * np.log10(255 / (112 * 10 / 255)), abs=1e-6)
-    assert m["psnr_rgb"](sr, hr) == pytest.approx(10 * np.log10(255**2 * 3 / 100), abs=1e-6)
+    assert m["psnr_cb"](sr, hr) == pytest.approx(20 * np.log10(255 / (37.797 * 10 / 255)), abs=1e-5)  # float32 levels
+    assert m["psnr_cr"](sr, hr) == pytest.approx(20 * np.log10(255 / (112 * 10 / 255)), abs=1e-5)  # float32 levels
+    assert m["psnr_rgb"](sr, hr) == pytest.approx(10 * np.log10(255**2 * 3 / 100), abs=1e-5)  # float32 levels
     assert m["ciede2000"](hr, hr) == 0 and m["ciede2000"](sr, hr) > 1
     assert m["sharpness"](hr, hr) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="bogus"):
@@ -126,6 +126,7 @@ print("trained steps:", study.trained_steps)
 """
 
 
+@pytest.mark.slow
 def test_a_finished_study_reruns_in_a_fresh_process_with_zero_steps_and_the_same_bytes(tiny_data):
     code = textwrap.dedent(STUDY)
     first = {}
