@@ -105,3 +105,19 @@ def test_best_model_on_a_made_up_zoo(tmp_path, monkeypatch):
         (tmp_path / f"{zoo.file_stem(c['model'])}.json").write_text(json.dumps(c))
         (tmp_path / f"{zoo.file_stem(c['model'])}.keras").write_bytes(b"")
     assert [best_model(s) for s in (2, 3, 4, 2.5)] == ["b-x2", "any", "c-x4", "any"]
+
+
+def test_table_has_a_row_per_scored_scale(tmp_path, monkeypatch):
+    """`srlib models` rows: one per scale a card scores; an arbitrary-scale model's cost only at the scale it was
+    counted at (its recipe's); a model scored on other data has no Set5 numbers."""
+    monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path))
+    row = lambda d, s, p: {"dataset": d, "scale": s, "lr": "bicubic", "psnr": p, "ssim": 0.9}  # noqa: E731
+    for c in [_card(),
+              _card(model="any", scale=None, scales=[2, 4], arbitrary_scale=True, recipe={"model": "x", "scale": 4},
+                    benchmark=[row("Set5", 2, 37.0), row("Set5", 4, 31.0)]),
+              _card(model="digits", task="digits", scale=4, scales=[4], benchmark=[row("MNIST-test-b", 4, 18.0)])]:
+        (tmp_path / f"{c['model']}.json").write_text(json.dumps(c))
+        (tmp_path / f"{c['model']}.keras").write_bytes(b"")
+    assert [(r["model"], r["scale"], r["macs_per_output_pixel"], r["set5_psnr"]) for r in zoo.table()] == [
+        ("any", "2 (any)", None, 37.0), ("any", "4 (any)", 5.0, 31.0), ("digits", 4, 5.0, None),
+        ("toy-x2", 2, 5.0, 36.0)]
