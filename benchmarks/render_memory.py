@@ -10,7 +10,7 @@ weights), notes its peak resident set size (RSS), renders, and notes the peak ag
    2048 x 2048 by ``srlib.infer.ImplicitUpscaler`` (Y through the CPPN in tiles, CbCr by MATLAB bicubic).
 
 Usage:
-  python benchmarks/render_memory.py [--out results/tables/render_memory.csv]
+  python benchmarks/render_memory.py [--out CSV]
 
 Prints and writes (atomically, '#' header with date, machine, command) one row per case: peak RSS after loading,
 peak RSS after rendering, and render seconds. The target is a peak under 2 GB.
@@ -58,16 +58,18 @@ print(json.dumps({"case": what, "output": "x".join(map(str, out.shape)), "peak_r
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="results/tables/render_memory.csv")
+    p.add_argument("--out", help="CSV to write (default: results/tables/render_memory.csv, recorded as the full "
+                   "profile's in results/provenance.json)")
     args = p.parse_args()
-    from srlib.outputs import write_csv
+    from srlib.outputs import Outputs, write_csv
 
     rows = []
     for case in ("digit", "photo"):
         done = subprocess.run([sys.executable, "-c", CASE, case], capture_output=True, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
-    write_csv(args.out, rows, notes={"target": "peak RSS under 2048 MiB (whole process: Python, TensorFlow, model)"})
+    out = args.out or Outputs("full")("tables/render_memory.csv")
+    write_csv(out, rows, notes={"target": "peak RSS under 2048 MiB (whole process: Python, TensorFlow, model)"})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ warm-up), builds the image (a smooth gradient plus noise, uint8, 192 MB), upscal
 and notes the peak again. The output alone is 16000 x 16000 x 3 uint8 = 768 MB; a float32 output would be 3 GB.
 
 Usage:
-  python benchmarks/upscale_memory.py [--side 8000] [--model espcn-x2] [--out results/tables/upscale_memory.csv]
+  python benchmarks/upscale_memory.py [--side 8000] [--model espcn-x2] [--out CSV]
 
 Prints and writes one row ('#' header: date, machine, command). Target: peak RSS under 3 GB (3072 MiB).
 """
@@ -25,10 +25,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", type=int, default=8000)
     p.add_argument("--model", default="espcn-x2")
-    p.add_argument("--out", default="results/tables/upscale_memory.csv")
+    p.add_argument("--out", help="CSV to write (default: results/tables/upscale_memory.csv, recorded as the full "
+                   "profile's in results/provenance.json)")
     args = p.parse_args()
     import srlib
-    from srlib.outputs import write_csv
+    from srlib.outputs import Outputs, write_csv
 
     srlib.upscale(np.zeros((64, 64, 3), np.uint8), args.model)
     loaded = peak_mib()
@@ -44,7 +45,8 @@ def main():
            "peak_rss_loaded_mib": round(loaded), "peak_rss_mib": round(peak_mib()),
            "seconds": round(time.perf_counter() - t, 1)}
     print(row)
-    write_csv(args.out, [row], notes={"target": "peak RSS under 3072 MiB (whole process)"})
+    table = args.out or Outputs("full")("tables/upscale_memory.csv")
+    write_csv(table, [row], notes={"target": "peak RSS under 3072 MiB (whole process)"})
 
 
 if __name__ == "__main__":
