@@ -6,18 +6,18 @@ its card is in the zoo.
 * Images (:func:`for_image`): the best Set5 PSNR at the scale among the photo models trained on bicubic LR; an
   arbitrary-scale model for a scale no card scores; else bicubic.
 * Videos (:func:`for_video`): the best model whose frame engine keeps up with the clip's frame rate on this
-  machine at the clip's frame size, measured here (a few frames each, cached per machine); if none does, the
+  machine at the clip's frame size, measured here and now (a few frames each); if none does, the
   fastest model at or above SRCNN's published Set5 PSNR at that scale (the fastest of all when that row is
   unknown), so a default never runs at a fraction of a frame per second when a real-time model exists.
 """
 
-import json
+import functools
 import logging
 import time
 
 import numpy as np
 
-from srlib import paths, zoo
+from srlib import zoo
 
 log = logging.getLogger(__name__)
 
@@ -40,35 +40,23 @@ def for_image(scale):
     return anyscale[0] if anyscale else "bicubic"
 
 
-def _speed_file():
-    return paths.runs_dir() / "speed.json"
-
-
+@functools.cache
 def frame_fps(name, width, height, frames=3):
     """Frames per second of zoo model ``name``'s frame engine (colour split, network, merge to I420) on LR frames of
-    ``width`` x ``height`` on this machine: the median of ``frames`` timed batches of one frame after a warm-up.
-    Cached in ``$SRLIB_RUNS/speed.json`` per machine, model and size."""
+    ``width`` x ``height`` on this machine now: the median of ``frames`` timed frames after a warm-up. Measured once
+    per process (not stored: a figure taken while the machine is busy would stay wrong)."""
     from srlib.frames import FastLuma
-    from srlib.precision import machine
 
-    key = f"{machine()} | {name} | {width}x{height}"
-    file = _speed_file()
-    cache = json.loads(file.read_text()) if file.is_file() else {}
-    if key not in cache:
-        card = zoo.card(name)
-        engine = FastLuma(zoo.load(name), card.scale, name=name)
-        engine.compile(1, height, width, i420=True)
-        planes = np.random.default_rng(0).integers(0, 256, (1, height * 3 // 2, width), dtype=np.uint8)
-        seconds = []
-        for _ in range(frames):
-            t = time.perf_counter()
-            y, cbcr = engine.split(planes)
-            engine.merge(engine.net(y), cbcr)
-            seconds.append(time.perf_counter() - t)
-        cache[key] = 1.0 / float(np.median(seconds))
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    return cache[key]
+    engine = FastLuma(zoo.load(name), zoo.card(name).scale, name=name)
+    engine.compile(1, height, width, i420=True)
+    planes = np.random.default_rng(0).integers(0, 256, (1, height * 3 // 2, width), dtype=np.uint8)
+    seconds = []
+    for _ in range(frames):
+        t = time.perf_counter()
+        y, cbcr = engine.split(planes)
+        engine.merge(engine.net(y), cbcr)
+        seconds.append(time.perf_counter() - t)
+    return 1.0 / float(np.median(seconds))
 
 
 def _floor(scale):
@@ -77,6 +65,11 @@ def _floor(scale):
 
     row = published().get((QUALITY_FLOOR, int(scale), "Set5")) if float(scale).is_integer() else None
     return row[0] if row else None
+
+
+def _engine(card):
+    """The engine a card's model runs on: its ``extra.engine`` (e.g. 'tflite int8'), else 'keras' (float)."""
+    return card.raw["extra"].get("engine", "keras")
 
 
 def for_video(scale, width, height, fps):
@@ -93,11 +86,13 @@ def for_video(scale, width, height, fps):
         name = for_image(scale)
         return name, None, "no video model for this scale: the image default"
     order = sorted(cards, key=lambda n: cards[n].macs_per_output_pixel)
-    measured = {}
-    for name in order:  # the cheapest first; once one falls behind, costlier ones would too
+    measured, behind = {}, set()
+    for name in order:  # the cheapest first; once one falls behind, costlier ones on its engine would too
+        if _engine(cards[name]) in behind:
+            continue
         measured[name] = frame_fps(name, width, height)
         if measured[name] < fps:
-            break
+            behind.add(_engine(cards[name]))
     fast = [n for n in measured if measured[n] >= fps]
     if fast:
         best = max(fast, key=lambda n: cards[n].psnr("Set5", scale))
