@@ -1,15 +1,18 @@
 """Streaming ``tf.data`` pipeline of aligned (LR, HR) patch pairs.
 
-Flow: source -> decode (parallel) -> [cache] -> repeat -> K random HR crops per
-image -> dihedral augmentation -> shuffle -> batch -> degrade the whole batch
-(LR = degradation(HR crop), so pairs are aligned by construction) ->
-[Y channel] -> prefetch.
+Flow: source -> [shard] -> decode (parallel) -> [cache] -> repeat -> K random HR crops per
+image -> dihedral augmentation -> shuffle -> batch (:func:`hr_batches`, the host half: uint8 crops)
+-> degrade the whole batch (LR = degradation(HR crop), so pairs are aligned by construction) ->
+[Y channel] (:func:`pair_fn`, the device half) -> prefetch. :func:`make_dataset` runs both halves in
+``tf.data``; a training step can run the second itself (:mod:`srlib.distributed`), so the host ships
+uint8 HR crops only.
 
 Sources are a folder (recursive, mixed PNG/JPEG/BMP/TIFF), a list of folders
 or files, an in-memory array (N, H, W, C) or any dataset of (H, W, 3) images
 (e.g. :func:`frames_dataset`, the frames of a video).
 Nothing holds more than the shuffle buffer and prefetch queue in memory unless
-``cache=True``.
+``cache=True``; ``cache=<file prefix>`` keeps the decoded images in TensorFlow's cache files
+instead (written on the first pass, read after it), for sets larger than memory.
 """
 
 import warnings
@@ -85,30 +88,35 @@ def frames_dataset(path, max_frames=None):
     return tf.data.Dataset.from_generator(frames, output_signature=tf.TensorSpec((h, w, 3), tf.float32))
 
 
-def image_source(source, min_side=1, skipped=None):
+def image_source(source, min_side=1, skipped=None, shard=None):
     """Dataset of (H, W, 3) images from a folder, file list, array or ``tf.data.Dataset``.
 
     Files give uint8; arrays keep uint8 or become float32 in [0,1]; 1-channel
     arrays are tiled to 3. (Crops are converted to float32 by the pipeline.)
+    ``shard``: (index, count): only every count-th file (array row, element) from ``index``, so
+    each of ``count`` workers reads its own part of the files.
     """
+    index, count = shard or (0, 1)
     if isinstance(source, tf.data.Dataset):
-        return source
+        return source.shard(count, index) if count > 1 else source
     if isinstance(source, np.ndarray):
-        x = source if source.dtype == np.uint8 else source.astype(np.float32)
+        x = source[index::count] if source.dtype == np.uint8 else source[index::count].astype(np.float32)
         if x.ndim == 3:
             x = x[..., None]
         if x.shape[-1] == 1:
             x = np.repeat(x, 3, axis=-1)
         return tf.data.Dataset.from_tensor_slices(x)
-    return _file_images(image_files(source), min_side, skipped if skipped is not None else SkipLog())
+    files = image_files(source)[index::count]
+    return _file_images(files, min_side, skipped if skipped is not None else SkipLog())
 
 
-def large_images(source, min_side, skipped, cache, repeat):
-    """:func:`image_source` without images smaller than ``min_side``, optionally cached and repeated."""
-    ds = image_source(source, min_side, skipped)
+def large_images(source, min_side, skipped, cache, repeat, shard=None):
+    """:func:`image_source` without images smaller than ``min_side``, optionally cached (True: in memory; a
+    file prefix: in TensorFlow's cache files) and repeated."""
+    ds = image_source(source, min_side, skipped, shard)
     ds = ds.filter(lambda x: tf.reduce_min(tf.shape(x)[:2]) >= min_side)
     if cache:
-        ds = ds.cache()
+        ds = ds.cache("" if cache is True else str(cache))
     return ds.repeat() if repeat else ds
 
 
@@ -146,6 +154,52 @@ def dihedral(patches, seed):
     return tf.reshape(tf.gather(flat, tf.reshape(src, [n, -1]), batch_dims=1), shape)
 
 
+def _seed(seed, i):
+    """A stateless seed pair from an integer seed and an int64 counter."""
+    return tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
+
+
+def hr_batches(source, hr_size, batch_size=64, patches_per_image=16, augment=True, shuffle_buffer=4096, seed=0,
+               cache=False, repeat=True, skipped=None, shard=None):
+    """The host half of :func:`make_dataset`: numbered batches of HR crops in the source's own pixels.
+
+    Arguments as :func:`make_dataset` (``hr_size``: the HR crop side). Returns a ``tf.data.Dataset`` of
+    (i, hr): the batch number () int64 and (B, hr_size, hr_size, 3), uint8 from files and uint8 arrays
+    (a quarter of float32's bytes in the shuffle buffer and on the way to a device), float32 otherwise.
+    """
+    ds = large_images(source, hr_size, skipped, cache, repeat, shard).enumerate()
+
+    def crops(i, image):
+        s = _seed(seed, i)
+        p = random_crops(image, hr_size, patches_per_image, s)
+        p = dihedral(p, s + [1, 0]) if augment else p
+        return p if p.dtype == tf.uint8 else tf.cast(p, tf.float32)
+
+    ds = ds.map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed)
+    return ds.batch(batch_size, drop_remainder=True).enumerate()
+
+
+def pair_fn(scale, degradation="bicubic", y_only=True, space="rgb", seed=0):
+    """The device half of :func:`make_dataset`: a TF function (i, hr) -> (lr, hr) of a batch of
+    :func:`hr_batches`: (B, S, S, 3) uint8 or float32 -> (B, S/scale, S/scale, C) and (B, S, S, C) float32,
+    LR = the degradation of the HR batch under the seed of batch ``i``. Arguments as :func:`make_dataset`."""
+    entry = degrade.get(degradation)
+    if not entry.in_graph:
+        raise ValueError(f"degradation {entry.name!r} cannot run inside tf.data: make its LR once and cache it")
+    to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
+
+    def pair(i, hr):
+        hr = tf.cast(hr, tf.float32) / 255.0 if hr.dtype == tf.uint8 else tf.cast(hr, tf.float32)
+        lr = entry.fn(hr, scale, _seed(seed + 1, i))
+        if y_only:
+            return color.rgb_to_y(lr), color.rgb_to_y(hr)
+        return to_space(lr), to_space(hr)
+
+    return pair
+
+
 def make_dataset(
     source,
     scale,
@@ -162,8 +216,9 @@ def make_dataset(
     repeat=True,
     skipped=None,
     device="auto",
+    shard=None,
 ):
-    """Batches of aligned (LR, HR) patch pairs.
+    """Batches of aligned (LR, HR) patch pairs: :func:`hr_batches` mapped by :func:`pair_fn`.
 
     Args:
       source: folder, list of files, array (N, H, W, C) or dataset of (H, W, 3) images.
@@ -176,44 +231,20 @@ def make_dataset(
       space: colour space of 3-channel pairs: 'rgb', 'ycbcr' or 'yuv' (with y_only=False).
       augment: random flips and 90-degree rotations, identical for LR and HR.
       seed: makes crops, augmentation, order and noise repeatable.
-      cache: keep decoded images in memory after the first pass.
+      cache: keep decoded images after the first pass: True in memory, a file prefix in cache files.
       repeat: loop forever (use ``steps_per_epoch``) instead of one pass.
       skipped: optional :class:`SkipLog` that records unreadable and too-small files.
       device: where the last batches wait: 'auto' prefetches to the first GPU when
         TensorFlow sees one (host RAM otherwise), None keeps them on the host, or a
         device name such as '/GPU:0'.
+      shard: (index, count): read only this worker's part of the files (:func:`image_source`).
 
     Returns:
       ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
     """
-    hr_size = patch_size * scale
-    ds = large_images(source, hr_size, skipped, cache, repeat).enumerate()
-
-    def crops(i, image):
-        s = tf.stack([tf.constant(seed, tf.int64), i])
-        s = tf.cast(tf.math.floormod(s, 2**31 - 1), tf.int32)
-        p = random_crops(image, hr_size, patches_per_image, s)
-        p = dihedral(p, s + [1, 0]) if augment else p
-        return tf.cast(p, tf.float32) / 255.0 if p.dtype == tf.uint8 else tf.cast(p, tf.float32)
-
-    ds = ds.map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
-    if shuffle_buffer:
-        ds = ds.shuffle(shuffle_buffer, seed=seed)
-    ds = ds.batch(batch_size, drop_remainder=True).enumerate()
-    entry = degrade.get(degradation)
-    if not entry.in_graph:
-        raise ValueError(f"degradation {entry.name!r} cannot run inside tf.data: make its LR once and cache it")
-
-    def pair(i, hr):
-        s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed + 1, tf.int64), i]), 2**31 - 1), tf.int32)
-        lr = entry.fn(hr, scale, s)
-        if y_only:
-            lr, hr = color.rgb_to_y(lr), color.rgb_to_y(hr)
-        elif space != "rgb":
-            lr, hr = to_space(lr), to_space(hr)
-        return lr, hr
-
-    to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
+    pair = pair_fn(scale, degradation, y_only, space, seed)
+    ds = hr_batches(source, patch_size * scale, batch_size, patches_per_image, augment, shuffle_buffer, seed, cache,
+                    repeat, skipped, shard)
     ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if device == "auto":
         gpus = tf.config.list_logical_devices("GPU")

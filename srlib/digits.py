@@ -48,10 +48,12 @@ def digit_inputs(lr, hr_size):
     return {"lr": tf.constant(lr), "coord": tf.repeat(grid[None], len(lr), axis=0)}
 
 
-def datasets_for(recipe):
+def datasets_for(recipe, shard=None):
     """(training, validation) datasets of a global-form recipe: the digits of ``recipe.data[0]`` (:func:`digits`),
     the last :data:`DIGIT_VAL` for validation, LR by :func:`digit_lr` at ``args['lr_size']``, all pixels queried:
-    ({"lr" (B, s, s, 1), "coord" (B, 784, 2)}, hr (B, 784, 1))."""
+    ({"lr" (B, s, s, 1), "coord" (B, 784, 2)}, hr (B, 784, 1)). ``shard`` (index, count): a worker's part of the
+    training digits (every count-th from ``index``)."""
+    index, count = shard or (0, 1)
     lr_size = recipe.args.get("lr_size", 7)
     hr = digits(recipe.data[0])
     hr_size = hr.shape[1]
@@ -61,7 +63,7 @@ def datasets_for(recipe):
 
     grid = coord_grid(hr_size, hr_size)
     inputs = lambda lr, y: ({"lr": lr, "coord": tf.repeat(grid[None], tf.shape(lr)[0], 0)}, y)  # noqa: E731
-    train = pairs(hr[:-DIGIT_VAL]).shuffle(len(hr), seed=recipe.seed).repeat().batch(recipe.batch, True)
+    train = pairs(hr[:-DIGIT_VAL][index::count]).shuffle(len(hr), seed=recipe.seed).repeat().batch(recipe.batch, True)
     val = pairs(hr[-DIGIT_VAL:]).batch(100)
     return train.map(inputs).prefetch(tf.data.AUTOTUNE), val.map(inputs)
 

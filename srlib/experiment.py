@@ -20,8 +20,8 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from srlib import color, datasets, digits, implicit_data, zoo
-from srlib.data import benchmark_pairs, make_dataset, split_holdout
+from srlib import color, datasets, digits, distributed, implicit_data, zoo
+from srlib.data import benchmark_pairs, hr_batches, make_dataset, pair_fn, split_holdout
 from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import machine, set_precision
@@ -149,18 +149,23 @@ def _to_space(ds, channels):
     return ds.map(lambda lr, hr: (to(lr), to(hr)))
 
 
-def datasets_for(recipe, sources=None, val_source=None):
+def datasets_for(recipe, sources=None, val_source=None, shard=None):
     """(training dataset, validation dataset) of ``recipe``; validation pairs are the test's benchmark pairs.
 
     ``sources``: image folders or files to train on instead of ``recipe.data`` (the notebooks'
     fallback photos and smoke crops); ``val_source``: validation images instead of ``recipe.val``.
     The CPPN family queries pixels: :func:`srlib.digits.datasets_for` (global form) and
     :func:`srlib.implicit_data.datasets_for` (local form, any scale) make its data.
+    ``shard`` (index, count): worker ``index`` of a multi-worker run reads every count-th training image from
+    ``index``, seeded by ``recipe.seed + 1000 * index``; the image families then yield numbered uint8 HR crops
+    (:func:`srlib.data.hr_batches`) that :func:`step_pairs` turns into pairs inside the training step.
     """
+    if shard:
+        recipe = recipe.replace(seed=recipe.seed + 1000 * shard[0])
     if recipe.model == "cppn_gan":
         if recipe.args.get("form", "local") == "global":
-            return digits.datasets_for(recipe)
-        return implicit_data.datasets_for(recipe, sources, val_source)
+            return digits.datasets_for(recipe, shard)
+        return implicit_data.datasets_for(recipe, sources, val_source, shard)
     sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
     if val_source is None and recipe.val == "holdout":
         sources, val_source = split_holdout(sources)
@@ -168,10 +173,23 @@ def datasets_for(recipe, sources=None, val_source=None):
         val_source = datasets.require(recipe.val)
     y = recipe.channels == "y"
     space = "rgb" if y else recipe.channels
-    train_ds = make_dataset(sources, recipe.scale, recipe.patch, recipe.degradation, batch_size=recipe.batch,
-                            cache=True, seed=recipe.seed, y_only=y, space=space)
+    if shard:
+        train_ds = hr_batches(sources, recipe.patch * recipe.scale, recipe.batch, seed=recipe.seed, cache=True,
+                              shard=shard)
+    else:
+        train_ds = make_dataset(sources, recipe.scale, recipe.patch, recipe.degradation, batch_size=recipe.batch,
+                                cache=True, seed=recipe.seed, y_only=y, space=space)
     val_ds = benchmark_pairs(val_source, recipe.scale, y_only=y, degradation=recipe.degradation)
     return train_ds, _to_space(val_ds, recipe.channels)
+
+
+def step_pairs(recipe, index=0):
+    """The training step's (i, uint8 HR crops) -> (LR, HR) for worker ``index`` of a multi-worker run
+    (:func:`srlib.data.pair_fn`); None for the CPPN family, whose batches are pairs already."""
+    if recipe.model == "cppn_gan":
+        return None
+    y = recipe.channels == "y"
+    return pair_fn(recipe.scale, recipe.degradation, y, "rgb" if y else recipe.channels, recipe.seed + 1000 * index)
 
 
 def _run_info(run_dir, recipe, policy):
@@ -199,18 +217,33 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
 
     ``sources`` / ``val_source``: see :func:`datasets_for`; ``callbacks``: passed to :func:`srlib.train.fit`.
     The global dtype policy is float32 again when this returns.
+
+    Where ``TF_CONFIG`` names several workers (``python -m srlib.launch``), every worker runs this call: each trains
+    on its shard in :func:`srlib.distributed.fit` (no ``callbacks``, ``lr_patience``), ``recipe.batch`` per worker,
+    the learning rate scaled to the global batch (:func:`srlib.distributed.scaled_learning_rate`); the chief
+    (worker 0) writes ``run_dir``, the log returned on another worker is its own (training columns only).
     """
+    index, workers = distributed.cluster()
+    strategy = distributed.worker_strategy() if workers > 1 else None  # before any other TensorFlow op
+    if strategy and (recipe.lr_patience or callbacks):
+        raise ValueError("lr_patience and callbacks need model.fit: one worker only (train without TF_CONFIG)")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     policy = set_precision(recipe.precision)
-    _run_info(run_dir, recipe, policy)
+    if not index:
+        _run_info(run_dir, recipe, policy)
     log.info("%s: %s x%d, %d x %d steps, %s", run_dir.name, recipe.model, recipe.scale, recipe.epochs,
              recipe.steps, policy)
     try:
-        train_ds, val_ds = datasets_for(recipe, sources, val_source)
-        total = recipe.epochs * recipe.steps
-        lr = (keras.optimizers.schedules.CosineDecay(recipe.learning_rate, total, alpha=0.01)
-              if recipe.schedule == "cosine" else recipe.learning_rate)
+        train_ds, val_ds = datasets_for(recipe, sources, val_source, (index, workers) if strategy else None)
+        total, rate = recipe.epochs * recipe.steps, distributed.scaled_learning_rate(recipe.learning_rate, workers)
+        lr = keras.optimizers.schedules.CosineDecay(rate, total, alpha=0.01) if recipe.schedule == "cosine" else rate
+        if strategy:
+            model = distributed.fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps,
+                                    recipe.batch, learning_rate=lr, loss=loss_fn(recipe.loss), crop_border=recipe.scale,
+                                    prepare=step_pairs(recipe, index), strategy=strategy, seed=recipe.seed,
+                                    seconds=recipe.seconds, patience=recipe.patience, verbose=verbose)
+            return model, pd.read_csv(distributed.output_dir(run_dir) / "log.csv")
         model = fit(lambda: build(recipe), train_ds, val_ds, run_dir, recipe.epochs, recipe.steps, recipe.batch,
                     learning_rate=lr, loss=loss_fn(recipe.loss), crop_border=recipe.scale, seed=recipe.seed,
                     patience=recipe.patience, lr_patience=recipe.lr_patience, verbose=verbose,

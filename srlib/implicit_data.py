@@ -16,13 +16,14 @@ from srlib.resize import imresize
 
 
 def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, batch_size=16, crops_per_image=8,
-                     seed=0, cache=True, repeat=True, skipped=None):
+                     seed=0, cache=True, repeat=True, skipped=None, shard=None):
     """Batches for arbitrary-scale models (:mod:`srlib.models.cppn_gan`): LR patches and HR queries at random scales.
 
     For each decoded image a scale s ~ U(``scales``) is drawn; ``crops_per_image`` HR crops of side
     round(``patch_size`` * s) are taken (with dihedral augmentation), their LR is MATLAB bicubic to
     ``patch_size`` x ``patch_size`` rounded to uint8 levels, and ``queries`` HR pixels of each crop are drawn
-    without repetition (default: ``patch_size``^2). Y channel. Repeatable from ``seed``.
+    without repetition (default: ``patch_size``^2). Y channel. Repeatable from ``seed``. ``shard`` (index, count):
+    a worker's part of the images (:func:`srlib.data.image_source`).
 
     Returns:
       ``tf.data.Dataset`` of ({"lr": (B, p, p, 1), "coord": (B, Q, 2), "cell": (B, Q, 2)}, hr (B, Q, 1)):
@@ -30,7 +31,7 @@ def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, bat
       ``cell`` its pixel size (2 / side), ``hr`` their values, float32.
     """
     queries = queries or patch_size * patch_size
-    ds = large_images(source, int(round(patch_size * scales[1])), skipped, cache, repeat)
+    ds = large_images(source, int(round(patch_size * scales[1])), skipped, cache, repeat, shard)
 
     def crops(i, image):
         s = tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
@@ -67,13 +68,13 @@ def implicit_pairs(source, scales=(2, 3, 4)):
     return ds
 
 
-def datasets_for(recipe, sources=None, val_source=None):
+def datasets_for(recipe, sources=None, val_source=None, shard=None):
     """(training, validation) datasets of an arbitrary-scale recipe: :func:`implicit_dataset` on ``recipe.data`` (or
     ``sources``) at scales U(1, ``recipe.scale``), validated on the held-out images (or ``val_source``) at x2, x3 and
-    x4 up to ``recipe.scale`` (:func:`implicit_pairs`)."""
+    x4 up to ``recipe.scale`` (:func:`implicit_pairs`); ``shard``: a worker's part of the training images."""
     sources = list(sources) if sources is not None else [datasets.require(name) for name in recipe.data]
     if val_source is None:
         sources, val_source = split_holdout(sources)
     train = implicit_dataset(sources, recipe.patch, (1.0, float(recipe.scale)), batch_size=recipe.batch,
-                             seed=recipe.seed)
+                             seed=recipe.seed, shard=shard)
     return train, implicit_pairs(val_source, [s for s in (2, 3, 4) if s <= recipe.scale] or [recipe.scale])

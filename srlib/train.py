@@ -30,14 +30,13 @@ log = logging.getLogger(__name__)
 
 
 def get_strategy(name=None):
-    """``tf.distribute`` strategy by name: None/'default', 'mirrored', 'multiworker'."""
+    """``tf.distribute`` strategy of one machine by name: None/'default', 'mirrored' (several workers:
+    :mod:`srlib.distributed`, whose loop runs under MultiWorkerMirroredStrategy where Keras 3's ``fit`` cannot)."""
     if name in (None, "default"):
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"unknown strategy {name!r}")
+    raise ValueError(f"unknown strategy {name!r}: 'default' or 'mirrored' (several workers: srlib.distributed)")
 
 
 class Timing(keras.callbacks.Callback):
@@ -135,9 +134,9 @@ def fit(
       crop_border: border excluded from the validation PSNR.
       patience: EarlyStopping patience on val_loss (None: off).
       lr_patience: ReduceLROnPlateau patience on val_loss (None: off).
-      strategy: a ``tf.distribute.Strategy`` or a name for :func:`get_strategy`. Under
-        MultiWorkerMirroredStrategy (``TF_CONFIG`` names the cluster) every worker runs this
-        same call; only the chief writes ``run_dir``, the others ``run_dir/workers/<task>``.
+      strategy: a ``tf.distribute.Strategy`` of one machine or a name for :func:`get_strategy` (several
+        workers: :func:`srlib.distributed.fit`; Keras 3's ``fit`` cannot run under MultiWorkerMirroredStrategy,
+        keras-team/keras#20585).
       seed: seeds Python, NumPy and TF for repeatable runs.
       callbacks: extra Keras callbacks, run after the standard ones (e.g. one that stops or
         inspects training; a new one is needed per call).
@@ -150,9 +149,6 @@ def fit(
         return load_file(run_dir / "last.keras")
     if strategy is None or isinstance(strategy, str):
         strategy = get_strategy(strategy)
-    if not strategy.extended.should_checkpoint:  # a multi-worker run: only the chief writes run_dir
-        run_dir = run_dir / "workers" / f"{strategy.cluster_resolver.task_type}_{strategy.cluster_resolver.task_id}"
-        run_dir.mkdir(parents=True, exist_ok=True)
     with strategy.scope():
         model = build_model()
         model.compile(

@@ -1,4 +1,5 @@
-"""srlib.train: resume after a kill, extra callbacks, tf.distribute (one machine and two workers), mixed precision."""
+"""srlib.train: resume after a kill, extra callbacks, tf.distribute on one machine, mixed precision (several workers:
+test_distributed.py)."""
 
 import os
 import subprocess
@@ -119,66 +120,6 @@ def test_mirrored_strategy_two_logical_cpus():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ok 2" in out.stdout
-
-
-WORKER = textwrap.dedent(
-    """
-    import json, os, sys
-    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": sys.argv[2].split(",")},
-                                          "task": {"type": "worker", "index": int(sys.argv[3])}})
-    import numpy as np, pandas as pd
-    from srlib.data import make_dataset
-    from srlib.models.espcn import espcn
-    from srlib.train import fit, get_strategy
-    strategy = get_strategy("multiworker")
-    assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
-    rng = np.random.default_rng(0)
-    images = rng.random((4, 32, 32, 3)).astype("float32")
-    train = make_dataset(images, 2, 8, batch_size=8, patches_per_image=4, seed=1)
-    val = make_dataset(images, 2, 8, batch_size=4, patches_per_image=1, augment=False, repeat=False,
-                       shuffle_buffer=0, seed=2)
-    model = fit(lambda: espcn(2, 1, "relu", filters=(4, 4)), train, val, sys.argv[1], epochs=2,
-                steps_per_epoch=3, batch_size=8, strategy=strategy, verbose=0)
-    print("ok", strategy.cluster_resolver.task_id, float(np.abs(model.get_weights()[0]).sum()))
-    """
-)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="Keras 3's model.fit cannot run under MultiWorkerMirroredStrategy: "
-                   "it reduces a PerReplica data batch eagerly to build the model (keras-team/keras#20585, open); "
-                   "strict, so this test fails, to be made a plain test, once Keras fixes it")
-def test_multi_worker_strategy_two_processes(tmp_path):
-    """A few steps of fit() under MultiWorkerMirroredStrategy with two worker processes on 127.0.0.1 (TF_CONFIG):
-    both finish with the same weights (synchronous all-reduce), and only the chief writes the run folder."""
-    import socket
-
-    ports = []
-    for _ in range(2):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
-    cluster = ",".join(f"127.0.0.1:{p}" for p in ports)
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "run"), cluster, str(i)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
-    outs = []
-    for p in procs:
-        try:
-            out, err = p.communicate(timeout=240)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            raise
-        assert p.returncode == 0, err[-2000:]
-        outs.append(out.split()[-3:])
-    assert [o[:2] for o in outs] == [["ok", "0"], ["ok", "1"]]
-    assert float(outs[0][2]) == pytest.approx(float(outs[1][2]), rel=1e-6)  # replicas stayed in sync
-    run = tmp_path / "run"
-    assert len(pd.read_csv(run / "log.csv")) == 2 and (run / "last.keras").exists()
-    assert (run / "workers" / "worker_1" / "log.csv").exists()  # the other worker kept out of the chief's files
 
 
 @pytest.mark.slow

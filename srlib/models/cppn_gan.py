@@ -106,9 +106,11 @@ class CPPNGAN(keras.Model):
                 loss = loss + self.adversarial * adv
                 extra = {"adv": adv, "d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real)),
                          "d_fake": tf.reduce_mean(tf.sigmoid(fake))}
-        grads = tape.gradient(loss, g_vars)
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync  # the optimizer sums replicas' gradients
+            scaled = [loss / replicas, extra["d_loss"] / replicas if self.discriminator else None]
+        grads = tape.gradient(scaled[0], g_vars)
         if self.discriminator:
-            grads += tape.gradient(extra["d_loss"], d_vars)
+            grads += tape.gradient(scaled[1], d_vars)
         del tape
         self.optimizer.apply_gradients(zip(grads, g_vars + d_vars, strict=True))
         return {**self._log(loss=loss, recon=recon, kl=kl, psnr=psnr, **extra), "beta": self.beta_now()}

@@ -62,7 +62,8 @@ class VAE(keras.Model):
         with tf.GradientTape() as tape:
             sr, recon, kl = self._forward(lr, hr, training=True)
             loss = recon + self.beta_now() * kl
-            scaled = self.optimizer.scale_loss(loss)  # mixed_float16: loss scaling (a no-op otherwise)
+            # 1 / replicas: the optimizer sums the replicas' gradients; mixed_float16: loss scaling (else a no-op)
+            scaled = self.optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return self._log(hr, sr, loss=loss, recon=recon, kl=kl)
