@@ -7,7 +7,9 @@ calendar and city at x3 for PSNR/SSIM (benchmark convention, degrade mode).
 Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 run by TensorFlow
 (plain Keras), (c) srlib ESPCN in the fastest setting of a small grid (TFLite
 XNNPACK float32 / TensorFlow float32, bfloat16 where native, XLA, batch), (d) the
-shipped espcn-x3-fast (16/16 filters instead of 64/32) in that setting, (e) OpenCV
+shipped espcn-x3-fast (16/16 filters instead of 64/32) in that setting, (d') the int8 model
+(``--int8-model``: espcn-x3-int8 when shipped, else the newest QAT run's ``best_int8.tflite``; int8 inside,
+float32 at its edges, run by XNNPACK through LiteRT), (e) OpenCV
 ``dnn_superres`` ESPCN x3 (network only: its net on Y; end to end: decode ->
 ``upsample`` -> the same H.264 writer, the usual sequential loop). OpenCV's ESPCN
 has ESPCN's 64/32 filters, like (b) and (c).
@@ -33,7 +35,7 @@ glibc at its defaults.
 
 Usage:
   python benchmarks/video.py [--model espcn-x3 | path.keras] [--fast-model espcn-x3-fast | path.keras | none]
-                             [--frames 120] [--rounds 5]
+                             [--int8-model espcn-x3-int8 | path.tflite | none] [--frames 120] [--rounds 5]
   python benchmarks/video.py --memory      # peak RSS, 1,000 vs 100 frames
 
 Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
@@ -57,7 +59,7 @@ import tensorflow as tf
 
 from srlib import paths, video, videoio, zoo
 from srlib.frames import FastLuma
-from srlib.infer import Bicubic, load_upscaler
+from srlib.infer import Bicubic, load_net, load_upscaler
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_csv
 from srlib.precision import auto_precision, machine
@@ -89,6 +91,17 @@ def find_fast_model(arg):
     """(keras model, label) of the fast model: --fast-model, else the shipped espcn-x3-fast; None for 'none'/absent."""
     name = arg or ("espcn-x3-fast" if "espcn-x3-fast" in zoo.names() else "none")
     return None if name == "none" else (load_upscaler(name, SCALE).model, _label(name))
+
+
+def find_int8_model(arg):
+    """(LiteFile, label) of the int8 model: --int8-model, else the shipped espcn-x3-int8, else the newest
+    ``$SRLIB_RUNS/*/best_int8.tflite`` (benchmarks/int8_model.py writes it); None for 'none' / absent."""
+    if arg is None and "espcn-x3-int8" in zoo.names():
+        arg = "espcn-x3-int8"
+    if arg is None:
+        found = sorted(paths.runs_dir().glob("*/best_int8.tflite"), key=lambda p: -p.stat().st_mtime)
+        arg = str(found[0]) if found else "none"
+    return None if arg == "none" else (load_net(arg), _label(arg))
 
 
 def _label(name):
@@ -207,14 +220,16 @@ def speed_and_quality(args):
     print(f"steady heap (glibc mallopt): {steady_heap()}")
     model, label = find_model(args.model)
     fast_model = find_fast_model(args.fast_model)
+    int8_model = find_int8_model(args.int8_model)
     print(f"machine: {machine()}, load {notes()['load average']}")
-    print(f"model: {label}; fast model: {fast_model[1] if fast_model else 'none'}")
+    print(f"model: {label}; fast model: {fast_model[1] if fast_model else 'none'};"
+          f" int8 model: {int8_model[1] if int8_model else 'none'}")
     with tempfile.TemporaryDirectory(prefix="srlib-video-bench-") as tmp:
-        rows = _speed_and_quality(args, model, label, fast_model, Path(tmp))
+        rows = _speed_and_quality(args, model, label, fast_model, Path(tmp), int8_model)
     write_csv(Outputs("full")("tables/video_benchmark.csv"), rows, notes=notes())
 
 
-def _speed_and_quality(args, model, label, fast_model, tmp):
+def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
     """The measurements of :func:`speed_and_quality`, with scratch files in ``tmp``; returns the table rows."""
     lr_clip = make_lr_clip(tmp / "lr_640x360.mp4", args.frames)
     lr_frames = list(videoio.read_frames(lr_clip))
@@ -246,6 +261,9 @@ def _speed_and_quality(args, model, label, fast_model, tmp):
         ups["espcn-x3-fast"] = FastLuma(fast_model[0], SCALE, precision=precision, jit_compile=jit,
                                               runtime=runtime)
         labels["espcn-x3-fast"], settings["espcn-x3-fast"] = fast_model[1], fast_setting
+    if int8_model is not None:  # int8 inside, float32 edges: its own engine, one frame per call
+        ups["espcn int8"] = FastLuma(int8_model[0], SCALE)
+        labels["espcn int8"], settings["espcn int8"] = int8_model[1], "tflite int8 (LiteRT XNNPACK) batch 1"
     batches = {name: batch if name in ("espcn fast", "espcn-x3-fast") else 1 for name in ups}
     prepare_y = lambda f: cv2.cvtColor(f, cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32) / 255.0  # noqa: E731
     net = network_only({
@@ -316,6 +334,10 @@ def _speed_and_quality(args, model, label, fast_model, tmp):
             verdict += (f"; Vid4 {q[r['method']]:.2f} dB vs bicubic {q['bicubic']:.2f}, OpenCV {q['opencv']:.2f}"
                         f" ({'above both' if above else 'NOT above both'})")
         print(verdict)
+    if "espcn int8" in ups:
+        r = next(r for r in rows if r["method"] == "espcn int8")
+        print(f"espcn int8: end to end {r['e2e_fps']:.2f} fps (target >= 24), {r['e2e_x_opencv']:.2f}x OpenCV"
+              f" (target >= 2x); network {r['net_fps']:.1f} fps, {r['net_x_opencv']:.2f}x OpenCV's network")
     return rows
 
 
@@ -352,6 +374,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", help="zoo name or .keras file (default: shipped weights, else newest checkpoint)")
     p.add_argument("--fast-model", help="the small model (default: shipped espcn-x3-fast if present; 'none' to skip)")
+    p.add_argument("--int8-model", help="zoo name or .tflite file of the int8 model ('none' to skip; default: "
+                   "espcn-x3-int8 if shipped, else the newest QAT run's best_int8.tflite)")
     p.add_argument("--frames", type=int, default=120, help="frames of the cockatoo clip")
     p.add_argument("--grid-frames", type=int, default=8, help="frames per setting when searching the fastest")
     p.add_argument("--rounds", type=int, default=5, help="end-to-end rounds (the median ratio counts)")

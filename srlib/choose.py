@@ -46,8 +46,9 @@ def frame_fps(name, width, height, frames=3):
     ``width`` x ``height`` on this machine now: the median of ``frames`` timed frames after a warm-up. Measured once
     per process (not stored: a figure taken while the machine is busy would stay wrong)."""
     from srlib.frames import FastLuma
+    from srlib.infer import load_net
 
-    engine = FastLuma(zoo.load(name), zoo.card(name).scale, name=name)
+    engine = FastLuma(load_net(name), zoo.card(name).scale, name=name)  # a Keras model, or an int8 .tflite
     engine.compile(1, height, width, i420=True)
     planes = np.random.default_rng(0).integers(0, 256, (1, height * 3 // 2, width), dtype=np.uint8)
     seconds = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from srlib import color, datasets, digits, distributed, implicit_data, zoo
+from srlib import color, datasets, digits, distributed, implicit_data, quant, zoo
 from srlib.data import benchmark_pairs, hr_batches, make_dataset, pair_fn, split_holdout
 from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
@@ -56,6 +56,8 @@ class Recipe:
       patience, lr_patience: EarlyStopping and ReduceLROnPlateau (halving) patience in epochs on the
         validation loss (None: off; with ``lr_patience`` use ``schedule='constant'``).
       seconds: stop after this much training time (None: the full schedule), for equal wall-clock budgets.
+      quantize: None, or 'int8': quantisation-aware training (:func:`srlib.quant.quantize` of the built model, after
+        ``warm_start``), exported by :func:`srlib.quant.to_tflite`.
     """
 
     model: str = "espcn"
@@ -78,6 +80,7 @@ class Recipe:
     patience: int | None = None
     lr_patience: int | None = None
     seconds: float | None = None
+    quantize: str | None = None
 
     def replace(self, **changes):
         """A copy with ``changes``."""
@@ -131,7 +134,9 @@ def build(recipe):
         for mine, other in zip(_weighted_layers(model), _weighted_layers(source), strict=False):
             if [w.shape for w in mine.weights] == [w.shape for w in other.weights]:
                 mine.set_weights(other.get_weights())
-    return model
+    if recipe.quantize not in (None, "int8"):
+        raise ValueError(f"quantize must be None or 'int8', not {recipe.quantize!r}")
+    return quant.quantize(model) if recipe.quantize else model
 
 
 def _weighted_layers(model):

@@ -5,6 +5,7 @@
 """
 
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,7 +15,7 @@ from srlib import color
 from srlib.infer import luma_merge
 from srlib.io import quantize
 from srlib.layers import ResizeUpscale
-from srlib.lite import LiteNet
+from srlib.lite import LiteFile, LiteNet
 from srlib.precision import inference_precision, with_precision
 
 
@@ -79,7 +80,9 @@ class FastLuma:
     TensorFlow op per frame.
 
     Args:
-      model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1].
+      model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1]; or a TFLite one
+        (:class:`srlib.lite.LiteFile`, e.g. an int8 model of :mod:`srlib.quant`: runtime 'tflite', precision
+        'float32' at its edges, one interpreter per frame shape).
       scale: its factor s.
       precision: 'float32', 'mixed_bfloat16' or 'bfloat16' (:func:`srlib.precision.with_precision`:
         the model is cloned with its weights; the policy it was saved with is ignored);
@@ -94,23 +97,29 @@ class FastLuma:
     """
 
     def __init__(self, model, scale, precision="float32", jit_compile=False, name=None, runtime="auto"):
-        if model.input_shape[-1] != 1:
-            raise ValueError(f"{model.name}: FastLuma needs a 1-channel (Y) model")
+        lite = isinstance(model, LiteFile)
+        if (model.channels if lite else model.input_shape[-1]) != 1:
+            raise ValueError(f"{model.source if lite else model.name}: FastLuma needs a 1-channel (Y) model")
         precision = inference_precision(precision)
-        if runtime == "auto":  # XNNPACK runs transposed convolutions ~2.6x slower than TensorFlow's CPU kernels
+        if lite and runtime == "auto":
+            runtime = "tflite"
+        elif runtime == "auto":  # XNNPACK runs transposed convolutions ~2.6x slower than TensorFlow's CPU kernels
             cpu_only = not tf.config.list_physical_devices("GPU")
             deconv = any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in model.layers)
             bicubic = any(isinstance(layer, ResizeUpscale) and layer.method == "bicubic" for layer in model.layers)
-            lite = precision == "float32" and not jit_compile and cpu_only and not deconv and not bicubic
-            runtime = "tflite" if lite else "tensorflow"
+            xnnpack = precision == "float32" and not jit_compile and cpu_only and not deconv and not bicubic
+            runtime = "tflite" if xnnpack else "tensorflow"
         if runtime not in ("tensorflow", "tflite"):
             raise ValueError(f"runtime must be 'tensorflow', 'tflite' or 'auto', not {runtime!r}")
         if runtime == "tflite" and (precision != "float32" or jit_compile):
             raise ValueError("runtime 'tflite' runs float32 without XLA only")
-        self.model = with_precision(model, precision)
+        if lite and runtime != "tflite":
+            raise ValueError(f"{model.source}: a TFLite model runs on runtime 'tflite' only")
+        self.model = model if lite else with_precision(model, precision)
         self.scale, self.precision, self.jit_compile, self.runtime = scale, precision, jit_compile, runtime
         tag = " xla" if jit_compile else " tflite" if runtime == "tflite" else ""
-        self.name = name or f"{model.name} {precision}{tag}"
+        label = Path(model.source).stem if lite else model.name
+        self.name = name or (f"{label} tflite{' int8' if model.int8 else ''}" if lite else f"{label} {precision}{tag}")
         self._i420 = I420Merge(lite=runtime == "tflite")
         self._fns = {}
 
@@ -128,7 +137,9 @@ class FastLuma:
             def merge_rgb(y, cbcr):
                 return quantize(luma_merge(y, cbcr, s), uint8=True)
 
-            if self.runtime == "tflite":
+            if isinstance(model, LiteFile):
+                net = LiteFile(model.blob, shape=(n, h, w, 1))
+            elif self.runtime == "tflite":
                 net = LiteNet(model, (n, h, w, 1))
             else:
                 run = tf.function(lambda y: tf.cast(model(y, training=False), tf.float32),

@@ -1,8 +1,9 @@
-"""Upscalers for still images: bicubic, any Keras model, arbitrary-scale models.
+"""Upscalers for still images: bicubic, any Keras model, TFLite (int8) models, arbitrary-scale models.
 
 An *upscaler* is a callable ``f(lr) -> sr`` on float32 (H, W, 3) arrays in [0, 1] (or a batch (N, H, W, 3)) returning
 (H * s, W * s, 3), with a ``scale`` and a ``reach`` (:class:`srlib.tiling.Reach`: what tiling must know).
-:func:`load_upscaler` makes one from a name ('bicubic', a zoo name such as 'espcn-x3') or a ``.keras`` path.
+:func:`load_upscaler` makes one from a name ('bicubic', a zoo name such as 'espcn-x3') or a ``.keras`` / ``.tflite``
+path.
 An upscaler runs its input in one pass; images too large for memory are tiled by :func:`srlib.upscale`
 (:mod:`srlib.tiling`), the one place that tiles.
 
@@ -17,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import color, tiling, zoo
+from srlib.lite import LiteFile
 from srlib.resize import imresize
 
 
@@ -85,6 +87,29 @@ class ModelUpscaler:
         return sr if lr.ndim == 4 else sr[0]
 
 
+class LiteUpscaler(ModelUpscaler):
+    """Wraps a TFLite SR model (:class:`srlib.lite.LiteFile`; the int8 models of :mod:`srlib.quant`) as an upscaler,
+    run by XNNPACK at each input's own size: the number a benchmark table shows is the number the video engine gets.
+
+    Args:
+      net: :class:`srlib.lite.LiteFile`, (N, h, w, C) -> (N, h*s, w*s, C), C = 1 (Y) or 3.
+      scale: its factor (checked against the graph's).
+      name: label for tables.
+      space: the colour space of a 3-channel model (as :class:`ModelUpscaler`).
+    """
+
+    def __init__(self, net, scale, name=None, space="rgb"):
+        radius, factor, peak = net.reach()
+        if factor != scale:
+            raise ValueError(f"{net.source}: upscales x{factor}, not x{scale}")
+        self.model, self.scale, self.space, self.channels = net, scale, space, net.channels
+        self.name = name or Path(net.source).stem
+        self.reach = _with_chroma(tiling.Reach(math.ceil(radius - 1e-9), 1, 3 * 4 * peak), self.channels)
+
+    def _net(self, x):
+        return self.model(np.asarray(x, np.float32))
+
+
 class ImplicitUpscaler:
     """Wraps an arbitrary-scale luma model (inputs ``lr``, ``coord``, ``cell``: :mod:`srlib.models.cppn_gan`'s local
     form) as an upscaler at any ``scale`` > 0, integer or not: output side ceil(side * scale), as MATLAB imresize.
@@ -112,7 +137,8 @@ class ImplicitUpscaler:
 
 
 def load_upscaler(name, scale=None):
-    """Upscaler from 'bicubic', a zoo name ('espcn-x3', see :mod:`srlib.zoo`) or a ``.keras`` path.
+    """Upscaler from 'bicubic', a zoo name ('espcn-x3', see :mod:`srlib.zoo`), a ``.keras`` or a ``.tflite`` path
+    (:class:`LiteUpscaler`).
 
     Arbitrary-scale models (inputs ``lr``, ``coord``, ``cell``) take any ``scale`` and need one. Raises ValueError
     (one line) for an unknown name, a scale mismatch, or a model that does not upscale photos (the digit CPPN).
@@ -121,13 +147,12 @@ def load_upscaler(name, scale=None):
         if scale is None:
             raise ValueError("bicubic needs --scale")
         return Bicubic(scale)
-    if name in zoo.names():
-        model = zoo.load(name)
-    elif Path(name).is_file():
-        model = zoo.load_file(name)
-    else:
-        known = ", ".join(["bicubic", *zoo.names()])
-        raise ValueError(f"{name}: no such model (known: {known}; or give a .keras file)")
+    model = load_net(name)
+    if isinstance(model, LiteFile):
+        model_scale = model.reach()[1]
+        if scale is not None and scale != model_scale:
+            raise ValueError(f"{name}: model upscales x{model_scale}, not x{scale}")
+        return LiteUpscaler(model, model_scale, name=name)
     inputs = model.input if isinstance(model.input, dict) else {}
     if "coord" in inputs:
         if "cell" not in inputs:
@@ -142,3 +167,16 @@ def load_upscaler(name, scale=None):
     return ModelUpscaler(model, model_scale, name=name)
 
 
+
+
+def load_net(name):
+    """The network of a zoo name or a model file: a Keras model, or a :class:`srlib.lite.LiteFile` for a ``.tflite``
+    (an int8 engine model). ValueError (one line) for an unknown name."""
+    if name in zoo.names():
+        file = zoo.path(name)
+    elif Path(name).is_file():
+        file = Path(name)
+    else:
+        known = ", ".join(["bicubic", *zoo.names()])
+        raise ValueError(f"{name}: no such model (known: {known}; or give a .keras or .tflite file)")
+    return LiteFile(file) if file.suffix == ".tflite" else zoo.load_file(file)

@@ -1,21 +1,28 @@
-"""A Keras model run by TensorFlow Lite's XNNPACK CPU kernels, for inputs of one fixed shape.
+"""TensorFlow Lite models run by XNNPACK's CPU kernels: a Keras model at one fixed shape, or a ``.tflite`` file.
 
 XNNPACK's float32 convolutions run small SR networks such as ESPCN about 1.4x
 faster than TensorFlow's own CPU kernels on an AVX2 machine (``benchmarks/video.py``
 measures it side by side), with the same float32 arithmetic: outputs agree with
-the Keras model to about 1e-6. The model is exported as a SavedModel
-(``model.export``) and converted by ``tf.lite.TFLiteConverter``; nothing is
-quantized.
+the Keras model to about 1e-6. :class:`LiteNet` exports a Keras model as a SavedModel
+(``model.export``) and converts it with ``tf.lite.TFLiteConverter``; nothing is
+quantized. :class:`LiteFile` runs a converted flatbuffer as it is, at any input size: the int8 models of
+:mod:`srlib.quant` (int8 weights and activations, float32 input and output) are run this way.
+
+The interpreter is the LiteRT package's (``ai_edge_litert``, pinned in requirements.txt): TensorFlow's own
+``tf.lite.Interpreter`` is deprecated in its favour; both run the same XNNPACK kernels (same outputs, same speed
+on a 2-core Xeon). The converter stays TensorFlow's.
 """
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
-import warnings
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
 
 
 @contextlib.contextmanager
@@ -39,6 +46,18 @@ def _quiet():
             os.close(copy)
 
 
+def convert(model, shape, optimize=False):
+    """The TFLite flatbuffer (bytes) of Keras ``model`` for float32 inputs of ``shape`` (batch included; None for a
+    size the interpreter is told later). ``optimize``: the converter's default optimisations, which fold the
+    fake-quant ops of a :mod:`srlib.quant` model into int8 kernels; off, nothing is quantized."""
+    with _quiet(), tempfile.TemporaryDirectory() as tmp:
+        model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if optimize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        return converter.convert()
+
+
 class LiteNet:
     """``model`` compiled for float32 inputs of shape ``shape`` and run by the XNNPACK delegate.
 
@@ -54,22 +73,92 @@ class LiteNet:
 
     def __init__(self, model, shape, threads=None):
         self.shape = tuple(shape)
-        with _quiet(), tempfile.TemporaryDirectory() as tmp:
-            model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(self.shape, tf.float32)],
-                         verbose=False)
-            blob = tf.lite.TFLiteConverter.from_saved_model(tmp).convert()
-            with warnings.catch_warnings():  # tf.lite's notice that the interpreter moves to the LiteRT package
-                warnings.simplefilter("ignore")
-                self.interpreter = tf.lite.Interpreter(model_content=blob, num_threads=threads or os.cpu_count())
-            self.interpreter.allocate_tensors()
-            self.interpreter.invoke()  # the delegate announces itself on the first run
-        self._in = self.interpreter.get_input_details()[0]["index"]
-        self._out = self.interpreter.get_output_details()[0]["index"]
+        self._net = LiteFile(convert(model, self.shape), threads=threads, shape=self.shape)
 
     def __call__(self, x):
         x = np.asarray(x, np.float32)
         if x.shape != self.shape:
             raise ValueError(f"LiteNet was built for inputs of shape {self.shape}, not {x.shape}")
+        return self._net(x)
+
+
+class LiteFile:
+    """A TFLite flatbuffer (a ``.tflite`` file or its bytes) with one float32 input and one float32 output, run by the
+    XNNPACK delegate at any input shape.
+
+    Args:
+      model: path of a ``.tflite`` file, or its bytes.
+      threads: CPU threads (default: all of them).
+      shape: the input shape to allocate for now (batch included); another shape later reallocates (tens of ms:
+        keep one engine per shape for video, as :class:`srlib.frames.FastLuma` does).
+
+    Calling it: float32 array (N, h, w, C) -> float32 array, the model's output (e.g. (N, 3h, 3w, 1) for an x3 luma
+    model); an int8 model quantises the input and dequantises the output inside its graph. Not thread-safe.
+    ``int8``: whether its convolutions run in int8. :meth:`reach` reads the receptive radius from the graph.
+    """
+
+    def __init__(self, model, threads=None, shape=None):
+        if isinstance(model, bytes):
+            self.blob, self.source = model, "TFLite model"
+        else:
+            self.source = str(model)
+            try:
+                self.blob = Path(model).read_bytes()
+            except OSError as e:
+                raise ValueError(f"{model}: cannot read ({e.strerror})") from None
+        try:
+            with _quiet():
+                self.interpreter = Interpreter(model_content=self.blob, num_threads=threads or os.cpu_count())
+        except ValueError as e:
+            raise ValueError(f"{self.source}: not a TFLite model ({str(e).splitlines()[0]})") from None
+        ins, outs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        if len(ins) != 1 or len(outs) != 1 or ins[0]["dtype"] != np.float32 or outs[0]["dtype"] != np.float32:
+            raise ValueError(f"{self.source}: needs one float32 input and one float32 output")
+        self._in, self._out = ins[0]["index"], outs[0]["index"]
+        self.channels = int(ins[0]["shape_signature"][-1])
+        self.int8 = any(op["op_name"] == "CONV_2D" and np.int8 in op["operand_types"]
+                        for op in self.interpreter._get_ops_details())
+        self.shape = None
+        if shape is not None:
+            self._resize(tuple(shape))
+            with _quiet():
+                self.interpreter.invoke()  # the delegate announces itself on the first run
+
+    def _resize(self, shape):
+        self.interpreter.resize_tensor_input(self._in, shape, strict=True)
+        self.interpreter.allocate_tensors()
+        self.shape = shape
+
+    def __call__(self, x):
+        x = np.asarray(x, np.float32)
+        if x.shape != self.shape:
+            if x.ndim != 4 or x.shape[-1] != self.channels:
+                raise ValueError(f"{self.source}: input shape {x.shape} is not (N, h, w, {self.channels})")
+            self._resize(x.shape)
         self.interpreter.set_tensor(self._in, x)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._out)
+
+    def reach(self):
+        """(receptive radius in input pixels, upscaling factor, peak activation channels times its area over the
+        input's) from the graph's ops: every convolution adds its half-width at its resolution (the sum over all,
+        an upper bound for any graph). ValueError for an op with an unknown reach."""
+        tensors = {t["index"]: t for t in self.interpreter.get_tensor_details()}
+        radius, factor, peak = 0.0, 1, self.channels
+        pointwise = {"QUANTIZE", "DEQUANTIZE", "ADD", "SUB", "MUL", "RELU", "RELU6", "RELU_N1_TO_1", "MINIMUM",
+                     "MAXIMUM", "CONCATENATION", "TANH", "LOGISTIC", "PRELU", "LEAKY_RELU", "HARD_SWISH"}
+        for op in self.interpreter._get_ops_details():
+            name = op["op_name"]
+            if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+                kernel = tensors[op["inputs"][1]]["shape"]  # (out, kh, kw, in) or (1, kh, kw, out)
+                radius += math.ceil((max(kernel[1:3]) - 1) / 2) / factor
+            elif name == "DEPTH_TO_SPACE":
+                c_in = tensors[op["inputs"][0]]["shape_signature"][-1]
+                c_out = tensors[op["outputs"][0]]["shape_signature"][-1]
+                radius += 1 / factor  # as srlib.tiling counts a SubPixelUpscale: one pixel at its input
+                factor *= math.isqrt(int(c_in // c_out))
+            elif name not in pointwise:
+                raise ValueError(f"{self.source}: op {name} has a reach unknown to srlib.lite")
+            for t in op["outputs"]:
+                peak = max(peak, int(tensors[t]["shape_signature"][-1]) * factor * factor)
+        return radius, factor, peak

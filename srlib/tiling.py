@@ -41,7 +41,7 @@ class Reach:
 _POINTWISE = ("InputLayer", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
               "Activation", "ReLU", "PReLU", "LeakyReLU", "ELU", "Softmax", "BatchNormalization",
               "LayerNormalization", "Dropout", "SpatialDropout2D", "GaussianNoise", "Rescaling", "Dense",
-              "Identity", "MatchSize", "Sampling", "Cropping2D")
+              "Identity", "MatchSize", "Sampling", "Cropping2D", "FakeQuant")
 # Layers that see the whole image: such a network cannot be tiled.
 _GLOBAL = ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "CoordGrid", "Reshape")
 
@@ -56,7 +56,7 @@ def _layer_step(layer, state):
     if kind == "Conv2DTranspose":
         k, s = max(_pair(cfg["kernel_size"])), max(_pair(cfg["strides"]))
         return math.ceil((k - 1) / 2 / s) + 1, s
-    if kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
+    if kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "QuantConv2D"):
         k, d, s = max(_pair(cfg["kernel_size"])), max(_pair(cfg["dilation_rate"])), max(_pair(cfg["strides"]))
         return math.ceil((k - 1) * d / 2), 1 / s
     if kind in ("MaxPooling2D", "AveragePooling2D"):

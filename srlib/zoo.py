@@ -4,7 +4,8 @@ A zoo model is two files in :func:`srlib.paths.weights_dir` (``results/weights/`
 checkout; the ``srlib/weights`` package data of an installed wheel, which pyproject.toml
 maps onto the same folder):
 
-    espcn_x3.keras   the model, float32, no optimizer state
+    espcn_x3.keras   the model, float32, no optimizer state (or espcn_x3_int8.tflite: an int8 TFLite model,
+                     :mod:`srlib.quant`, run by :class:`srlib.lite.LiteFile`; its card's ``extra.engine`` says so)
     espcn_x3.json    its card (:func:`srlib.cards.export` writes both), read as a :class:`Card`
 
 Every card has the same keys (:data:`CARD_KEYS`); its benchmark rows have exactly :data:`ROW_KEYS`.
@@ -128,11 +129,14 @@ class Card:
         return r["ssim"] if r else None
 
 
+MODEL_SUFFIXES = (".keras", ".tflite")  # a Keras model, or a TFLite flatbuffer (the int8 engine's)
+
+
 def _files():
-    """{zoo name: card path} for every card with its .keras beside it."""
+    """{zoo name: card path} for every card with its model file (.keras or .tflite) beside it."""
     found = {}
     for file in sorted(paths.weights_dir().glob("*.json")):
-        if file.with_suffix(".keras").is_file():
+        if any(file.with_suffix(suffix).is_file() for suffix in MODEL_SUFFIXES):
             found[Card.read(file).name] = file
     return found
 
@@ -160,8 +164,9 @@ def card(name):
 
 
 def path(name):
-    """The ``.keras`` file of zoo model ``name``."""
-    return _file(name).with_suffix(".keras")
+    """The model file of zoo model ``name``: its ``.keras`` file, or its ``.tflite`` file for an int8 engine model."""
+    card_file = _file(name)
+    return next(card_file.with_suffix(s) for s in MODEL_SUFFIXES if card_file.with_suffix(s).is_file())
 
 
 def file_stem(name):
@@ -174,6 +179,9 @@ def load_file(file):
     ``srlib.models.vae``, ...) are imported first, so their registered classes are found."""
     import keras
 
+    if Path(file).suffix == ".tflite":
+        raise ValueError(f"{paths.display(file)}: a TFLite model, not a Keras one: run it with srlib.lite.LiteFile "
+                         "(srlib.infer.load_upscaler and load_net do)")
     with zipfile.ZipFile(file) as archive:
         config = archive.read("config.json").decode()
     for module in sorted(set(re.findall(r'"module": "(srlib(?:\.\w+)*)"', config))):

@@ -1,0 +1,133 @@
+"""The int8 x3 model: quantisation-aware fine-tune of a float x3 model, its int8 TFLite export, its scores.
+
+Architectures (``--arch``):
+
+* ``espcn``: the shipped espcn-x3 itself, fine-tuned with fake quantisation (:mod:`srlib.quant`); run
+  ``$SRLIB_RUNS/espcn_x3_int8``; its fp32 twin is espcn-x3.
+* ``rtsr``: :func:`srlib.models.rtsr.rtsr` (ESPCN's layers plus a nearest-neighbour residual), first a float32
+  fine-tune warm-started from espcn-x3 (run ``rtsr_x3``: the fp32 twin), then its QAT fine-tune (``rtsr_x3_int8``).
+
+Steps (each resumable: run the same command again after a crash or to continue a stopped run):
+
+1. training, checkpoints every epoch under ``$SRLIB_RUNS`` (:func:`srlib.experiment.train`);
+2. the best QAT checkpoint converted to int8 (:func:`srlib.quant.to_tflite`, written as ``best_int8.tflite`` in its
+   run) and scored through the int8 engine itself (:class:`srlib.lite.LiteFile`, whole images at their size) on
+   Set5, Set14 and BSD100 x3, beside its fp32 twin; prints the acceptance verdict;
+3. ``--ship``: export it into the zoo as ``espcn-x3-int8`` / ``rtsr-x3-int8`` (.tflite + card + log) when it meets
+   every bar (Set5 >= SRCNN's 32.75; within 0.1 dB of its fp32 twin on Set5; Set14 / BSD100 no more than 0.1 dB
+   under espcn-x3).
+
+Usage:
+  nice -n 10 python benchmarks/int8_model.py [--arch espcn|rtsr] [--epochs 24] [--steps 500] [--score-only] [--ship]
+"""
+
+import argparse
+import logging
+import time
+
+import pandas as pd
+
+from srlib import datasets, paths, zoo
+from srlib.cards import BENCHMARK_SETS, benchmark_rows, export
+from srlib.evaluate import published
+from srlib.experiment import Recipe, best, train
+from srlib.infer import LiteUpscaler, ModelUpscaler
+from srlib.lite import LiteFile
+from srlib.quant import to_tflite
+
+SHIPPED = "espcn-x3"  # the float model the int8 one must stay within 0.1 dB of on Set14 and BSD100
+TOLERANCE = 0.1  # dB
+ARGS = {"espcn": {"activation": "relu", "filters": [64, 32]}, "rtsr": {"filters": [64, 32]}}
+
+
+def recipes(arch, epochs, steps):
+    """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there)."""
+    if arch == "espcn":
+        return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
+                                        precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
+    float_run = paths.runs_dir() / "rtsr_x3"
+    return {
+        "rtsr_x3": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=SHIPPED, precision="fp32",
+                          learning_rate=2e-4, steps=steps, epochs=epochs),
+        "rtsr_x3_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(float_run / "best.keras"),
+                               quantize="int8", precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs),
+    }
+
+
+def twin_rows(arch, sets):
+    """The fp32 twin's benchmark rows: espcn-x3's card, or the float rtsr run's best checkpoint scored here."""
+    if arch == "espcn":
+        card = zoo.card(SHIPPED)
+        return [card.row(s, 3) for s in sets]
+    model = best(paths.runs_dir() / "rtsr_x3")
+    return benchmark_rows(ModelUpscaler(model, 3), 3, {s: datasets.require(s) for s in sets})
+
+
+def score(run_dir, name, sets):
+    """(benchmark rows of the int8 engine, the TFLite bytes, the QAT model, its fake-quant Keras Set5 PSNR) of the
+    best checkpoint of ``run_dir``; the .tflite is also written there."""
+    model = best(run_dir)
+    blob = to_tflite(model)
+    (run_dir / "best_int8.tflite").write_bytes(blob)
+    t = time.perf_counter()
+    rows = benchmark_rows(LiteUpscaler(LiteFile(blob), 3, name=name), 3, {s: datasets.require(s) for s in sets})
+    print(f"int8 engine scored in {time.perf_counter() - t:.0f} s")
+    fake = benchmark_rows(ModelUpscaler(model, 3), 3, {"Set5": datasets.require("Set5")})[0]["psnr"]
+    return rows, blob, model, fake
+
+
+def verdict(rows, twin):
+    """{check: (value, bar, met)}: the acceptance bars against SRCNN's published Set5 x3, the twin and espcn-x3."""
+    shipped = zoo.card(SHIPPED)
+    srcnn = published()[("SRCNN", 3, "Set5")][0]
+    got = {r["dataset"]: r["psnr"] for r in rows}
+    twin = {r["dataset"]: r["psnr"] for r in twin}
+    checks = {"Set5 >= SRCNN": (got["Set5"], srcnn, got["Set5"] >= srcnn)}
+    for s in got:
+        bar = round(twin[s] - TOLERANCE, 2)
+        checks[f"{s} >= fp32 twin - {TOLERANCE}"] = (got[s], bar, got[s] >= bar - 1e-9)
+        if s != "Set5":
+            bar = round(shipped.psnr(s, 3) - TOLERANCE, 2)
+            checks[f"{s} >= {SHIPPED} - {TOLERANCE}"] = (got[s], bar, got[s] >= bar - 1e-9)
+    return checks
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--arch", choices=sorted(ARGS), default="espcn")
+    p.add_argument("--epochs", type=int, default=24)
+    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
+    p.add_argument("--sets", nargs="+", default=list(BENCHMARK_SETS))
+    p.add_argument("--ship", action="store_true", help="export the int8 model into the zoo when it meets every bar")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    runs = recipes(args.arch, args.epochs, args.steps)
+    if not args.score_only:
+        for run, rec in runs.items():
+            train(rec, paths.runs_dir() / run, verbose=2)
+    run, rec = list(runs.items())[-1]
+    name = f"{args.arch}-x3-int8"
+    rows, blob, model, fake = score(paths.runs_dir() / run, name, args.sets)
+    twin = twin_rows(args.arch, args.sets)
+    print(f"fake-quant Keras model Set5 x3: {fake:.2f} dB")
+    print("int8 engine: " + ", ".join(f"{r['dataset']} {r['psnr']:.2f}" for r in rows))
+    print("fp32 twin:   " + ", ".join(f"{r['dataset']} {r['psnr']:.2f}" for r in twin))
+    checks = verdict(rows, twin)
+    for check, (value, bar, met) in checks.items():
+        print(f"  {check:32s} {value:6.2f} vs {bar:6.2f}: {'met' if met else 'NOT met'}")
+    if args.ship:
+        if not all(met for _, _, met in checks.values()) or set(args.sets) != set(BENCHMARK_SETS):
+            raise SystemExit(f"{name} not shipped: it must meet every bar on {', '.join(BENCHMARK_SETS)}")
+        log = pd.read_csv(paths.runs_dir() / run / "log.csv")
+        arch = ("ESPCN 5-3-3, 64/32 filters, ReLU" if args.arch == "espcn"
+                else "RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual")
+        export(model, name, rec, log, paths.runs_dir() / run, tflite=blob, benchmark=rows,
+               architecture=f"{arch}, Y channel; int8 (QAT fine-tune), TFLite",
+               extra={"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
+                      "io": "float32 in and out; int8 inside, input and output ranges fixed to [0, 1]"})
+        print(f"shipped {name} -> {paths.display(zoo.path(name))}")
+
+
+if __name__ == "__main__":
+    main()

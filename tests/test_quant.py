@@ -1,0 +1,245 @@
+"""Quantisation-aware training (srlib.quant), the int8 TFLite engine (srlib.lite.LiteFile) and its zoo entries."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import skimage.data
+
+from srlib import color, quant, zoo
+from srlib.cards import export
+from srlib.experiment import Recipe, build
+from srlib.frames import FastLuma
+from srlib.infer import LiteUpscaler, ModelUpscaler, load_net, load_upscaler
+from srlib.lite import LiteFile
+from srlib.models.espcn import espcn
+
+
+@pytest.fixture(scope="module")
+def photo_y():
+    """Y of a 60 x 80 crop of scikit-image's astronaut, (1, 60, 80, 1) float32 in [0, 1] (a real image)."""
+    rgb = skimage.data.astronaut()[100:160, 150:230] / np.float32(255)
+    return color.rgb_to_ycbcr(rgb[None]).numpy()[..., :1].astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def qat_model(photo_y):
+    """A tiny ESPCN x3 (8 / 8 filters, ReLU), quantised and calibrated on the photo."""
+    keras.utils.set_random_seed(3)
+    return quant.calibrate(quant.quantize(espcn(3, activation="relu", filters=(8, 8))), photo_y)
+
+
+@pytest.fixture(scope="module")
+def int8_blob(qat_model):
+    return quant.to_tflite(qat_model)
+
+
+def test_quantize_puts_fake_quant_at_the_edges_and_after_each_convolution(qat_model):
+    kinds = [type(layer).__name__ for layer in qat_model.layers]
+    assert kinds == ["InputLayer", "FakeQuant", "QuantConv2D", "FakeQuant", "QuantConv2D", "FakeQuant",
+                     "QuantConv2D", "FakeQuant", "SubPixelUpscale"]
+    fq = [layer for layer in qat_model.layers if isinstance(layer, quant.FakeQuant)]
+    assert fq[0].fixed == (0.0, 1.0) and fq[-1].fixed == (0.0, 1.0)  # image in, image out
+    assert all(layer.fixed is None and float(layer.max.numpy()) > 0 for layer in fq[1:-1])  # tracked, calibrated
+
+
+def test_quantize_keeps_the_weights_and_refuses_what_int8_cannot_run():
+    model = espcn(3, activation="relu", filters=(8, 8))
+    q = quant.quantize(model)
+    convs = [layer for layer in q.layers if isinstance(layer, quant.QuantConv2D)]
+    originals = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == len(originals) == 3
+    for mine, theirs in zip(convs, originals, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(mine.get_weights(), theirs.get_weights(), strict=True))
+    with pytest.raises(ValueError, match="tanh"):
+        quant.quantize(espcn(3, activation="tanh", filters=(8, 8)))
+    with pytest.raises(ValueError, match="already quantised"):
+        quant.quantize(q)
+
+
+def test_weights_are_quantised_per_output_channel_on_127_levels():
+    layer = quant.QuantConv2D(2, 1, use_bias=False)
+    layer.build((1, 1, 1, 2))
+    kernel = np.array([[0.5, 0.003], [0.3, 0.001]], np.float32).reshape(1, 1, 2, 2)  # (kh, kw, in, out)
+    out = layer.convolution_op(np.ones((1, 1, 1, 2), np.float32), kernel).numpy().ravel()  # sums per channel
+    big, small = 0.5 / 127, 0.003 / 127  # each channel's own step (a per-tensor step would zero the 0.001)
+    np.testing.assert_allclose(out, [0.5 + round(0.3 / big) * big, 0.003 + round(0.001 / small) * small], rtol=1e-5)
+
+
+def test_tracked_range_follows_training_batches_and_is_frozen_at_inference():
+    layer = quant.FakeQuant(decay=0.5)
+    layer(np.zeros((1, 2, 2, 1), np.float32))
+    layer(np.full((1, 2, 2, 1), 4.0, np.float32), training=True)  # the first batch sets the range: [0, 4]
+    assert float(layer.max.numpy()) == 4.0
+    layer(np.full((1, 2, 2, 1), 2.0, np.float32), training=True)  # then 0.5 * 4 + 0.5 * 2
+    assert float(layer.max.numpy()) == 3.0
+    out = layer(np.array([[[[1.0], [5.0]]]], np.float32)).numpy().ravel()
+    assert float(layer.max.numpy()) == 3.0  # inference does not move it
+    step = 3.0 / 255
+    np.testing.assert_allclose(out, [round(1.0 / step) * step, 3.0], rtol=1e-5)  # on the grid, clipped at max
+
+
+def test_fake_quant_model_round_trips_through_keras_file(qat_model, photo_y, tmp_path):
+    qat_model.save(tmp_path / "q.keras")
+    loaded = zoo.load_file(tmp_path / "q.keras")
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in qat_model.layers]
+    np.testing.assert_array_equal(loaded(photo_y).numpy(), qat_model(photo_y).numpy())
+    fq = [layer for layer in loaded.layers if isinstance(layer, quant.FakeQuant)]
+    assert fq[-1].fixed == (0.0, 1.0) and fq[1].decay == 0.99
+
+
+def test_int8_engine_matches_the_fake_quant_model(qat_model, int8_blob, photo_y):
+    """The acceptance test: >= 99.9 % of output pixels within one grey level, none more than 2 away."""
+    net = LiteFile(int8_blob, threads=1)
+    assert net.int8 and net.channels == 1
+    want = np.round(qat_model(photo_y).numpy() * 255)
+    got = np.round(np.clip(net(photo_y), 0, 1) * 255)
+    assert got.shape == want.shape == (1, 180, 240, 1)
+    diff = np.abs(got - want)
+    assert (diff <= 1).mean() >= 0.999 and diff.max() <= 2
+    assert np.array_equal(net(photo_y[:, :31, :47]).shape, (1, 93, 141, 1))  # any input size
+
+
+def test_int8_graph_is_int8_inside_with_float_edges(int8_blob):
+    net = LiteFile(int8_blob)
+    ops = net.interpreter._get_ops_details()
+    assert [op["op_name"] for op in ops] == ["QUANTIZE", "CONV_2D", "CONV_2D", "CONV_2D", "DEPTH_TO_SPACE",
+                                             "DEQUANTIZE"]
+    assert all(op["result_types"] == [np.int8] for op in ops[1:-1])
+    quantize = {t["name"]: t["quantization"] for t in net.interpreter.get_tensor_details()}
+    scales = [q for name, q in quantize.items() if "input_quant" in name]
+    assert scales and np.isclose(scales[0][0], 1 / 255) and scales[0][1] == -128  # the image range, a grey level
+
+
+def test_lite_reach_agrees_with_the_keras_graph(qat_model, int8_blob):
+    from srlib import tiling
+
+    up = LiteUpscaler(LiteFile(int8_blob), 3)
+    assert up.reach == ModelUpscaler(qat_model, 3).reach
+    assert tiling.reach(qat_model).radius == 5 - 1 + 1  # 5x5 -> 2 + 3x3 -> 1 + 3x3 -> 1 + depth-to-space 1
+    with pytest.raises(ValueError, match="upscales x3, not x2"):
+        LiteUpscaler(LiteFile(int8_blob), 2)
+
+
+def test_lite_file_refuses_what_it_cannot_run(tmp_path):
+    (tmp_path / "junk.tflite").write_bytes(b"not a flatbuffer")
+    with pytest.raises(ValueError, match="junk.tflite: not a TFLite model"):
+        LiteFile(tmp_path / "junk.tflite")
+    with pytest.raises(ValueError, match="cannot read"):
+        LiteFile(tmp_path / "absent.tflite")
+
+
+def test_frame_engine_runs_the_int8_model(int8_blob, qat_model):
+    net = LiteFile(int8_blob)
+    fast = FastLuma(net, 3)
+    assert fast.runtime == "tflite" and "int8" in fast.name
+    planes = np.random.default_rng(0).integers(16, 236, (2, 30 * 3 // 2, 40), dtype=np.uint8)
+    y, cbcr = fast.split(planes)
+    sr = fast.net(y)
+    np.testing.assert_allclose(sr, np.clip(qat_model(y).numpy(), 0, 1), atol=2.01 / 255)
+    assert fast.merge(sr, cbcr).shape == (2, 90 * 3 // 2, 120)
+    with pytest.raises(ValueError, match="runtime 'tflite' only"):
+        FastLuma(net, 3, runtime="tensorflow")
+
+
+def test_recipe_quantize_builds_the_fake_quant_model_from_a_warm_start(tmp_path):
+    source = espcn(3, activation="relu", filters=(8, 8))
+    source.save(tmp_path / "start.keras")
+    recipe = Recipe("espcn", scale=3, args={"activation": "relu", "filters": [8, 8]}, quantize="int8",
+                    warm_start=str(tmp_path / "start.keras"))
+    model = build(recipe)
+    assert any(isinstance(layer, quant.FakeQuant) for layer in model.layers)
+    first = next(layer for layer in model.layers if isinstance(layer, quant.QuantConv2D))
+    np.testing.assert_array_equal(first.kernel.numpy(), source.layers[1].kernel.numpy())
+    assert Recipe.from_dict(recipe.to_dict()) == recipe
+    with pytest.raises(ValueError, match="quantize must be"):
+        build(recipe.replace(quantize="int4"))
+
+
+def _tiny_zoo(tmp_path, qat_model, blob):
+    """A zoo folder with one int8 model, 'tiny-x3-int8', its card made by cards.export."""
+    log = pd.DataFrame({"epoch": [0], "wall_s": [1.0], "samples_per_s": [10.0]})
+    recipe = Recipe("espcn", scale=3, args={"activation": "relu", "filters": [8, 8]}, quantize="int8", steps=1)
+    rows = [{"dataset": "Set5", "scale": 3, "lr": "bicubic", "psnr": 30.0, "ssim": 0.9}]
+    export(qat_model, "tiny-x3-int8", recipe, log, weights_dir=tmp_path, tflite=blob, benchmark=rows,
+           extra={"engine": "tflite int8"})
+    return tmp_path
+
+
+def test_int8_zoo_entry_is_a_tflite_file_with_a_card(tmp_path, monkeypatch, qat_model, int8_blob, photo_y):
+    folder = _tiny_zoo(tmp_path, qat_model, int8_blob)
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny_x3_int8.json", "tiny_x3_int8.tflite",
+                                                        "tiny_x3_int8_log.csv"]
+    monkeypatch.setenv("SRLIB_WEIGHTS", str(folder))
+    assert zoo.names() == ["tiny-x3-int8"] and zoo.path("tiny-x3-int8").suffix == ".tflite"
+    card = zoo.card("tiny-x3-int8")
+    assert card.raw["extra"]["engine"] == "tflite int8" and card.recipe["quantize"] == "int8"
+    assert isinstance(load_net("tiny-x3-int8"), LiteFile)
+    up = load_upscaler("tiny-x3-int8")
+    assert isinstance(up, LiteUpscaler) and up.scale == 3
+    rgb = np.repeat(photo_y[0], 3, axis=-1)
+    assert up(rgb).shape == (180, 240, 3)
+    with pytest.raises(ValueError, match="a TFLite model, not a Keras one"):
+        zoo.load("tiny-x3-int8")
+
+
+@pytest.mark.slow
+def test_int8_model_loads_in_a_fresh_process_from_a_zoo(tmp_path, qat_model, int8_blob):
+    folder = _tiny_zoo(tmp_path / "zoo", qat_model, int8_blob)
+    code = ("import numpy as np; from srlib.infer import load_upscaler; up = load_upscaler('tiny-x3-int8'); "
+            "print(up.model.int8, up(np.full((10, 12, 3), 0.5, np.float32)).shape)")
+    env = {**os.environ, "SRLIB_WEIGHTS": str(folder)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True (30, 36, 3)"
+    assert json.loads((folder / "tiny_x3_int8.json").read_text())["model"] == "tiny-x3-int8"
+
+
+def test_rtsr_is_a_nearest_residual_and_exports_int8_ops_only():
+    from srlib.models.rtsr import rtsr
+
+    x = np.random.default_rng(1).random((1, 6, 7, 1), np.float32)
+    model = rtsr(3, filters=(8, 8))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    np.testing.assert_array_equal(model(x).numpy(), np.repeat(np.repeat(x, 3, axis=1), 3, axis=2))  # the base
+    q = quant.calibrate(quant.quantize(rtsr(3, filters=(8, 8))), x)
+    net = LiteFile(quant.to_tflite(q))
+    ops = [op["op_name"] for op in net.interpreter._get_ops_details()]
+    assert ops == ["QUANTIZE", "CONCATENATION", "CONV_2D", "CONV_2D", "CONV_2D", "ADD", "DEPTH_TO_SPACE",
+                   "DEQUANTIZE"]
+    diff = np.abs(np.round(net(x) * 255) - np.round(q(x).numpy() * 255))
+    assert diff.max() <= 2
+
+
+def test_video_default_measures_an_int8_model_when_the_float_one_falls_behind(tmp_path, monkeypatch):
+    """A float model that falls behind stops the timing of costlier float models only: the int8 twin (same
+    multiply-adds, its card's extra.engine) is still timed and chosen when it keeps up at SRCNN's quality."""
+    from srlib import choose
+
+    monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path))
+    for name, macs, psnr, engine, suffix in [("small-x3", 444, 31.9, None, ".keras"),
+                                             ("big-x3", 2514, 32.81, None, ".keras"),
+                                             ("big-x3-int8", 2514, 32.76, "tflite int8", ".tflite")]:
+        card = {"model": name, "architecture": "toy", "task": "photo", "scale": 3, "scales": [3],
+                "arbitrary_scale": False, "channels": "Y (MATLAB rgb2ycbcr)", "parameters": 10,
+                "macs_per_output_pixel": macs, "data": "T91", "degradation": "bicubic", "recipe": {}, "steps": 1,
+                "epochs": 1, "wall_time_s": 1.0, "samples_per_s_during_run": 1.0, "trained_on": "m", "fps": None,
+                "benchmark_convention": "Y", "scored_on": "m", "extra": {"engine": engine} if engine else {},
+                "benchmark": [{"dataset": "Set5", "scale": 3, "lr": "bicubic", "psnr": psnr, "ssim": 0.9}]}
+        (tmp_path / f"{zoo.file_stem(name)}.json").write_text(json.dumps(card))
+        (tmp_path / f"{zoo.file_stem(name)}{suffix}").write_bytes(b"")
+    speeds = {"small-x3": 60.0, "big-x3": 14.0, "big-x3-int8": 30.0}
+    monkeypatch.setattr(choose, "frame_fps", lambda name, w, h: speeds[name])
+    monkeypatch.setattr(choose, "_floor", lambda scale: 32.75)
+    assert choose.for_video(3, 640, 360, 25)[0] == "big-x3-int8"  # keeps up, better than small-x3
+    speeds["big-x3-int8"] = 20.0
+    name, _, why = choose.for_video(3, 640, 360, 25)
+    assert name == "small-x3" and "keeps up" in why
+    assert choose.for_video(3, 640, 360, 100)[0] == "big-x3-int8"  # nothing keeps up: the fastest at SRCNN
