@@ -113,12 +113,12 @@ def reproduce(profile="quick", only=None, out_root=None, progress=True):
         raise ValueError(f"unknown profile {profile!r}; one of {', '.join(paths.PROFILES)}")
     out_dir = Path(out_root or ROOT / "runs") / profile
     books = [p for p in notebooks() if not only or any(o in p.name for o in only)]
+    log.info("data: %s", paths.data_dir())
+    check_data()
     unmatched = [o for o in only or () if not any(o in p.name for p in notebooks())]
     if unmatched:
         raise ValueError(f"no notebook matches {', '.join(unmatched)} (notebooks: "
                          f"{', '.join(p.stem for p in notebooks())})")
-    log.info("data: %s", paths.data_dir())
-    check_data()
     done = []
     for i, nb in enumerate(books, 1):
         t = time.perf_counter()

@@ -31,6 +31,7 @@ MAX_SCALE = 16
 MEMORY_SHARE = 0.25  # of the available memory, for one tile's activations
 MAX_TILE_BYTES = 512 << 20  # a tile's activations; the 8000 x 8000 benchmark then peaks near 2.3 GB RSS
 SAY_HOW_LONG_S = 30  # runs expected to take longer say so first
+TIME_OUTPUTS_OVER = 10_000_000  # output pixels above which a run is timed on a crop first
 TILE_BATCH = 1  # tiles per network call; benchmarks/tiles.py measures 1 against 4
 
 
@@ -115,7 +116,7 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
         raise ValueError(f"{name}: the output ({shape[1]} x {shape[0]}) needs {need / 2**30:.1f} GiB, more than half "
                          f"the free memory ({free / 2**30:.1f} GiB)")
     out = np.empty(shape, dtype)
-    if out.size > 1e7:
+    if out.shape[0] * out.shape[1] > TIME_OUTPUTS_OVER:
         expected = seconds_per_output_pixel(up) * out.shape[0] * out.shape[1]
         if expected > SAY_HOW_LONG_S:
             log.info("%s: about %.0f s (%d x %d -> %d x %d with %s)", name, expected, w, h, out.shape[1],

@@ -76,7 +76,7 @@ def test_evaluate_bad_files_keep_going(images, capsys):
         (["evaluate", "--scale", "2", "--dataset", "{missing}"], "not a folder or a known dataset"),
         (["evaluate", "--dataset", "{imgs}"], "bicubic needs --scale"),
         (["evaluate", "--model", "nope-x9", "--scale", "2", "--dataset", "{imgs}"], "no such model"),
-        (["upscale", "{imgs}/rgb.png", "-o", "{imgs}/rgb.png", "--scale", "2"], "refusing to overwrite"),
+        (["upscale", "{imgs}/rgb.png", "-o", "{imgs}/rgb.png", "--scale", "2"], "refusing to write over the input"),
         (["upscale", "{tmp}/notes.txt", "-o", "{tmp}/o.png", "--scale", "2"], "not an image file"),
     ],
 )

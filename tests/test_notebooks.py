@@ -86,8 +86,8 @@ def test_reproduce_warns_in_the_terminal_without_data(tmp_path, monkeypatch, cap
     from srlib.reproduce import reproduce
 
     monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "empty"))
-    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"):
-        assert reproduce("smoke", only=["no-such-notebook"]) == []
+    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"), pytest.raises(ValueError, match="no notebook"):
+        reproduce("smoke", only=["no-such-notebook"])  # warns, then refuses the name: nothing runs
     assert "NOT benchmark numbers" in caplog.text and "T91" in caplog.text
 
 

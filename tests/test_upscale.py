@@ -211,6 +211,7 @@ def _ffmpeg(*args):
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *map(str, args)], check=True)
 
 
+@pytest.mark.slow
 def test_video_matrix(tmp_path, capsys):
     """Videos as people have them: odd sides keep every pixel (ceil(side * s), rounded up to even for 4:2:0), a
     rotated clip comes out as viewers show it, 10-bit is written as 8 bits with a note, names with spaces, accents or
@@ -277,13 +278,17 @@ def test_nothing_to_do_is_an_error(tmp_path, capsys):
 
 
 def test_a_long_run_says_how_long_first(monkeypatch, caplog):
-    """An image whose output has over 10 million pixels is timed on a small crop first; over 30 s it says so."""
+    """A large output (over upscaling.TIME_OUTPUTS_OVER pixels, here lowered) is timed on a small crop first; a run
+    expected to take over 30 s says so."""
     import logging
 
     from srlib import upscaling
 
-    monkeypatch.setattr(upscaling, "seconds_per_output_pixel", lambda up: 1e-5)  # 100 s per 10 MP
-    big = np.zeros((1600, 1600, 3), np.uint8)
+    monkeypatch.setattr(upscaling, "TIME_OUTPUTS_OVER", 10_000)
+    monkeypatch.setattr(upscaling, "seconds_per_output_pixel", lambda up: 1e-3)  # 40 s for 200 x 200
     with caplog.at_level(logging.INFO, logger="srlib.upscaling"):
-        out = upscaling.upscale(big, "bicubic", 2, name="big.png")
-    assert out.shape == (3200, 3200, 3) and "big.png: about 102 s (1600 x 1600 -> 3200 x 3200" in caplog.text
+        out = upscaling.upscale(np.zeros((100, 100, 3), np.uint8), "bicubic", 2, name="big.png")
+    assert out.shape == (200, 200, 3) and "big.png: about 40 s (100 x 100 -> 200 x 200 with bicubic)" in caplog.text
+    caplog.clear()
+    upscaling.upscale(np.zeros((60, 60, 3), np.uint8), "bicubic", 2, name="small.png")  # 14 s: nothing said
+    assert "small.png" not in caplog.text
