@@ -52,7 +52,7 @@ class Recipe:
         shapes match, in order (scale transfer: the features move, the output layer is new).
       val: 'holdout' (:data:`srlib.data.HOLDOUT_IMAGES` images carved from the training data, removed from
         it) or a set name; checkpoints are chosen on it, so it must not be a test set for new models.
-      loss: 'mse', 'mse+ssim' or 'mse+vgg' (:func:`loss_fn`).
+      loss: 'mse', 'ssim', 'mse+ssim' or 'mse+vgg' (:func:`loss_fn`).
       patience, lr_patience: EarlyStopping and ReduceLROnPlateau (halving) patience in epochs on the
         validation loss (None: off; with ``lr_patience`` use ``schedule='constant'``).
       seconds: stop after this much training time (None: the full schedule), for equal wall-clock budgets.
@@ -259,16 +259,18 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
 
 
 def loss_fn(name):
-    """The training loss of a recipe: 'mse', 'mse+ssim' (MSE + (1 - SSIM), weights 1 and 1), or
+    """The training loss of a recipe: 'mse', 'ssim' (1 - SSIM), 'mse+ssim' (MSE + (1 - SSIM), weights 1 and 1), or
     'mse+vgg' (MSE + VGG19 block2_conv2 features with ImageNet weights, which Keras downloads once: raises
     where they cannot be had)."""
     if name == "mse":
         return mse_loss
+    if name == "ssim":
+        return ssim_loss
     if name == "mse+ssim":
         return MixedLoss([(1.0, mse_loss), (1.0, ssim_loss)])
     if name == "mse+vgg":
         return MixedLoss([(1.0, mse_loss), (1.0, VGGLoss("block2_conv2", weights="imagenet"))])
-    raise ValueError(f"unknown loss {name!r}: 'mse', 'mse+ssim' or 'mse+vgg'")
+    raise ValueError(f"unknown loss {name!r}: 'mse', 'ssim', 'mse+ssim' or 'mse+vgg'")
 
 
 def best(run_dir):

@@ -147,6 +147,8 @@ def test_loss_names():
     assert loss_fn("mse") is mse_loss
     y = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
     assert float(np.max(loss_fn("mse+ssim")(y, y))) == pytest.approx(0.0, abs=1e-6)
+    assert float(np.max(loss_fn("ssim")(y, y))) == pytest.approx(0.0, abs=1e-6)
+    assert float(np.min(loss_fn("ssim")(y, 1 - y))) > 1.0  # negated contrast: SSIM below 0
     with pytest.raises(ValueError, match="unknown loss"):
         loss_fn("l1")
 
