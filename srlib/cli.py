@@ -162,16 +162,12 @@ def _data(args):
 
 def _import_tf_quietly():
     """Import TensorFlow and probe devices with the C++ start-up chatter (absl, oneDNN, CUDA) sent to /dev/null."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import tensorflow
+    from srlib.quiet import silenced
 
-            tensorflow.config.list_physical_devices("GPU")  # the CUDA probe logs here too
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    with silenced((2,)):
+        import tensorflow
+
+        tensorflow.config.list_physical_devices("GPU")  # the CUDA probe logs here too
 
 
 NEEDS_TF = ("evaluate", "upscale")
@@ -216,6 +212,8 @@ def version():
 
 
 def parser():
+    from srlib import paths
+
     p = argparse.ArgumentParser(prog="srlib", description="Image and video super-resolution.")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="debug log, TensorFlow's start-up messages, and a traceback with every error")
@@ -253,7 +251,7 @@ def parser():
     m.set_defaults(func=_models)
 
     r = sub.add_parser("reproduce", help="run the notebooks top to bottom")
-    r.add_argument("--profile", choices=("smoke", "quick", "full"), default="quick")
+    r.add_argument("--profile", choices=paths.PROFILES, default="quick")
     r.add_argument("--only", nargs="*", help="run only notebooks whose name contains one of these")
     r.set_defaults(func=_reproduce)
 
