@@ -5,7 +5,10 @@ Architectures (``--arch``):
 * ``espcn``: the shipped espcn-x3 itself, fine-tuned with fake quantisation (:mod:`srlib.quant`); run
   ``$SRLIB_RUNS/espcn_x3_int8``; its fp32 twin is espcn-x3.
 * ``rtsr``: :func:`srlib.models.rtsr.rtsr` (ESPCN's layers plus a nearest-neighbour residual), first a float32
-  fine-tune warm-started from espcn-x3 (run ``rtsr_x3``: the fp32 twin), then its QAT fine-tune (``rtsr_x3_int8``).
+  fine-tune (run ``rtsr_x3``: the fp32 twin) warm-started from espcn-x3's hidden layers with its output layer
+  zeroed (``rtsr_x3_start.keras``: the network starts as the nearest-neighbour upscale and learns the
+  correction; espcn-x3's own output layer would start it near twice the image), then its QAT fine-tune
+  (``rtsr_x3_int8``).
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
@@ -47,11 +50,23 @@ def recipes(arch, epochs, steps):
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
     float_run = paths.runs_dir() / "rtsr_x3"
     return {
-        "rtsr_x3": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=SHIPPED, precision="fp32",
+        "rtsr_x3": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(rtsr_start()), precision="fp32",
                           learning_rate=2e-4, steps=steps, epochs=epochs),
         "rtsr_x3_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(float_run / "best.keras"),
                                quantize="int8", precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs),
     }
+
+
+def rtsr_start():
+    """``$SRLIB_RUNS/rtsr_x3_start.keras``: espcn-x3's weights with its output layer zeroed (written once)."""
+    file = paths.runs_dir() / "rtsr_x3_start.keras"
+    if not file.exists():
+        model = zoo.load(SHIPPED)
+        last = [layer for layer in model.layers if layer.weights][-1]
+        last.set_weights([w * 0 for w in last.get_weights()])
+        file.parent.mkdir(parents=True, exist_ok=True)
+        model.save(file)
+    return file
 
 
 def twin_rows(arch, sets):

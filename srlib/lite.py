@@ -121,12 +121,12 @@ class LiteFile:
         self.shape = None
         if shape is not None:
             self._resize(tuple(shape))
-            with _quiet():
-                self.interpreter.invoke()  # the delegate announces itself on the first run
 
     def _resize(self, shape):
-        self.interpreter.resize_tensor_input(self._in, shape, strict=True)
-        self.interpreter.allocate_tensors()
+        with _quiet():  # the delegate announces itself on the first run
+            self.interpreter.resize_tensor_input(self._in, shape, strict=True)
+            self.interpreter.allocate_tensors()
+            self.interpreter.invoke()
         self.shape = shape
 
     def __call__(self, x):
