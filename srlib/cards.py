@@ -66,8 +66,9 @@ def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark
            macs=None, tflite=None):
     """Ship ``model`` as zoo model ``name``: ``<stem>.keras`` (float32, no optimizer state), the JSON card
     ``<stem>.json`` (:data:`srlib.zoo.CARD_KEYS`) and the per-epoch log ``<stem>_log.csv`` in ``weights_dir``
-    (default: the zoo's). ``tflite``: the bytes of its TFLite form (an int8 model, :func:`srlib.quant.to_tflite`),
-    shipped as ``<stem>.tflite`` instead of the ``.keras`` file; the card still describes ``model``.
+    (default: the zoo's). ``tflite``: the bytes of the TFLite model it runs on (an int8 model,
+    :func:`srlib.quant.to_tflite`), shipped as ``<stem>.tflite`` beside the ``.keras`` file (its fake-quant Keras
+    twin); the card's ``extra.engine_file`` names it and ``extra.engine`` says 'tflite int8'.
 
     The card holds the task and scale(s) (read from the model's inputs: an arbitrary-scale model has scale null),
     channels, parameters, multiply-adds per output pixel (``macs``, else :func:`srlib.cost.macs_per_output_pixel`),
@@ -102,26 +103,27 @@ def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark
         "trained_on": " | ".join(sessions), "fps": None, "benchmark_convention": CONVENTIONS[task],
         "scored_on": machine() if rows else None, "benchmark": rows, "extra": dict(extra or {}),
     }
+    if tflite is not None:
+        card["extra"] = {"engine": "tflite int8", **card["extra"], "engine_file": f"{stem}.tflite"}
     zoo.Card.from_dict(card, name)  # the schema, before anything is written
     folder.mkdir(parents=True, exist_ok=True)
-    if tflite is None:
-        atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
-    else:
+    atomic_write(folder / f"{stem}.keras", lambda tmp: model.save(tmp))
+    if tflite is not None:
         atomic_write(folder / f"{stem}.tflite", lambda tmp: Path(tmp).write_bytes(tflite))
     atomic_write(folder / f"{stem}_log.csv", lambda tmp: log_df.to_csv(tmp, index=False))
     write_card(card, folder)
-    _record(folder, stem, ".keras" if tflite is None else ".tflite")
+    _record(folder, stem, tflite is not None)
     log.info("%s: %d epochs, %.0f min -> %s", name, len(log_df), card["wall_time_s"] / 60, paths.display(folder))
     return model
 
 
-def _record(folder, stem, model_suffix=".keras"):
-    """List a shipped model's three files in ``results/provenance.json`` as the full profile's, when ``folder`` is
-    under ``results/`` (a zoo elsewhere, e.g. a test's, is not a committed output)."""
+def _record(folder, stem, tflite=False):
+    """List a shipped model's files (three, four with a ``.tflite``) in ``results/provenance.json`` as the full
+    profile's, when ``folder`` is under ``results/`` (a zoo elsewhere, e.g. a test's, is not a committed output)."""
     results, folder = paths.results_dir().resolve(), Path(folder).resolve()
     if folder.is_relative_to(results):
         outputs = Outputs("full")
-        for suffix in (model_suffix, ".json", "_log.csv"):
+        for suffix in (".keras", *([".tflite"] if tflite else []), ".json", "_log.csv"):
             outputs((folder / f"{stem}{suffix}").relative_to(results))
 
 

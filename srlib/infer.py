@@ -171,9 +171,10 @@ def load_upscaler(name, scale=None):
 
 def load_net(name):
     """The network of a zoo name or a model file: a Keras model, or a :class:`srlib.lite.LiteFile` for a ``.tflite``
-    (an int8 engine model). ValueError (one line) for an unknown name."""
+    or a zoo model whose card names one (an int8 model: :func:`srlib.zoo.engine_file`). ValueError (one line) for an
+    unknown name."""
     if name in zoo.names():
-        file = zoo.path(name)
+        file = zoo.engine_file(name) or zoo.path(name)
     elif Path(name).is_file():
         file = Path(name)
     else:

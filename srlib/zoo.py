@@ -4,9 +4,13 @@ A zoo model is two files in :func:`srlib.paths.weights_dir` (``results/weights/`
 checkout; the ``srlib/weights`` package data of an installed wheel, which pyproject.toml
 maps onto the same folder):
 
-    espcn_x3.keras   the model, float32, no optimizer state (or espcn_x3_int8.tflite: an int8 TFLite model,
-                     :mod:`srlib.quant`, run by :class:`srlib.lite.LiteFile`; its card's ``extra.engine`` says so)
+    espcn_x3.keras   the model, float32, no optimizer state (or a .tflite file alone: a TFLite model run by
+                     :class:`srlib.lite.LiteFile`)
     espcn_x3.json    its card (:func:`srlib.cards.export` writes both), read as a :class:`Card`
+
+An int8 model (:mod:`srlib.quant`) ships its fake-quant Keras model as the ``.keras`` file and the int8 TFLite
+model it runs on beside it: the card's ``extra.engine_file`` names that file (:func:`engine_file`), ``extra.engine``
+says 'tflite int8'.
 
 Every card has the same keys (:data:`CARD_KEYS`); its benchmark rows have exactly :data:`ROW_KEYS`.
 Adding a model to the zoo is adding those two files; nothing here names a model.
@@ -167,6 +171,18 @@ def path(name):
     """The model file of zoo model ``name``: its ``.keras`` file, or its ``.tflite`` file for an int8 engine model."""
     card_file = _file(name)
     return next(card_file.with_suffix(s) for s in MODEL_SUFFIXES if card_file.with_suffix(s).is_file())
+
+
+def engine_file(name):
+    """The TFLite file zoo model ``name`` runs on: its card's ``extra.engine_file`` beside it, or its model file when
+    that is a ``.tflite``; None for a model that runs as Keras. ValueError when the named file is missing."""
+    named = card(name).raw["extra"].get("engine_file")
+    if named is None:
+        return path(name) if path(name).suffix == ".tflite" else None
+    file = _file(name).parent / named
+    if not file.is_file():
+        raise ValueError(f"{paths.display(file)}: the engine file of {name}'s card is missing")
+    return file
 
 
 def file_stem(name):

@@ -162,30 +162,34 @@ def test_recipe_quantize_builds_the_fake_quant_model_from_a_warm_start(tmp_path)
 
 
 def _tiny_zoo(tmp_path, qat_model, blob):
-    """A zoo folder with one int8 model, 'tiny-x3-int8', its card made by cards.export."""
+    """A zoo folder with one int8 model, 'tiny-x3-int8', shipped by cards.export."""
     log = pd.DataFrame({"epoch": [0], "wall_s": [1.0], "samples_per_s": [10.0]})
     recipe = Recipe("espcn", scale=3, args={"activation": "relu", "filters": [8, 8]}, quantize="int8", steps=1)
     rows = [{"dataset": "Set5", "scale": 3, "lr": "bicubic", "psnr": 30.0, "ssim": 0.9}]
-    export(qat_model, "tiny-x3-int8", recipe, log, weights_dir=tmp_path, tflite=blob, benchmark=rows,
-           extra={"engine": "tflite int8"})
+    export(qat_model, "tiny-x3-int8", recipe, log, weights_dir=tmp_path, tflite=blob, benchmark=rows)
     return tmp_path
 
 
-def test_int8_zoo_entry_is_a_tflite_file_with_a_card(tmp_path, monkeypatch, qat_model, int8_blob, photo_y):
+def test_int8_zoo_entry_runs_the_tflite_file_its_card_names(tmp_path, monkeypatch, qat_model, int8_blob, photo_y):
     folder = _tiny_zoo(tmp_path, qat_model, int8_blob)
-    assert sorted(p.name for p in folder.iterdir()) == ["tiny_x3_int8.json", "tiny_x3_int8.tflite",
-                                                        "tiny_x3_int8_log.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny_x3_int8.json", "tiny_x3_int8.keras",
+                                                        "tiny_x3_int8.tflite", "tiny_x3_int8_log.csv"]
     monkeypatch.setenv("SRLIB_WEIGHTS", str(folder))
-    assert zoo.names() == ["tiny-x3-int8"] and zoo.path("tiny-x3-int8").suffix == ".tflite"
     card = zoo.card("tiny-x3-int8")
-    assert card.raw["extra"]["engine"] == "tflite int8" and card.recipe["quantize"] == "int8"
+    assert card.raw["extra"] == {"engine": "tflite int8", "engine_file": "tiny_x3_int8.tflite"}
+    assert card.recipe["quantize"] == "int8" and zoo.engine_file("tiny-x3-int8") == folder / "tiny_x3_int8.tflite"
+    assert isinstance(zoo.load("tiny-x3-int8").layers[1], quant.FakeQuant)  # the Keras file: its fake-quant twin
     assert isinstance(load_net("tiny-x3-int8"), LiteFile)
     up = load_upscaler("tiny-x3-int8")
-    assert isinstance(up, LiteUpscaler) and up.scale == 3
+    assert isinstance(up, LiteUpscaler) and up.scale == 3 and up.model.int8
     rgb = np.repeat(photo_y[0], 3, axis=-1)
     assert up(rgb).shape == (180, 240, 3)
+    (folder / "tiny_x3_int8.keras").unlink()  # a .tflite alone is a zoo model too, not a Keras one
+    assert zoo.path("tiny-x3-int8").suffix == ".tflite" and isinstance(load_net("tiny-x3-int8"), LiteFile)
     with pytest.raises(ValueError, match="a TFLite model, not a Keras one"):
         zoo.load("tiny-x3-int8")
+    (folder / "tiny_x3_int8.tflite").unlink()
+    assert zoo.names() == []
 
 
 @pytest.mark.slow
