@@ -8,7 +8,7 @@ Methods: (a) srlib MATLAB bicubic, (b) srlib ESPCN float32 run by TensorFlow
 (plain Keras), (c) srlib ESPCN in the fastest setting of a small grid (TFLite
 XNNPACK float32 / TensorFlow float32, bfloat16 where native, XLA, batch), (d) the
 shipped espcn-x3-fast (16/16 filters instead of 64/32) in that setting, (d') the int8 model
-(``--int8-model``: espcn-x3-int8 when shipped, else the newest QAT run's ``best_int8.tflite``; int8 inside,
+(``--int8-model``: the shipped x3 int8 model, else the newest QAT run's ``best_int8.tflite``; int8 inside,
 float32 at its edges, run by XNNPACK through LiteRT), (e) OpenCV
 ``dnn_superres`` ESPCN x3 (network only: its net on Y; end to end: decode ->
 ``upsample`` -> the same H.264 writer, the usual sequential loop). OpenCV's ESPCN
@@ -35,7 +35,7 @@ glibc at its defaults.
 
 Usage:
   python benchmarks/video.py [--model espcn-x3 | path.keras] [--fast-model espcn-x3-fast | path.keras | none]
-                             [--int8-model espcn-x3-int8 | path.tflite | none] [--frames 120] [--rounds 5]
+                             [--int8-model rtsr-x3-int8 | path.tflite | none] [--frames 120] [--rounds 5]
   python benchmarks/video.py --memory      # peak RSS, 1,000 vs 100 frames
 
 Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
@@ -94,10 +94,13 @@ def find_fast_model(arg):
 
 
 def find_int8_model(arg):
-    """(LiteFile, label) of the int8 model: --int8-model, else the shipped espcn-x3-int8, else the newest
-    ``$SRLIB_RUNS/*/best_int8.tflite`` (benchmarks/int8_model.py writes it); None for 'none' / absent."""
-    if arg is None and "espcn-x3-int8" in zoo.names():
-        arg = "espcn-x3-int8"
+    """(LiteFile, label) of the int8 model: --int8-model, else the shipped x3 int8 model with the best Set5 (its
+    card's extra.engine), else the newest ``$SRLIB_RUNS/*/best_int8.tflite`` (benchmarks/int8_model.py writes it);
+    None for 'none' / absent."""
+    shipped = {n: c.psnr("Set5", SCALE) or 0 for n, c in zoo.cards().items()
+               if c.raw["extra"].get("engine") == "tflite int8" and c.scale == SCALE}
+    if arg is None and shipped:
+        arg = max(shipped, key=shipped.get)
     if arg is None:
         found = sorted(paths.runs_dir().glob("*/best_int8.tflite"), key=lambda p: -p.stat().st_mtime)
         arg = str(found[0]) if found else "none"
@@ -375,7 +378,7 @@ def main():
     p.add_argument("--model", help="zoo name or .keras file (default: shipped weights, else newest checkpoint)")
     p.add_argument("--fast-model", help="the small model (default: shipped espcn-x3-fast if present; 'none' to skip)")
     p.add_argument("--int8-model", help="zoo name or .tflite file of the int8 model ('none' to skip; default: "
-                   "espcn-x3-int8 if shipped, else the newest QAT run's best_int8.tflite)")
+                   "the shipped x3 int8 model, else the newest QAT run's best_int8.tflite)")
     p.add_argument("--frames", type=int, default=120, help="frames of the cockatoo clip")
     p.add_argument("--grid-frames", type=int, default=8, help="frames per setting when searching the fastest")
     p.add_argument("--rounds", type=int, default=5, help="end-to-end rounds (the median ratio counts)")
