@@ -24,7 +24,7 @@ from srlib import color, datasets, digits, distributed, implicit_data, quant, zo
 from srlib.data import benchmark_pairs, hr_batches, make_dataset, pair_fn, split_holdout
 from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
-from srlib.precision import machine, set_precision
+from srlib.precision import gpus, machine, set_precision
 from srlib.train import TimeBudget, fit
 
 log = logging.getLogger(__name__)
@@ -162,8 +162,8 @@ def datasets_for(recipe, sources=None, val_source=None, shard=None):
     The CPPN family queries pixels: :func:`srlib.digits.datasets_for` (global form) and
     :func:`srlib.implicit_data.datasets_for` (local form, any scale) make its data.
     ``shard`` (index, count): worker ``index`` of a multi-worker run reads every count-th training image from
-    ``index``, seeded by ``recipe.seed + 1000 * index``; the image families then yield numbered uint8 HR crops
-    (:func:`srlib.data.hr_batches`) that :func:`step_pairs` turns into pairs inside the training step.
+    ``index``, seeded by ``recipe.seed + 1000 * index``; where :func:`step_pairs` pairs in the step (a GPU), the
+    image families yield numbered uint8 HR crops (:func:`srlib.data.hr_batches`) instead of pairs.
     """
     if shard:
         recipe = recipe.replace(seed=recipe.seed + 1000 * shard[0])
@@ -178,20 +178,21 @@ def datasets_for(recipe, sources=None, val_source=None, shard=None):
         val_source = datasets.require(recipe.val)
     y = recipe.channels == "y"
     space = "rgb" if y else recipe.channels
-    if shard:
+    if shard and step_pairs(recipe):
         train_ds = hr_batches(sources, recipe.patch * recipe.scale, recipe.batch, seed=recipe.seed, cache=True,
                               shard=shard)
     else:
         train_ds = make_dataset(sources, recipe.scale, recipe.patch, recipe.degradation, batch_size=recipe.batch,
-                                cache=True, seed=recipe.seed, y_only=y, space=space)
+                                cache=True, seed=recipe.seed, y_only=y, space=space, shard=shard)
     val_ds = benchmark_pairs(val_source, recipe.scale, y_only=y, degradation=recipe.degradation)
     return train_ds, _to_space(val_ds, recipe.channels)
 
 
 def step_pairs(recipe, index=0):
     """The training step's (i, uint8 HR crops) -> (LR, HR) for worker ``index`` of a multi-worker run
-    (:func:`srlib.data.pair_fn`); None for the CPPN family, whose batches are pairs already."""
-    if recipe.model == "cppn_gan":
+    (:func:`srlib.data.pair_fn`) where the step runs on a GPU; None on CPUs (the degradation then runs in
+    ``tf.data``, beside the step rather than in it) and for the CPPN family, whose batches are pairs already."""
+    if recipe.model == "cppn_gan" or not gpus():
         return None
     y = recipe.channels == "y"
     return pair_fn(recipe.scale, recipe.degradation, y, "rgb" if y else recipe.channels, recipe.seed + 1000 * index)
