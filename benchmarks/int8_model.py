@@ -5,10 +5,10 @@ Architectures (``--arch``):
 * ``espcn``: the shipped espcn-x3 itself, fine-tuned with fake quantisation (:mod:`srlib.quant`); run
   ``$SRLIB_RUNS/espcn_x3_int8``; its fp32 twin is espcn-x3.
 * ``rtsr``: :func:`srlib.models.rtsr.rtsr` (ESPCN's layers plus a nearest-neighbour residual), first a float32
-  fine-tune (run ``rtsr_x3``: the fp32 twin) warm-started from espcn-x3's hidden layers with its output layer
+  fine-tune (run ``rtsr_x3_f<epochs>``: the fp32 twin) warm-started from espcn-x3's hidden layers with its output layer
   zeroed (``rtsr_x3_start.keras``: the network starts as the nearest-neighbour upscale and learns the
   correction; espcn-x3's own output layer would start it near twice the image), then its QAT fine-tune
-  (``rtsr_x3_int8``).
+  (``rtsr_x3_f<epochs>_int8``); ``--float-start`` continues a finished float run instead.
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
@@ -21,7 +21,8 @@ Steps (each resumable: run the same command again after a crash or to continue a
    under espcn-x3).
 
 Usage:
-  nice -n 10 python benchmarks/int8_model.py [--arch espcn|rtsr] [--epochs 24] [--steps 500] [--score-only] [--ship]
+  nice -n 10 python benchmarks/int8_model.py [--arch espcn|rtsr] [--epochs 24] [--steps 500]
+                                             [--float-epochs 12] [--float-start RUN] [--score-only] [--ship]
 """
 
 import argparse
@@ -43,17 +44,23 @@ TOLERANCE = 0.1  # dB
 ARGS = {"espcn": {"activation": "relu", "filters": [64, 32]}, "rtsr": {"filters": [64, 32]}}
 
 
-def recipes(arch, epochs, steps):
-    """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there)."""
+def recipes(arch, epochs, steps, float_epochs=12, float_start=None):
+    """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there).
+
+    RTSR's float run ``rtsr_x3_f<float_epochs>`` (``_from_<float_start>``: continued from that run's best
+    checkpoint at half the learning rate, instead of from espcn-x3's hidden layers), its QAT run the same name
+    + ``_int8``."""
     if arch == "espcn":
         return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
-    float_run = paths.runs_dir() / "rtsr_x3"
+    float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "")
+    start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
     return {
-        "rtsr_x3": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(rtsr_start()), precision="fp32",
-                          learning_rate=2e-4, steps=steps, epochs=epochs),
-        "rtsr_x3_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(float_run / "best.keras"),
-                               quantize="int8", precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs),
+        float_run: Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(start), precision="fp32",
+                          learning_rate=1e-4 if float_start else 2e-4, steps=steps, epochs=float_epochs),
+        f"{float_run}_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], quantize="int8", precision="fp32",
+                                    warm_start=str(paths.runs_dir() / float_run / "best.keras"),
+                                    learning_rate=5e-5, steps=steps, epochs=epochs),
     }
 
 
@@ -69,12 +76,12 @@ def rtsr_start():
     return file
 
 
-def twin_rows(arch, sets):
-    """The fp32 twin's benchmark rows: espcn-x3's card, or the float rtsr run's best checkpoint scored here."""
-    if arch == "espcn":
+def twin_rows(runs, sets):
+    """The fp32 twin's benchmark rows: espcn-x3's card, or the float run's best checkpoint scored here."""
+    if len(runs) == 1:
         card = zoo.card(SHIPPED)
         return [card.row(s, 3) for s in sets]
-    model = best(paths.runs_dir() / "rtsr_x3")
+    model = best(paths.runs_dir() / list(runs)[0])
     return benchmark_rows(ModelUpscaler(model, 3), 3, {s: datasets.require(s) for s in sets})
 
 
@@ -110,21 +117,23 @@ def verdict(rows, twin):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", choices=sorted(ARGS), default="espcn")
-    p.add_argument("--epochs", type=int, default=24)
+    p.add_argument("--epochs", type=int, default=24, help="epochs of the QAT fine-tune")
+    p.add_argument("--float-epochs", type=int, default=12, help="epochs of RTSR's float fine-tune")
+    p.add_argument("--float-start", help="continue RTSR's float fine-tune from this run folder's best checkpoint")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
     p.add_argument("--sets", nargs="+", default=list(BENCHMARK_SETS))
     p.add_argument("--ship", action="store_true", help="export the int8 model into the zoo when it meets every bar")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runs = recipes(args.arch, args.epochs, args.steps)
+    runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start)
     if not args.score_only:
         for run, rec in runs.items():
             train(rec, paths.runs_dir() / run, verbose=2)
     run, rec = list(runs.items())[-1]
     name = f"{args.arch}-x3-int8"
     rows, blob, model, fake = score(paths.runs_dir() / run, name, args.sets)
-    twin = twin_rows(args.arch, args.sets)
+    twin = twin_rows(runs, args.sets)
     print(f"fake-quant Keras model Set5 x3: {fake:.2f} dB")
     print("int8 engine: " + ", ".join(f"{r['dataset']} {r['psnr']:.2f}" for r in rows))
     print("fp32 twin:   " + ", ".join(f"{r['dataset']} {r['psnr']:.2f}" for r in twin))
