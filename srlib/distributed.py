@@ -75,8 +75,8 @@ _STRATEGY = None  # this process's one MultiWorkerMirroredStrategy (TensorFlow a
 
 def scaled_learning_rate(learning_rate, workers):
     """The learning rate for ``workers`` x the batch that ``learning_rate`` was tuned for: square-root scaling,
-    ``learning_rate * sqrt(workers)`` (Adam's rule: Malladi et al., NeurIPS 2022; the linear rule of SGD
-    over-steps an adaptive optimiser, and ESPCN diverges at 8x its rate)."""
+    ``learning_rate * sqrt(workers)`` (the rule for Adam: Malladi et al., NeurIPS 2022; SGD's linear rule
+    over-steps an adaptive optimiser, whose step size does not shrink with the gradient noise)."""
     return learning_rate * math.sqrt(workers)
 
 
@@ -110,8 +110,9 @@ def _twin(build_model, model, learning_rate, loss, crop_border):
 class Step:
     """The distributed training step of ``model``: ``step(iterator)`` -> this step's logs over the global batch.
 
-    Each replica resets the model's metrics, applies ``prepare`` to its batch (B, ...) -> (x, y) and runs
-    ``model.train_step``; the metric results (sync-on-read sums) are then read across all replicas.
+    Each replica resets the model's metrics, applies ``prepare`` to its batch (e.g. (i (), uint8 HR crops
+    (B, S, S, 3)) -> (LR (B, S/s, S/s, C), HR (B, S, S, C))) and runs ``model.train_step`` on it; the metric
+    results (sync-on-read sums) are then read across all replicas: {name: () float32}.
     """
 
     def __init__(self, strategy, model, prepare=None):
