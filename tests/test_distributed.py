@@ -139,6 +139,17 @@ def test_device_half_gives_the_pipeline_pairs(rng):
             np.testing.assert_array_equal(hr.numpy(), hr2.numpy())
 
 
+def test_cache_files_for_sets_larger_than_memory(tmp_path, rng):
+    """cache=<file prefix> keeps the decoded images in TensorFlow's cache files: the same crops as the in-memory
+    cache, and the files are there after the first pass."""
+    images = (rng.random((3, 20, 20, 3)) * 255).astype(np.uint8)
+    on_disk = hr_batches(images, 10, 4, 2, seed=3, cache=tmp_path / "decoded", shuffle_buffer=0)
+    in_memory = hr_batches(images, 10, 4, 2, seed=3, cache=True, shuffle_buffer=0)
+    for (_, a), (_, b) in zip(on_disk.take(4), in_memory.take(4), strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert list(tmp_path.glob("decoded*.index"))
+
+
 def test_shards_split_the_files(tmp_path):
     """Each of three workers decodes only its own files; together they read each file once."""
     from srlib.io import save_image
