@@ -5,6 +5,8 @@ Digits are (N, 28, 28, 1) float32 in [0, 1]. Where only the 10,000 test digits a
 half ('MNIST-test-a' / 'MNIST-test-b') is scored on the other.
 """
 
+import gzip
+
 import numpy as np
 import tensorflow as tf
 
@@ -25,6 +27,24 @@ def digits(name):
     if name not in MNIST_HALVES:
         raise ValueError(f"unknown digit set {name!r}: 'MNIST', {', '.join(map(repr, MNIST_HALVES))}")
     return datasets.mnist("t10k")[MNIST_HALVES[name]]
+
+
+def digit_labels(name):
+    """The labels (N,) int64 of :func:`digits` ``(name)``, from MNIST's IDX labels file in the data directory
+    (DatasetError when it is absent or not one)."""
+    split = "train" if name == "MNIST" else "t10k"
+    if name != "MNIST" and name not in MNIST_HALVES:
+        raise ValueError(f"unknown digit set {name!r}: 'MNIST', {', '.join(map(repr, MNIST_HALVES))}")
+    f = datasets.path("MNIST") / f"{split}-labels-idx1-ubyte.gz"
+    if not f.is_file():
+        raise datasets.DatasetError(f"{f}: MNIST labels file absent")
+    with gzip.open(f) as fh:
+        raw = fh.read()
+    magic, n = np.frombuffer(raw[:8], ">i4")
+    if magic != 2049 or len(raw) != 8 + n:
+        raise datasets.DatasetError(f"{f}: not an MNIST IDX labels file (magic {magic}, {len(raw)} bytes)")
+    labels = np.frombuffer(raw[8:], np.uint8).astype(np.int64)
+    return labels if name == "MNIST" else labels[MNIST_HALVES[name]]
 
 
 def test_digits(name):

@@ -216,3 +216,63 @@ class LocalQuery(keras.layers.Layer):
     def compute_output_shape(self, input_shapes):
         z, lr, coord, _ = input_shapes
         return (coord[0], coord[1], z[-1] + 4), (coord[0], coord[1], lr[-1])
+
+
+def _keys_cubic(d):
+    """Keys' cubic convolution kernel (a = -0.5, MATLAB's ``cubic``) at distances ``d``."""
+    d = tf.abs(d)
+    near = (1.5 * d - 2.5) * d * d + 1.0
+    far = ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0
+    return tf.where(d <= 1.0, near, tf.where(d < 2.0, far, tf.zeros_like(d)))
+
+
+@keras.saving.register_keras_serializable(package="srlib")
+class LRTaps(keras.layers.Layer):
+    """The LR around each query point of a global-latent CPPN: ``[lr, coord]`` -> ``[features, base]``.
+
+    * ``lr`` (N, h, w, C): the LR image; ``coord`` (N, Q, 2): query points (y, x) in [-1, 1], :func:`coord_grid`'s
+      frame (pixel centres of LR and output aligned as MATLAB ``imresize`` aligns them);
+    * ``features`` (N, Q, 16 C + 2): the 4 x 4 LR pixels whose cubic weights reach the query (row-major, channels
+      last; borders mirrored symmetrically, MATLAB's padding) and the query's offset in LR pixels from the
+      upper-left of the middle four, in [0, 1);
+    * ``base`` (N, Q, C): the LR interpolated at the query from those taps, ``method`` 'bicubic' (Keys a = -0.5:
+      at the pixel centres of an H x W output this is MATLAB ``imresize(lr, [H W], 'bicubic')``) or 'bilinear'.
+
+    Args:
+      method: 'bicubic' or 'bilinear'.
+    """
+
+    def __init__(self, method="bicubic", **kwargs):
+        super().__init__(**kwargs)
+        if method not in ("bicubic", "bilinear"):
+            raise ValueError(f"LRTaps: method must be 'bicubic' or 'bilinear', not {method!r}")
+        self.method = method
+
+    def call(self, inputs):
+        lr, coord = inputs
+        shape = tf.shape(lr)
+        size = tf.cast(shape[1:3], tf.float32)
+        u = (tf.cast(coord, tf.float32) + 1.0) * 0.5 * size - 0.5  # (N, Q, 2) continuous LR pixel index
+        left = tf.floor(u)
+        t = u - left  # (N, Q, 2) in [0, 1)
+        k = tf.constant([-1.0, 0.0, 1.0, 2.0])
+        kernel = _keys_cubic if self.method == "bicubic" else lambda d: tf.maximum(0.0, 1.0 - tf.abs(d))
+        wy, wx = kernel(t[..., :1] - k), kernel(t[..., 1:] - k)  # (N, Q, 4) each
+        period = 2 * shape[1:3]
+        idx = tf.cast(left[..., None] + k, tf.int32)  # (N, Q, 2, 4)
+        idx = tf.math.floormod(idx, period[:, None])
+        idx = tf.where(idx < shape[1:3][:, None], idx, period[:, None] - 1 - idx)  # symmetric mirror
+        flat_idx = idx[..., 0, :, None] * shape[2] + idx[..., 1, None, :]  # (N, Q, 4, 4)
+        img = tf.reshape(tf.cast(lr, tf.float32), [shape[0], -1, shape[3]])
+        taps = tf.gather(img, tf.reshape(flat_idx, [shape[0], -1]), batch_dims=1)  # (N, Q * 16, C)
+        taps = tf.reshape(taps, [shape[0], -1, 4, 4, shape[3]])
+        base = tf.einsum("nqi,nqj,nqijc->nqc", wy, wx, taps)
+        features = tf.concat([tf.reshape(taps, [shape[0], -1, 16 * lr.shape[-1]]), t], axis=-1)
+        return features, base
+
+    def compute_output_shape(self, input_shapes):
+        lr, coord = input_shapes
+        return (coord[0], coord[1], 16 * lr[-1] + 2), (coord[0], coord[1], lr[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "method": self.method}

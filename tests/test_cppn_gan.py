@@ -13,8 +13,9 @@ from srlib.cli import _scale
 from srlib.digits import digit_inputs, digit_lr
 from srlib.evaluate import evaluate_image
 from srlib.infer import ImplicitUpscaler, load_upscaler
-from srlib.layers import CoordGrid, LocalQuery, coord_grid
+from srlib.layers import CoordGrid, LocalQuery, LRTaps, coord_grid
 from srlib.models import cppn_gan as C
+from srlib.resize import imresize
 
 
 def test_coord_grid_pixel_centres():
@@ -63,6 +64,35 @@ def test_local_query_base_is_bilinear(rng, scale):
     np.testing.assert_allclose(base.numpy(), ref, atol=1e-5)
     assert np.abs(features[..., 3:5].numpy()).max() <= 0.5 + 1e-6
     np.testing.assert_allclose(features[..., 5:].numpy(), 1 / scale, rtol=1e-5)
+
+
+@pytest.mark.parametrize("size", [26, 7])
+def test_lr_taps_base_is_matlab_bicubic(rng, size):
+    """At the pixel centres of a 28 x 28 output the bicubic base is MATLAB imresize (symmetric border), the bilinear
+    one TensorFlow's; the taps are LR pixels; at the LR's own centres the base is the LR and the offset 0 (or 1 - eps,
+    the neighbour's side)."""
+    lr = rng.random((2, size, size, 1)).astype("float32")
+    coord = tf.repeat(coord_grid(28, 28)[None], 2, 0)
+    features, base = LRTaps()([lr, coord])
+    assert features.shape == (2, 784, 18)
+    np.testing.assert_allclose(base.numpy(), imresize(lr, size=(28, 28)).numpy().reshape(2, -1, 1), atol=1e-5)
+    bilinear = tf.image.resize(lr, (28, 28), "bilinear").numpy().reshape(2, -1, 1)
+    np.testing.assert_allclose(LRTaps("bilinear")([lr, coord])[1].numpy(), bilinear, atol=1e-5)
+    assert np.isin(features[..., :16].numpy(), lr).all()
+    features, base = LRTaps()([lr, tf.repeat(coord_grid(size, size)[None], 2, 0)])
+    t = features[..., 16:].numpy()
+    np.testing.assert_allclose(np.minimum(t, 1 - t), 0.0, atol=1e-5)
+    np.testing.assert_allclose(base.numpy(), lr.reshape(2, -1, 1), atol=1e-5)
+
+
+def test_digit_generator_with_a_base_starts_at_bicubic_and_round_trips(tmp_path, rng):
+    """base='bicubic': an untrained 26 -> 28 model renders MATLAB bicubic within a few 1e-3; it saves and loads."""
+    gen = C.digit_generator(26, latent=4, width=8, depth=2, base="bicubic")
+    lr = rng.random((3, 26, 26, 1)).astype("float32")
+    out = C.render(gen, lr, (28, 28))
+    np.testing.assert_allclose(out, imresize(lr, size=(28, 28)).numpy(), atol=5e-3)
+    gen.save(tmp_path / "digit.keras")
+    np.testing.assert_allclose(C.render(zoo.load_file(tmp_path / "digit.keras"), lr, (28, 28)), out, atol=1e-6)
 
 
 def test_render_in_tiles_equals_one_pass(rng):

@@ -43,6 +43,22 @@ def test_test_digits_never_overlap_training_half(monkeypatch, tmp_path, rng):
         assert len(digits.digits(half)) == len(digits.test_digits(half)) == 5000
 
 
+def test_digit_labels_reader(tmp_path, monkeypatch):
+    """Labels of the halves from the IDX labels file; a wrong magic number is a one-line error naming the file."""
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path))
+    (tmp_path / "mnist").mkdir()
+    labels = np.arange(10000) % 10
+    f = tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    for magic in (2049, 2051):
+        with gzip.open(f, "wb") as fh:
+            fh.write(np.array([magic, 10000], ">i4").tobytes() + labels.astype(np.uint8).tobytes())
+        if magic == 2049:
+            np.testing.assert_array_equal(digits.digit_labels("MNIST-test-b"), labels[5000:])
+            assert digits.digit_labels("MNIST-test-a").dtype == np.int64
+    with pytest.raises(datasets.DatasetError, match="t10k-labels-idx1-ubyte.gz: not an MNIST IDX labels file"):
+        digits.digit_labels("MNIST-test-a")
+
+
 def test_digit_lr_is_the_benchmark_lr(rng):
     """7 x 7 LR of 28 x 28 digits: MATLAB bicubic by 1/4 rounded to uint8 levels (the benchmark LR); 26 x 26 too."""
     hr = rng.random((3, 28, 28, 1)).astype(np.float32)

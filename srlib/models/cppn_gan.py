@@ -5,7 +5,8 @@ on a latent code of the LR image it becomes a super-resolution decoder with no f
 weights render 28 x 28 or 1800 x 1800. Two latent forms:
 
 * ``form='global'`` (the seed's, for digits): the encoder maps a fixed-size LR image to one latent vector ``z``;
-  the CPPN maps (y, x, r, z) to intensity (:class:`srlib.layers.CoordGrid`).
+  the CPPN maps (y, x, r, z) to intensity (:class:`srlib.layers.CoordGrid`); with ``base='bicubic'`` it also sees
+  the LR around each query and adds a correction to the bicubic interpolation there (:class:`srlib.layers.LRTaps`).
 * ``form='local'`` (for photos; LIIF's idea, Chen et al., CVPR 2021): the encoder maps an LR image of any size
   to a latent per LR pixel; the CPPN maps the latent of the LR pixel nearest the query, the query's offset from
   it and the output pixel size (1 / scale) to a correction of the bilinear interpolation there
@@ -28,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib.layers import CoordGrid, LocalQuery, Sampling, coord_grid
+from srlib.layers import CoordGrid, LocalQuery, LRTaps, Sampling, coord_grid
 
 
 def _bce(logits, value):
@@ -91,7 +92,7 @@ class CPPNGAN(keras.Model):
         return sr, recon, kl, psnr
 
     def train_step(self, data):
-        x, hr = data
+        x, hr, _ = keras.utils.unpack_x_y_sample_weight(data)  # fit: (x, y); train_on_batch: (x, y, None)
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables if self.discriminator else []
         with tf.GradientTape(persistent=True) as tape:
@@ -116,7 +117,7 @@ class CPPNGAN(keras.Model):
         return {**self._log(loss=loss, recon=recon, kl=kl, psnr=psnr, **extra), "beta": self.beta_now()}
 
     def test_step(self, data):
-        x, hr = data
+        x, hr, _ = keras.utils.unpack_x_y_sample_weight(data)
         _, recon, kl, psnr = self._generate(x, hr, training=False)
         return self._log(loss=recon + self.beta * kl, recon=recon, kl=kl, psnr=psnr)
 
@@ -157,10 +158,14 @@ def _generator(encoder, decoder, extra_inputs, seed, name):
     return keras.Model({"lr": lr, **extra_inputs}, decoder([z, lr, *extra_inputs.values()]), name=name)
 
 
-def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activation="tanh", seed=1):
+def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activation="tanh", seed=1, base=None):
     """The seed's generator: (N, lr_size, lr_size, C) -> one latent -> CPPN f(y, x, r, z) in [0, 1] (sigmoid).
 
     Inputs ``lr`` and ``coord`` (N, Q, 2); output (N, Q, C). ``depth`` layers of ``width`` units with ``activation``.
+    ``base`` 'bicubic' or 'bilinear': the CPPN is conditioned on the LR as the photo model is, and learns a correction:
+    it also sees the 4 x 4 LR pixels around each query and its offset (:class:`srlib.layers.LRTaps`), and its linear
+    output (initialised near 0, so an untrained model renders the base) is added to the LR interpolated there by
+    ``base``. None (the shipped ``cppn-gan-mnist``): the coordinates and the latent only, a sigmoid output.
     """
     lr = keras.Input((lr_size, lr_size, channels))
     h = _conv(32, activation="relu")(lr)
@@ -170,9 +175,17 @@ def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activa
     encoder = keras.Model(lr, _head(h, latent, -4.0), name="encoder")
     z, lr_in, coord = keras.Input((latent,)), keras.Input(lr.shape[1:]), keras.Input((None, 2))
     x = CoordGrid()([coord, z])
+    if base:
+        taps, interpolated = LRTaps(base)([lr_in, coord])
+        x = keras.layers.Concatenate()([x, taps])
     for _ in range(depth):
         x = keras.layers.Dense(width, activation=activation)(x)
-    out = keras.layers.Dense(channels, activation="sigmoid", dtype="float32")(x)
+    if base:
+        tail = keras.layers.Dense(channels, dtype="float32", kernel_initializer=keras.initializers.RandomNormal(
+            stddev=1e-3, seed=seed))(x)
+        out = keras.layers.Add(dtype="float32")([tail, interpolated])
+    else:
+        out = keras.layers.Dense(channels, activation="sigmoid", dtype="float32")(x)
     decoder = keras.Model([z, lr_in, coord], out, name="decoder")
     return _generator(encoder, decoder, {"coord": keras.Input((None, 2), name="coord")}, seed, "cppn_digit")
 
