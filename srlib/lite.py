@@ -13,10 +13,8 @@ The interpreter is the LiteRT package's (``ai_edge_litert``, pinned in requireme
 on a 2-core Xeon). The converter stays TensorFlow's.
 """
 
-import contextlib
 import math
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -24,33 +22,14 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-
-@contextlib.contextmanager
-def _quiet():
-    """File descriptors 1 and 2 to /dev/null: the SavedModel export's "Assets written to" and TFLite's C++ notice
-    about its XNNPACK delegate are not for users. Nothing is hidden with ``SRLIB_VERBOSE`` (``srlib --verbose``)."""
-    if os.environ.get("SRLIB_VERBOSE"):
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        for fd, copy in zip((1, 2), saved, strict=True):
-            os.dup2(copy, fd)
-            os.close(copy)
+from srlib.quiet import silenced
 
 
 def convert(model, shape, optimize=False):
     """The TFLite flatbuffer (bytes) of Keras ``model`` for float32 inputs of ``shape`` (batch included; None for a
     size the interpreter is told later). ``optimize``: the converter's default optimisations, which fold the
     fake-quant ops of a :mod:`srlib.quant` model into int8 kernels; off, nothing is quantized."""
-    with _quiet(), tempfile.TemporaryDirectory() as tmp:
+    with silenced(), tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
         if optimize:
@@ -107,7 +86,7 @@ class LiteFile:
             except OSError as e:
                 raise ValueError(f"{model}: cannot read ({e.strerror})") from None
         try:
-            with _quiet():
+            with silenced():
                 self.interpreter = Interpreter(model_content=self.blob, num_threads=threads or os.cpu_count())
         except ValueError as e:
             raise ValueError(f"{self.source}: not a TFLite model ({str(e).splitlines()[0]})") from None
@@ -123,7 +102,7 @@ class LiteFile:
             self._resize(tuple(shape))
 
     def _resize(self, shape):
-        with _quiet():  # the delegate announces itself on the first run
+        with silenced():  # the delegate announces itself on the first run
             self.interpreter.resize_tensor_input(self._in, shape, strict=True)
             self.interpreter.allocate_tensors()
             self.interpreter.invoke()
