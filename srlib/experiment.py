@@ -56,8 +56,8 @@ class Recipe:
       patience, lr_patience: EarlyStopping and ReduceLROnPlateau (halving) patience in epochs on the
         validation loss (None: off; with ``lr_patience`` use ``schedule='constant'``).
       seconds: stop after this much training time (None: the full schedule), for equal wall-clock budgets.
-      quantize: None, or 'int8': quantisation-aware training (:func:`srlib.quant.quantize` of the built model, after
-        ``warm_start``), exported by :func:`srlib.quant.to_tflite`.
+      quantize: None, or 'int8': quantisation-aware training (:func:`srlib.quant.quantize_model` of the built model,
+        after ``warm_start``), exported by :func:`srlib.quant.to_tflite`.
     """
 
     model: str = "espcn"
@@ -136,7 +136,7 @@ def build(recipe):
                 mine.set_weights(other.get_weights())
     if recipe.quantize not in (None, "int8"):
         raise ValueError(f"quantize must be None or 'int8', not {recipe.quantize!r}")
-    return quant.quantize(model) if recipe.quantize else model
+    return quant.quantize_model(model) if recipe.quantize else model
 
 
 def _weighted_layers(model):

@@ -9,7 +9,7 @@ The TF Model Optimization toolkit does not support Keras 3, so the fake quantisa
 * :class:`QuantConv2D`: a ``Conv2D`` whose kernel is fake-quantised per output channel (symmetric, narrow range
   [-127, 127], as TFLite's int8 convolutions), followed by its bias and activation (fused by the converter).
 
-:func:`quantize` rewrites a trained float model for QAT (same weights): every ``Conv2D`` becomes a
+:func:`quantize_model` rewrites a trained float model for QAT (same weights): every ``Conv2D`` becomes a
 :class:`QuantConv2D` followed by a tracked :class:`FakeQuant`, the image input and the model output get
 :class:`FakeQuant` with the range [0, 1] fixed (the clipped output *is* the uint8 image, so the int8 output costs
 nothing beyond the rounding to grey levels every SR output gets), merges (``Add``) get a tracked one. Layers that
@@ -18,7 +18,7 @@ TFLite flatbuffer with int8 weights and activations and float32 input and output
 DEQUANTIZE op out at the graph's edges, with the fixed [0, 1] ranges), any input size;
 :class:`srlib.lite.LiteFile` runs it.
 
-    qat = quantize(zoo.load("espcn-x3"))     # fine-tune it: srlib.experiment.Recipe(quantize="int8")
+    qat = quantize_model(zoo.load("espcn-x3"))     # fine-tune it: srlib.experiment.Recipe(quantize="int8")
     blob = to_tflite(qat)                    # bytes of the int8 .tflite
 """
 
@@ -97,7 +97,7 @@ def _quant_conv(layer):
     return QuantConv2D.from_config(config)
 
 
-def quantize(model):
+def quantize_model(model):
     """A fake-quantised copy of the functional float model ``model`` (N, h, w, C) -> (N, H, W, C), same weights.
 
     ``Conv2D`` -> :class:`QuantConv2D` + tracked :class:`FakeQuant`; the image input and the output -> fixed
@@ -117,7 +117,7 @@ def quantize(model):
     if any(isinstance(layer, FakeQuant) for layer in model.layers):
         raise ValueError(f"{model.name}: already quantised")
     if len(model.inputs) != 1:
-        raise ValueError(f"{model.name}: quantize takes a model of one image input")
+        raise ValueError(f"{model.name}: quantize_model takes a model of one image input")
     source = model.inputs[0]
     image = keras.Input(source.shape[1:], batch_size=source.shape[0], name=source.name)
     quantized = FakeQuant(fixed=(0.0, 1.0), name="input_quant")(image)
@@ -144,7 +144,7 @@ def quantize(model):
 
 
 def calibrate(model, x):
-    """Set the tracked ranges of a :func:`quantize` d model from one batch ``x`` (N, h, w, C) (a training-mode
+    """Set the tracked ranges of a :func:`quantize_model` d model from one batch ``x`` (N, h, w, C) (a training-mode
     pass: the first batch a range sees sets it). Returns ``model``."""
     model(tf.convert_to_tensor(x, tf.float32), training=True)
     return model
@@ -168,8 +168,8 @@ def _last_quant(model):
 
 
 def to_tflite(model):
-    """The int8 TFLite flatbuffer (bytes) of a :func:`quantize` d model: int8 weights and activations, float32
+    """The int8 TFLite flatbuffer (bytes) of a :func:`quantize_model` d model: int8 weights and activations, float32
     input (N, h, w, C) of any size and float32 output, the ranges its :class:`FakeQuant` layers hold."""
     if not any(isinstance(layer, FakeQuant) for layer in model.layers):
-        raise ValueError(f"{model.name}: not quantised (srlib.quant.quantize, then fine-tune)")
+        raise ValueError(f"{model.name}: not quantised (srlib.quant.quantize_model, then fine-tune)")
     return convert(model, (None, None, None, model.input_shape[-1]), optimize=True)

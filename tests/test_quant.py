@@ -31,7 +31,7 @@ def photo_y():
 def qat_model(photo_y):
     """A tiny ESPCN x3 (8 / 8 filters, ReLU), quantised and calibrated on the photo."""
     keras.utils.set_random_seed(3)
-    return quant.calibrate(quant.quantize(espcn(3, activation="relu", filters=(8, 8))), photo_y)
+    return quant.calibrate(quant.quantize_model(espcn(3, activation="relu", filters=(8, 8))), photo_y)
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +50,16 @@ def test_quantize_puts_fake_quant_at_the_edges_and_after_each_convolution(qat_mo
 
 def test_quantize_keeps_the_weights_and_refuses_what_int8_cannot_run():
     model = espcn(3, activation="relu", filters=(8, 8))
-    q = quant.quantize(model)
+    q = quant.quantize_model(model)
     convs = [layer for layer in q.layers if isinstance(layer, quant.QuantConv2D)]
     originals = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(convs) == len(originals) == 3
     for mine, theirs in zip(convs, originals, strict=True):
         assert all(np.array_equal(a, b) for a, b in zip(mine.get_weights(), theirs.get_weights(), strict=True))
     with pytest.raises(ValueError, match="tanh"):
-        quant.quantize(espcn(3, activation="tanh", filters=(8, 8)))
+        quant.quantize_model(espcn(3, activation="tanh", filters=(8, 8)))
     with pytest.raises(ValueError, match="already quantised"):
-        quant.quantize(q)
+        quant.quantize_model(q)
 
 
 def test_weights_are_quantised_per_output_channel_on_127_levels():
@@ -213,7 +213,7 @@ def test_rtsr_is_a_nearest_residual_and_exports_int8_ops_only():
         if isinstance(layer, keras.layers.Conv2D):
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
     np.testing.assert_array_equal(model(x).numpy(), np.repeat(np.repeat(x, 3, axis=1), 3, axis=2))  # the base
-    q = quant.calibrate(quant.quantize(rtsr(3, filters=(8, 8))), x)
+    q = quant.calibrate(quant.quantize_model(rtsr(3, filters=(8, 8))), x)
     net = LiteFile(quant.to_tflite(q))
     ops = [op["op_name"] for op in net.interpreter._get_ops_details()]
     assert ops == ["QUANTIZE", "CONCATENATION", "CONV_2D", "CONV_2D", "CONV_2D", "ADD", "DEPTH_TO_SPACE",

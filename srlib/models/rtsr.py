@@ -24,7 +24,7 @@ def rtsr(scale, channels=1, filters=(64, 32), kernels=(5, 3, 3), name=None):
 
     Returns:
       A functional ``keras.Model`` mapping (N, h, w, channels) in [0, 1] to (N, h * s, w * s, channels); any h
-      and w; not clipped (callers clip to [0, 1]; the int8 model of :func:`srlib.quant.quantize` clips there).
+      and w; not clipped (callers clip to [0, 1]; the int8 model of :func:`srlib.quant.quantize_model` clips there).
     """
     if len(kernels) != len(filters) + 1:
         raise ValueError(f"kernels {kernels} needs one side per hidden layer plus the output layer")
