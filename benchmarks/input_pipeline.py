@@ -31,7 +31,6 @@ bytes_per_pair; '#' header with date, machine, command, ratios and the load aver
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,8 +38,7 @@ import keras
 import tensorflow as tf
 
 from srlib import data, datasets, distributed, paths
-from srlib.datasets import sample_images
-from srlib.io import list_images, save_image
+from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_csv
@@ -106,14 +104,6 @@ def espcn_step(on_device):
     return warm(lambda: step(it)["loss"].numpy(), 10)
 
 
-def fallback_folder():
-    """scikit-image's sample photos as PNGs in a temporary folder (when no training set is present)."""
-    folder = Path(tempfile.mkdtemp(prefix="srlib_input_bench_"))
-    for i, image in enumerate(sample_images("photos")):
-        save_image(folder / f"photo{i}.png", image)
-    return folder
-
-
 def main(argv=None):
     """Run the four measurements, print them and the ratios, write the CSV."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,7 +111,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="fewer batches: a few seconds per row")
     p.add_argument("--out", type=Path, help="CSV to write (default: results/tables/input_pipeline.csv)")
     args = p.parse_args(argv)
-    folders = [str(f) for f in args.data if f.is_dir()] or [str(fallback_folder())]
+    folders = [str(f) for f in args.data if f.is_dir()] or [str(datasets.sample_folder("srlib_input_bench_"))]
     n_images = sum(len(list_images(f)) for f in folders)
     n, load = 100 if args.quick else 400, os.getloadavg()[0]
     log(f"{n_images} images in {', '.join(folders)}; x{SCALE}, LR {PATCH}x{PATCH}, batch {BATCH}, {n} batches a row")

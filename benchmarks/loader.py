@@ -32,7 +32,6 @@ and ratios) atomically.
 """
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,8 +43,7 @@ import skimage.io
 import tensorflow as tf
 
 from srlib import color, data, datasets, degrade, paths, precision, train
-from srlib.datasets import sample_images
-from srlib.io import list_images, save_image
+from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_csv
@@ -168,14 +166,6 @@ def espcn_consumption(steps, mode):
         precision.set_precision("fp32")
 
 
-def fallback_folder():
-    """scikit-image's sample photos as PNGs in a temporary folder (when no training set is present)."""
-    folder = Path(tempfile.mkdtemp(prefix="srlib_loader_bench_"))
-    for i, image in enumerate(sample_images("photos")):
-        save_image(folder / f"photo{i}.png", image)
-    return folder
-
-
 def main(argv=None):
     """Run the stages, print the table and ratios, write the CSV."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,7 +175,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     folders = [f for f in args.data if f.is_dir()]
     if not folders:
-        folders = [fallback_folder()]
+        folders = [datasets.sample_folder("srlib_loader_bench_")]
         log(f"no image folder among {[str(f) for f in args.data]}: using scikit-image photos in {folders[0]}")
     n_seed, n_pipe, n_steps = (1, 20, 20) if args.quick else (10, 300, 150)
     n_images = sum(len(list_images(f, recursive=False)) for f in folders)

@@ -403,6 +403,17 @@ def sample_images(kind="photos"):
     return [_rgb_float(x) for x in images]
 
 
+def sample_folder(prefix="srlib_photos_"):
+    """:func:`sample_images`' photos written as PNGs into a new temporary folder (for tools that read folders when
+    no training set is present); returns its path. The caller removes it."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    for i, image in enumerate(sample_images("photos")):
+        save_image(folder / f"photo{i}.png", image)
+    return folder
+
+
 def mnist_file(split):
     """The IDX images file of an MNIST split ('train' or 't10k'), or None when it is not in the data directory."""
     f = path("MNIST") / f"{split}-images-idx3-ubyte.gz"

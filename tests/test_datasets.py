@@ -303,3 +303,18 @@ def test_notebook_data_falls_back_to_photos_and_smoke_crops(tmp_path, monkeypatc
     smoke = datasets.notebook_data("smoke")
     crops = list_images(smoke.test["smoke"])
     assert not smoke.benchmark and len(crops) == 2 and load_image(crops[0]).shape == (72, 72, 3)
+
+
+def test_sample_folder_holds_the_sample_photos():
+    import shutil
+
+    from srlib.datasets import sample_folder, sample_images
+    from srlib.io import list_images, load_image
+
+    folder = sample_folder("srlib_test_")
+    try:
+        files = list_images(folder)
+        assert len(files) == len(sample_images("photos")) == 7
+        assert load_image(files[0]).shape == sample_images("photos")[0].shape
+    finally:
+        shutil.rmtree(folder)
