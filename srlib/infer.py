@@ -99,12 +99,11 @@ class LiteUpscaler(ModelUpscaler):
     """
 
     def __init__(self, net, scale, name=None, space="rgb"):
-        radius, factor, peak = net.reach()
-        if factor != scale:
-            raise ValueError(f"{net.source}: upscales x{factor}, not x{scale}")
+        if net.scale != scale:
+            raise ValueError(f"{net.source}: upscales x{net.scale}, not x{scale}")
         self.model, self.scale, self.space, self.channels = net, scale, space, net.channels
         self.name = name or Path(net.source).stem
-        self.reach = _with_chroma(tiling.Reach(math.ceil(radius - 1e-9), 1, 3 * 4 * peak), self.channels)
+        self.reach = _with_chroma(net.reach(), self.channels)
 
     def _net(self, x):
         return self.model(np.asarray(x, np.float32))
@@ -149,10 +148,9 @@ def load_upscaler(name, scale=None):
         return Bicubic(scale)
     model = load_net(name)
     if isinstance(model, LiteFile):
-        model_scale = model.reach()[1]
-        if scale is not None and scale != model_scale:
-            raise ValueError(f"{name}: model upscales x{model_scale}, not x{scale}")
-        return LiteUpscaler(model, model_scale, name=name)
+        if scale is not None and scale != model.scale:
+            raise ValueError(f"{name}: model upscales x{model.scale}, not x{scale}")
+        return LiteUpscaler(model, model.scale, name=name)
     inputs = model.input if isinstance(model.input, dict) else {}
     if "coord" in inputs:
         if "cell" not in inputs:

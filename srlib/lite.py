@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
+from srlib import tiling
 from srlib.quiet import silenced
 
 
@@ -73,7 +74,7 @@ class LiteFile:
 
     Calling it: float32 array (N, h, w, C) -> float32 array, the model's output (e.g. (N, 3h, 3w, 1) for an x3 luma
     model); an int8 model quantises the input and dequantises the output inside its graph. Not thread-safe.
-    ``int8``: whether its convolutions run in int8. :meth:`reach` reads the receptive radius from the graph.
+    ``int8``: whether its convolutions run in int8. :meth:`reach` and :attr:`scale` are read from the graph.
     """
 
     def __init__(self, model, threads=None, shape=None):
@@ -118,10 +119,21 @@ class LiteFile:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._out)
 
+    @property
+    def scale(self):
+        """The upscaling factor, from the graph (the product of its pixel shuffles)."""
+        return self._graph()[1]
+
     def reach(self):
+        """:class:`srlib.tiling.Reach` from the graph's ops, by :mod:`srlib.tiling`'s per-layer rules: every
+        convolution and pixel shuffle adds its reach at its resolution (the sum over all ops, an upper bound for any
+        graph). ValueError for an op with an unknown reach."""
+        radius, _, peak = self._graph()
+        return tiling.Reach(math.ceil(radius - 1e-9), 1, tiling.activation_bytes(peak))
+
+    def _graph(self):
         """(receptive radius in input pixels, upscaling factor, peak activation channels times its area over the
-        input's) from the graph's ops: every convolution adds its half-width at its resolution (the sum over all,
-        an upper bound for any graph). ValueError for an op with an unknown reach."""
+        input's)."""
         tensors = {t["index"]: t for t in self.interpreter.get_tensor_details()}
         radius, factor, peak = 0.0, 1, self.channels
         pointwise = {"QUANTIZE", "DEQUANTIZE", "ADD", "SUB", "MUL", "RELU", "RELU6", "RELU_N1_TO_1", "MINIMUM",
@@ -130,11 +142,11 @@ class LiteFile:
             name = op["op_name"]
             if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 kernel = tensors[op["inputs"][1]]["shape"]  # (out, kh, kw, in) or (1, kh, kw, out)
-                radius += math.ceil((max(kernel[1:3]) - 1) / 2) / factor
+                radius += tiling.conv_radius(max(kernel[1:3])) / factor
             elif name == "DEPTH_TO_SPACE":
                 c_in = tensors[op["inputs"][0]]["shape_signature"][-1]
                 c_out = tensors[op["outputs"][0]]["shape_signature"][-1]
-                radius += 1 / factor  # as srlib.tiling counts a SubPixelUpscale: one pixel at its input
+                radius += tiling.SUBPIXEL_RADIUS / factor
                 factor *= math.isqrt(int(c_in // c_out))
             elif name not in pointwise:
                 raise ValueError(f"{self.source}: op {name} has a reach unknown to srlib.lite")

@@ -50,6 +50,14 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+def conv_radius(kernel, dilation=1):
+    """Reach of a convolution or pooling window of side ``kernel``, in pixels of its input: its half-width."""
+    return math.ceil((kernel - 1) * dilation / 2)
+
+
+SUBPIXEL_RADIUS = 1  # a pixel shuffle: one LR pixel, for rounding of the output grid
+
+
 def _layer_step(layer, state):
     """(radius added in the layer's input pixels, resolution factor of its output over its input)."""
     kind, cfg = type(layer).__name__, layer.get_config()
@@ -58,13 +66,13 @@ def _layer_step(layer, state):
         return math.ceil((k - 1) / 2 / s) + 1, s
     if kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "QuantConv2D"):
         k, d, s = max(_pair(cfg["kernel_size"])), max(_pair(cfg["dilation_rate"])), max(_pair(cfg["strides"]))
-        return math.ceil((k - 1) * d / 2), 1 / s
+        return conv_radius(k, d), 1 / s
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         return max(_pair(cfg["pool_size"])) - 1, 1 / max(_pair(cfg["strides"] or cfg["pool_size"]))
     if kind == "UpSampling2D":
         return 1, max(_pair(cfg["size"]))
     if kind == "SubPixelUpscale":
-        return 1, layer.scale
+        return SUBPIXEL_RADIUS, layer.scale
     if kind == "ResizeUpscale":
         return (3 if layer.method == "bicubic" else 2), layer.scale
     if kind == "LocalQuery":  # the nearest latent and a bilinear base: one LR pixel each way, plus rounding
@@ -119,7 +127,13 @@ def reach(model):
     radius = max(r for r, _ in (s for s in outs if s is not None))
     stride = round(1 / min(f for (_, f), _ in seen))
     peak = max(f * f * (c or 1) for (_, f), c in seen)
-    return Reach(math.ceil(radius - 1e-9), max(1, stride), 3 * 4 * peak)
+    return Reach(math.ceil(radius - 1e-9), max(1, stride), activation_bytes(peak))
+
+
+def activation_bytes(peak):
+    """:attr:`Reach.bytes_per_pixel` from the largest activation's channels times its area over the input's:
+    float32, times 3 (its input, its output and a temporary)."""
+    return 3 * 4 * peak
 
 
 def alignment(stride, scale):
