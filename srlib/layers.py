@@ -99,12 +99,12 @@ class Sampling(keras.layers.Layer):
     """The reparameterisation of a VAE: ``[mean, log_var]`` -> ``z``, both (N, ..., L).
 
     In training, ``z = mean + exp(log_var / 2) * eps`` with ``eps ~ N(0, 1)`` a stateless function of
-    ``seed`` and a draw counter that is one of the layer's weights, so the same seed gives the same
-    draws and a run resumed from a checkpoint continues the same sequence. At inference ``z = mean``
-    (the posterior mean), unless the call gets ``sample=True``. Each call also records the KL
-    divergence (:func:`gaussian_kl`) of N(mean, var) from N(0, 1), summed over the last axis and
-    averaged over the others (nats per latent position), with ``add_loss``: ``model.losses`` holds
-    it after each call.
+    ``seed``, the replica and a draw counter that is one of the layer's weights, so the same seed gives the
+    same draws, a run resumed from a checkpoint continues the same sequence, and each replica of a distributed
+    step (another batch) draws its own noise (replica 0, and a single process, draws what the seed alone gives).
+    At inference ``z = mean`` (the posterior mean), unless the call gets ``sample=True``. Each call also records
+    the KL divergence (:func:`gaussian_kl`) of N(mean, var) from N(0, 1), summed over the last axis and averaged
+    over the others (nats per latent position), with ``add_loss``: ``model.losses`` holds it after each call.
 
     Args:
       seed: integer seed of the noise (None: a random one).
@@ -123,7 +123,9 @@ class Sampling(keras.layers.Layer):
         self.add_loss(tf.reduce_mean(tf.reduce_sum(kl, axis=-1)))
         if not (training or sample):
             return mean
-        seed = tf.stack([tf.constant(self._seed, tf.int64), self.draws.value])
+        replica = tf.distribute.get_replica_context()  # None in a cross-replica context
+        replica = tf.cast(replica.replica_id_in_sync_group if replica else 0, tf.int64)
+        seed = tf.stack([tf.constant(self._seed, tf.int64) + replica * 2**32, self.draws.value])
         self.draws.assign_add(1)
         eps = tf.random.stateless_normal(tf.shape(mean), seed, dtype=mean.dtype)
         return mean + tf.exp(0.5 * log_var) * eps

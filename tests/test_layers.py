@@ -1,5 +1,10 @@
 """srlib.layers: SubPixelUpscale against a hand-built depth-to-space and a .keras save/load; Sampling."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -98,3 +103,33 @@ def test_sampling_is_seeded_passes_the_mean_at_inference_and_serializes(tmp_path
     model.save(tmp_path / "s.keras")
     loaded = keras.models.load_model(tmp_path / "s.keras")
     np.testing.assert_array_equal(loaded([mean, log_var]).numpy(), mean)
+
+
+@pytest.mark.slow
+def test_sampling_draws_other_noise_on_each_replica():
+    """Two replicas (MirroredStrategy over two logical CPUs, in a fresh process: logical devices must be configured
+    before TF starts) sampling the same mean and variance draw different noise, and replica 0 draws what a single
+    process draws with the same seed."""
+    code = textwrap.dedent(
+        """
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import numpy as np
+        from srlib.layers import Sampling
+        mean, log_var = np.zeros((1, 4, 4, 2), np.float32), np.zeros((1, 4, 4, 2), np.float32)
+        single = Sampling(seed=5)([mean, log_var], training=True).numpy()
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        with strategy.scope():
+            layer = Sampling(seed=5)
+        out = strategy.run(tf.function(lambda: layer([mean, log_var], training=True)))
+        z0, z1 = (t.numpy() for t in strategy.experimental_local_results(out))
+        assert np.array_equal(z0, single), "replica 0 differs from one process"
+        assert np.abs(z0 - z1).max() > 0.1, "both replicas drew the same noise"
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "ok" in out.stdout
