@@ -41,7 +41,7 @@ from srlib import data, datasets, distributed, paths
 from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
-from srlib.outputs import Outputs, write_csv
+from srlib.outputs import Outputs, write_timing
 
 SCALE, PATCH, BATCH, PER_IMAGE = 3, 17, 64, 16
 HR = SCALE * PATCH
@@ -147,7 +147,7 @@ def main(argv=None):
              "ratios": "; ".join(f"{k} = {v:.2f}" for k, v in ratios.items()),
              "load": f"1-minute load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
                      f"({os.cpu_count()} cores; other processes share them)"}
-    write_csv(out, [{"what": what, "pairs_per_s": f"{value:.0f}", "bytes_per_pair": sizes.get(what, "")}
+    write_timing(out, [{"what": what, "pairs_per_s": f"{value:.0f}", "bytes_per_pair": sizes.get(what, "")}
                     for what, value in rows.items()], notes=notes)
     log(f"wrote {paths.display(out)}")
 

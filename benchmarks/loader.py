@@ -46,7 +46,7 @@ from srlib import color, data, datasets, degrade, paths, precision, train
 from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
-from srlib.outputs import Outputs, write_csv
+from srlib.outputs import Outputs, write_timing
 
 DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16
@@ -217,7 +217,7 @@ def main(argv=None):
     notes = {"data": f"{n_images} images in {', '.join(paths.display(f) for f in folders)}",
              "ratios": "; ".join(f"{k} = {v:.1f}" for k, v in ratios.items())}
     hr_pixels = (SCALE * PATCH) ** 2
-    write_csv(out, [{"what": what, "pairs_per_s": f"{value:.1f}", "hr_pixels_per_s": f"{value * hr_pixels:.0f}"}
+    write_timing(out, [{"what": what, "pairs_per_s": f"{value:.1f}", "hr_pixels_per_s": f"{value * hr_pixels:.0f}"}
                     for what, value in rows.items()], notes=notes)
     log(f"wrote {paths.display(out)}")
 

@@ -61,7 +61,7 @@ def main():
     p.add_argument("--out", help="CSV to write (default: results/tables/render_memory.csv, recorded as the full "
                    "profile's in results/provenance.json)")
     args = p.parse_args()
-    from srlib.outputs import Outputs, write_csv
+    from srlib.outputs import Outputs, write_timing
 
     rows = []
     for case in ("digit", "photo"):
@@ -69,7 +69,7 @@ def main():
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
     out = args.out or Outputs("full")("tables/render_memory.csv")
-    write_csv(out, rows, notes={"target": "peak RSS under 2048 MiB (whole process: Python, TensorFlow, model)"})
+    write_timing(out, rows, notes={"target": "peak RSS under 2048 MiB (whole process: Python, TensorFlow, model)"})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from srlib.outputs import Outputs, write_csv
+from srlib.outputs import Outputs, write_timing
 from srlib.precision import machine
 from srlib.upscaling import upscale
 
@@ -45,7 +45,7 @@ def main():
         rows.append({"model": model, "tiles": 48, "tile": 256, "batch1_s": round(one, 2), "batch4_s": round(four, 2),
                      "speedup_batch4": round(one / four, 2)})
     print(machine())
-    write_csv(Outputs("full")("tables/tiles_batch.csv"), rows, command="python benchmarks/tiles.py")
+    write_timing(Outputs("full")("tables/tiles_batch.csv"), rows, command="python benchmarks/tiles.py")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def main():
                    "profile's in results/provenance.json)")
     args = p.parse_args()
     import srlib
-    from srlib.outputs import Outputs, write_csv
+    from srlib.outputs import Outputs, write_timing
 
     srlib.upscale(np.zeros((64, 64, 3), np.uint8), args.model)
     loaded = peak_mib()
@@ -46,7 +46,7 @@ def main():
            "seconds": round(time.perf_counter() - t, 1)}
     print(row)
     table = args.out or Outputs("full")("tables/upscale_memory.csv")
-    write_csv(table, [row], notes={"target": "peak RSS under 3072 MiB (whole process)"})
+    write_timing(table, [row], notes={"target": "peak RSS under 3072 MiB (whole process)"})
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from srlib import paths, video, videoio, zoo
 from srlib.frames import FastLuma
 from srlib.infer import Bicubic, load_net, load_upscaler
 from srlib.models.espcn import espcn
-from srlib.outputs import Outputs, write_csv
+from srlib.outputs import Outputs, write_timing
 from srlib.precision import auto_precision, machine
 
 PEERS = paths.peers_dir()
@@ -229,7 +229,7 @@ def speed_and_quality(args):
           f" int8 model: {int8_model[1] if int8_model else 'none'}")
     with tempfile.TemporaryDirectory(prefix="srlib-video-bench-") as tmp:
         rows = _speed_and_quality(args, model, label, fast_model, Path(tmp), int8_model)
-    write_csv(Outputs("full")("tables/video_benchmark.csv"), rows, notes=notes())
+    write_timing(Outputs("full")("tables/video_benchmark.csv"), rows, notes=notes())
 
 
 def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
@@ -370,7 +370,7 @@ def memory(args):
                   f" at most {rows[-1]['max_in_flight']} frames in flight (bound {rows[-1]['in_flight_bound']})")
     ratio = rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
     print(f"peak RSS 1,000 / 100 frames: {ratio:.3f}x (target <= 1.2x: {'met' if ratio <= 1.2 else 'NOT met'})")
-    write_csv(Outputs("full")("tables/video_memory.csv"), rows, notes=notes())
+    write_timing(Outputs("full")("tables/video_memory.csv"), rows, notes=notes())
 
 
 def main():

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from video import make_lr_clip
 
-from srlib.outputs import Outputs, write_csv
+from srlib.outputs import Outputs, write_timing
 from srlib.precision import machine
 
 
@@ -57,7 +57,7 @@ def main():
                          "fps_reported": round(fps, 1), "fps_whole_command": round(args.frames / wall, 1),
                          "load_before": round(before, 2), "load_after": round(after, 2)})
     print(machine())
-    write_csv(Outputs("full")("tables/video_default.csv"), rows, command="python benchmarks/video_default.py")
+    write_timing(Outputs("full")("tables/video_default.csv"), rows, command="python benchmarks/video_default.py")
 
 
 if __name__ == "__main__":

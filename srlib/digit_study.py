@@ -26,7 +26,7 @@ from srlib.experiment import Recipe, best
 from srlib.io import atomic_write
 from srlib.metrics import psnr, sharpness, ssim
 from srlib.models.cppn_gan import render
-from srlib.outputs import write_csv
+from srlib.outputs import write_csv, write_timing
 from srlib.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
 from srlib.resize import imresize
 from srlib.stats import BOOT_SEED, N_BOOT, holm, mean_std, paired_bootstrap, verdict
@@ -169,9 +169,8 @@ class DigitStudy:
                                    "p over every comparison of this table; verdict: PSNR vs bicubic; "
                                    "seeds_above_bicubic: seeds whose own PSNR interval vs bicubic lies above 0 "
                                    "(unadjusted)"}
-            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, date=False, machine_line=False,
-                      notes=notes)
-            write_csv(outputs(f"tables/{self.name}_timing.csv"), self.study.timing(), command=command)
+            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
+            write_timing(outputs(f"tables/{self.name}_timing.csv"), self.study.timing(), command=command)
         return rows
 
     def table(self, scores):

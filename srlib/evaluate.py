@@ -1,6 +1,6 @@
 """Benchmark harness: any upscaler x image folder x scale -> per-image and mean PSNR/SSIM.
 
-Convention (DESIGN.md, as SR papers): HR cropped to a multiple of the scale,
+Convention (as SR papers report it; ``CONVENTION`` says it in one line): HR cropped to a multiple of the scale,
 LR = MATLAB bicubic rounded to uint8, SR rounded to uint8, Y channel of MATLAB
 rgb2ycbcr (grayscale files are compared on their single channel), ``scale``
 pixels shaved from each border, PSNR peak 255, SSIM Gaussian 11x11 window.

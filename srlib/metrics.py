@@ -1,6 +1,6 @@
 """Image-quality metrics and losses with explicit conventions.
 
-Benchmark convention (DESIGN.md; what SR papers report):
+Benchmark convention (what SR papers report):
 ``psnr(sr, hr, y_channel=True, crop_border=scale, round_sr=True)`` and the same
 for ``ssim``: images in [0, 1] are rounded to uint8 levels, converted to the Y
 of MATLAB ``rgb2ycbcr``, ``crop_border`` pixels are shaved from every side, and

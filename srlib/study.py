@@ -37,7 +37,7 @@ from srlib.evaluate import CONVENTION, evaluate_image
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import atomic_write, list_images, load_image, quantize
 from srlib.metrics import psnr, sharpness
-from srlib.outputs import write_csv
+from srlib.outputs import write_csv, write_timing
 from srlib.paths import runs_dir
 from srlib.precision import set_precision
 from srlib.stats import BOOT_SEED, KEYS, N_BOOT, table
@@ -206,9 +206,8 @@ class Study:
                      "convention": CONVENTION, "comparison": f"vs {self.baseline}: mean per-image difference of "
                      f"seed means, 95 % paired bootstrap interval over images ({b}), Holm-adjusted bootstrap p "
                      "over all comparisons of this table; at or below bicubic's test PSNR: 'failed to learn'"}
-            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, date=False,
-                                 machine_line=False, notes=notes)
-            write_csv(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
+            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
+            write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
         return rows
 
     def timing(self):
