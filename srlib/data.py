@@ -7,6 +7,12 @@ image -> dihedral augmentation -> shuffle -> batch (:func:`hr_batches`, the host
 ``tf.data``; a training step can run the second itself (:mod:`srlib.distributed`), so the host ships
 uint8 HR crops only.
 
+A degradation that cannot run in ``tf.data`` (``in_graph=False``: a codec through ffmpeg) degrades whole
+images instead, once: :func:`codec_bank` makes the LR of each training image under a bank of seeds and caches
+it as PNG under ``runs/degraded/``; :func:`cached_pairs` crops each LR patch from one of them and the HR
+patch at exactly ``scale`` times its place (:func:`aligned_crops`), so pairs are aligned as the benchmark
+pair is.
+
 Sources are a folder (recursive, mixed PNG/JPEG/BMP/TIFF), a list of folders
 or files, an in-memory array (N, H, W, C) or any dataset of (H, W, 3) images
 (e.g. :func:`frames_dataset`, the frames of a video).
@@ -15,6 +21,8 @@ Nothing holds more than the shuffle buffer and prefetch queue in memory unless
 instead (written on the first pass, read after it), for sets larger than memory.
 """
 
+import hashlib
+import logging
 import warnings
 from pathlib import Path
 
@@ -22,8 +30,11 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import color, degrade
-from srlib.io import ImageError, list_images, load_image
+from srlib.io import ImageError, list_images, load_image, quantize, save_image
+from srlib.paths import runs_dir
 from srlib.videoio import probe, read_frames
+
+log = logging.getLogger(__name__)
 
 HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
 
@@ -130,9 +141,29 @@ def random_crops(image, size, count, seed):
     shape = tf.shape(image)
     oy = tf.random.stateless_uniform([count], seed, 0, shape[0] - size + 1, dtype=tf.int32)
     ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, shape[1] - size + 1, dtype=tf.int32)
+    return _crops_at(image, oy, ox, size)
+
+
+def _crops_at(image, oy, ox, size):
+    """The size x size crops of an (H, W, C) image at rows ``oy`` and columns ``ox`` (count,) -> (count, size,
+    size, C), one gather."""
+    shape = tf.shape(image)
     r = tf.range(size)
     idx = (oy[:, None, None] + r[None, :, None]) * shape[1] + ox[:, None, None] + r[None, None, :]
     return tf.gather(tf.reshape(image, [-1, shape[2]]), idx)
+
+
+def aligned_crops(hr, lrs, size, scale, count, seed):
+    """``count`` random aligned crops of one image: LR size x size from one of its bank of LR images ``lrs``
+    (K, h, w, C), drawn per crop, and the HR (H, W, C) = (h * scale, w * scale, C) crop at exactly ``scale`` times
+    its place -> (count, size, size, C), (count, size * scale, size * scale, C)."""
+    shape = tf.shape(lrs)
+    k, h, w = shape[0], shape[1], shape[2]
+    oy = tf.random.stateless_uniform([count], seed, 0, h - size + 1, dtype=tf.int32)
+    ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, w - size + 1, dtype=tf.int32)
+    which = tf.random.stateless_uniform([count], seed + [0, 2], 0, k, dtype=tf.int32)
+    lr = _crops_at(tf.reshape(lrs, [k * h, w, shape[3]]), which * h + oy, ox, size)  # the bank stacked as rows
+    return lr, _crops_at(hr, oy * scale, ox * scale, size * scale)
 
 
 def dihedral(patches, seed):
@@ -181,21 +212,119 @@ def hr_batches(source, hr_size, batch_size=64, patches_per_image=16, augment=Tru
     return ds.batch(batch_size, drop_remainder=True).enumerate()
 
 
+def _codec_seed(digest, k):
+    """The seed pair of LR ``k`` of the bank of an image (its digest): the same in every run and study."""
+    return k, int(digest[:7], 16)
+
+
+def codec_bank(files, scale, degradation, bank=4, min_side=1, skipped=None, cache_dir=None):
+    """[(HR file, [its ``bank`` LR files])]: each image's LR under an out-of-graph ``degradation`` (a codec), made
+    once per image and bank seed and cached.
+
+    The LR of image x under bank seed k is ``degradation.fn(mod_crop(x), scale, (k, digest))``, its training form
+    (random parameters drawn by the seed), rounded to uint8 and written as PNG to ``cache_dir`` (default
+    ``runs_dir()/degraded``)``/<name>_x<scale>/<digest>_<k>.png``, the digest that of the cropped HR pixels: the
+    same bank for every run, seed and study, and a file found there is used as it is (delete the folder after
+    changing an entry's defaults). Unreadable files and images smaller than ``min_side`` are skipped (and logged in
+    ``skipped``, a :class:`SkipLog`).
+    """
+    entry = degrade.get(degradation)
+    folder = Path(cache_dir or runs_dir() / "degraded") / f"{entry.name}_x{scale:g}"
+    skipped = skipped if skipped is not None else SkipLog()
+    step, pairs, made = degrade.crop_step(scale), [], 0
+    for f in files:
+        try:
+            hr = load_image(f, dtype=np.uint8)
+        except ImageError as e:
+            skipped.unreadable.append(str(f))
+            warnings.warn(f"skipping {e}", stacklevel=2)
+            continue
+        if min(hr.shape[:2]) < min_side:
+            skipped.too_small.append(str(f))
+            continue
+        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
+        digest = hashlib.sha1(hr.tobytes() + str(hr.shape).encode()).hexdigest()[:16]
+        lrs = [folder / f"{digest}_{k}.png" for k in range(bank)]
+        for k, path in enumerate(lrs):
+            if not path.exists():
+                save_image(path, quantize(entry.fn(hr.astype(np.float32) / 255.0, scale, _codec_seed(digest, k))))
+                made += 1
+        pairs.append((str(f), [str(p) for p in lrs]))
+    log.info("%s x%g: %d LR images made, %d cached, under %s", entry.name, scale, made,
+             bank * len(pairs) - made, folder)
+    return pairs
+
+
+def cached_pairs(source, scale, patch_size, degradation, batch_size=64, patches_per_image=16, augment=True,
+                 shuffle_buffer=4096, seed=0, cache=False, repeat=True, skipped=None, shard=None, bank=4):
+    """Batches of uint8 (LR, HR) patch pairs, (B, p, p, 3) and (B, p * scale, p * scale, 3), of an out-of-graph
+    degradation: its LR made once per training image and bank seed (:func:`codec_bank`), the patches cropped from
+    the cached pairs (:func:`aligned_crops`: each crop from one of the ``bank`` LR images), flipped and rotated alike.
+
+    ``source``: image files or folders (the cache is per file); other arguments as :func:`make_dataset`.
+    """
+    if isinstance(source, (np.ndarray, tf.data.Dataset)):
+        raise ValueError(f"degradation {degrade.get(degradation).name!r} runs outside tf.data: its LR is made once "
+                         "per image file and cached, so train it on files or folders, not an array or a dataset")
+    index, count = shard or (0, 1)
+    pairs = codec_bank(image_files(source)[index::count], scale, degradation, bank, patch_size * scale, skipped)
+    if not pairs:
+        raise ValueError(f"{source}: no readable training image of at least {patch_size * scale} pixels a side")
+    step = degrade.crop_step(scale)
+
+    def read(hr_path, lr_paths):
+        hr = load_image(hr_path.decode(), dtype=np.uint8)
+        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
+        lrs = np.stack([load_image(p.decode(), dtype=np.uint8) for p in lr_paths])
+        if lrs.shape[1] * scale != hr.shape[0] or lrs.shape[2] * scale != hr.shape[1]:
+            raise ValueError(f"{lr_paths[0].decode()}: LR {lrs.shape[2]}x{lrs.shape[1]} is not HR "
+                             f"{hr.shape[1]}x{hr.shape[0]} / {scale}; delete the cached LR")
+        return hr, lrs
+
+    ds = tf.data.Dataset.from_tensor_slices(([p for p, _ in pairs], [lrs for _, lrs in pairs]))
+
+    def decode(hr_path, lr_paths):
+        hr, lrs = tf.numpy_function(read, [hr_path, lr_paths], [tf.uint8, tf.uint8], stateful=False)
+        return tf.ensure_shape(hr, [None, None, 3]), tf.ensure_shape(lrs, [bank, None, None, 3])
+
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if cache:
+        ds = ds.cache("" if cache is True else str(cache))
+    ds = (ds.repeat() if repeat else ds).enumerate()
+
+    def crops(i, images):
+        hr, lrs = images
+        s = _seed(seed, i)
+        lr, hr = aligned_crops(hr, lrs, patch_size, int(scale), patches_per_image, s)
+        return (dihedral(lr, s + [1, 0]), dihedral(hr, s + [1, 0])) if augment else (lr, hr)
+
+    ds = ds.map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed)
+    return ds.batch(batch_size, drop_remainder=True)
+
+
+def _to_pair(lr, hr, y_only, space):
+    """Float32 (LR, HR) in [0, 1] (from uint8 or float) -> their Y channel, or both in ``space``."""
+    lr, hr = ((tf.cast(t, tf.float32) / 255.0 if t.dtype == tf.uint8 else tf.cast(t, tf.float32)) for t in (lr, hr))
+    if y_only:
+        return color.rgb_to_y(lr), color.rgb_to_y(hr)
+    to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
+    return to_space(lr), to_space(hr)
+
+
 def pair_fn(scale, degradation="bicubic", y_only=True, space="rgb", seed=0):
     """The device half of :func:`make_dataset`: a TF function (i, hr) -> (lr, hr) of a batch of
     :func:`hr_batches`: (B, S, S, 3) uint8 or float32 -> (B, S/scale, S/scale, C) and (B, S, S, C) float32,
     LR = the degradation of the HR batch under the seed of batch ``i``. Arguments as :func:`make_dataset`."""
     entry = degrade.get(degradation)
     if not entry.in_graph:
-        raise ValueError(f"degradation {entry.name!r} cannot run inside tf.data: make its LR once and cache it")
-    to_space = {"rgb": tf.identity, "ycbcr": color.rgb_to_ycbcr, "yuv": color.rgb_to_yuv}[space]
+        raise ValueError(f"degradation {entry.name!r} cannot run inside tf.data: its LR is made once and cached "
+                         "(make_dataset, cached_pairs)")
 
     def pair(i, hr):
         hr = tf.cast(hr, tf.float32) / 255.0 if hr.dtype == tf.uint8 else tf.cast(hr, tf.float32)
-        lr = entry.fn(hr, scale, _seed(seed + 1, i))
-        if y_only:
-            return color.rgb_to_y(lr), color.rgb_to_y(hr)
-        return to_space(lr), to_space(hr)
+        return _to_pair(entry.fn(hr, scale, _seed(seed + 1, i)), hr, y_only, space)
 
     return pair
 
@@ -217,15 +346,18 @@ def make_dataset(
     skipped=None,
     device="auto",
     shard=None,
+    bank=4,
 ):
-    """Batches of aligned (LR, HR) patch pairs: :func:`hr_batches` mapped by :func:`pair_fn`.
+    """Batches of aligned (LR, HR) patch pairs: :func:`hr_batches` mapped by :func:`pair_fn`; for an out-of-graph
+    degradation (a codec), :func:`cached_pairs`.
 
     Args:
       source: folder, list of files, array (N, H, W, C) or dataset of (H, W, 3) images.
       scale: integer SR factor; the HR crop is ``patch_size * scale``.
       patch_size: LR patch side.
       degradation: a name of :data:`srlib.degrade.REGISTRY` (or a :class:`srlib.degrade.Degradation`), run
-        on each batch with a fresh seed; it must run in the graph (``in_graph``).
+        on each batch with a fresh seed; one that cannot run in the graph (``in_graph=False``) is run once per
+        training file and bank seed and cached (:func:`codec_bank`; file sources only).
       patches_per_image: crops taken from each decoded image per pass.
       y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of 3 channels.
       space: colour space of 3-channel pairs: 'rgb', 'ycbcr' or 'yuv' (with y_only=False).
@@ -238,14 +370,21 @@ def make_dataset(
         TensorFlow sees one (host RAM otherwise), None keeps them on the host, or a
         device name such as '/GPU:0'.
       shard: (index, count): read only this worker's part of the files (:func:`image_source`).
+      bank: LR images per training file of an out-of-graph degradation, each under its own seed.
 
     Returns:
       ``tf.data.Dataset`` of (lr, hr): (B, p, p, C) and (B, p*scale, p*scale, C), float32.
     """
-    pair = pair_fn(scale, degradation, y_only, space, seed)
-    ds = hr_batches(source, patch_size * scale, batch_size, patches_per_image, augment, shuffle_buffer, seed, cache,
-                    repeat, skipped, shard)
-    ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if degrade.get(degradation).in_graph:
+        ds = hr_batches(source, patch_size * scale, batch_size, patches_per_image, augment, shuffle_buffer, seed,
+                        cache, repeat, skipped, shard)
+        ds = ds.map(pair_fn(scale, degradation, y_only, space, seed), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True)
+    else:
+        ds = cached_pairs(source, scale, patch_size, degradation, batch_size, patches_per_image, augment,
+                          shuffle_buffer, seed, cache, repeat, skipped, shard, bank)
+        ds = ds.map(lambda lr, hr: _to_pair(lr, hr, y_only, space), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True)
     if device == "auto":
         gpus = tf.config.list_logical_devices("GPU")
         device = gpus[0].name if gpus else None

@@ -1,28 +1,48 @@
 """Degradations that turn an HR image into an LR one, and the one registry of them.
 
-Every op takes a float image in [0, 1], HWC or NHWC, and returns the same rank; all are graph-safe (dynamic
-sizes allowed), so they run inside ``tf.data.Dataset.map`` and on batches. MATLAB's bicubic ``imresize`` is
-:mod:`srlib.resize`.
+Every op takes a float image in [0, 1], HWC or NHWC, and returns the same rank; all but the codec are graph-safe
+(dynamic sizes allowed), so they run inside ``tf.data.Dataset.map`` and on batches. MATLAB's bicubic ``imresize``
+is :mod:`srlib.resize`.
 
 :data:`REGISTRY` maps a name (a recipe's ``degradation``) to a :class:`Degradation`: its function of
-(HR, scale, seed) and the fixed seed of its benchmark form. Training draws a seed per batch; validation and
-test use :func:`benchmark_lr`, the one benchmark LR: HR cropped to a multiple of the scale, the degradation
-with its benchmark seed, rounded to uint8 levels (:func:`srlib.io.quantize`).
+(HR, scale, seed, params) and its benchmark form (a fixed seed and fixed parameters). Training draws a seed per
+batch and the random parameters per image from their ranges; validation and test use :func:`benchmark_lr`, the
+one benchmark LR: HR cropped to a multiple of the scale, the degradation in its benchmark form, rounded to uint8
+levels (:func:`srlib.io.quantize`). Training form -> benchmark form (x3 wherever a size is in HR pixels):
 
 * ``bicubic`` -- MATLAB ``imresize(x, 1 / scale, 'bicubic')``, rounded: the benchmark LR of SR papers.
 * ``blur_decimate`` -- Gaussian blur, then FIR low-pass + subsample (``scipy.signal.decimate(ftype='fir')``).
 * ``pixelate_noise`` -- block averaging plus Gaussian noise (sigma 0.02; benchmark seed (7, 7)).
-* ``area`` / ``bilinear`` -- TF's resize (area; antialiased bilinear).
-* ``blur`` / ``noise`` / ``jpeg`` / ``round`` -- size-keeping steps for :func:`chain`, which composes
-  entries into a new one (``register(chain("real", [...]))``).
+* ``area`` / ``bilinear`` / ``nearest`` -- TF's resize (area; antialiased bilinear; nearest, which keeps pixel
+  ``scale // 2`` of each block).
+* ``blur_iso`` / ``blur_aniso`` -- a Gaussian kernel, then every ``scale``-th pixel from ``scale // 2`` (the
+  classic blur + s-fold downsampler): isotropic sigma U(0.5, 2.5) -> 1.5; anisotropic sigma_1, sigma_2
+  U(0.5, 3.0) at angle theta U(0, pi) -> (2.5, 1.0, pi / 4) (:func:`gaussian_kernel2d`).
+* ``bicubic_noise`` -- bicubic, then sensor noise (:func:`sensor_noise`: Poisson shot noise of ``peak``
+  photo-electrons at white, log-uniform 200..5000 -> 1000, plus Gaussian read noise sigma U(0, 0.03) -> 0.01).
+* ``bicubic_jpeg`` -- bicubic, rounded, then JPEG at quality U{30..95} -> 50 (:func:`jpeg`, PIL's to the bit).
+* ``bicubic_h264`` -- bicubic, rounded, then H.264 (:func:`h264`: libx264, preset medium, yuv420p, one thread,
+  each image one intra frame) at CRF U{18..38} -> 28; ``bicubic_h264_clip`` encodes (N, H, W, C) as one clip
+  (the frames of one video, in order): MATLAB bicubic x3 then H.264 CRF 28 is its benchmark form.
+* ``mixture`` -- blur, resize, noise and JPEG in a random order, each with random parameters
+  (:func:`mixture`, the Real-ESRGAN idea); benchmark seed (8, 8), each test image its own draws.
+  ``mixture_h264`` -- the mixture, then H.264 at CRF U{18..38} -> 28.
+* ``blur`` / ``noise`` / ``sensor_noise`` / ``jpeg`` / ``round`` -- size-keeping steps for :func:`chain`, which
+  composes entries into a new one (``register(chain("real", [...]))``).
 
 An entry with ``in_graph=False`` (a video codec run once through ffmpeg) is a numpy function of one image: the
-benchmark LR runs it; ``tf.data`` training refuses it (its LR must be made once and cached).
+benchmark LR runs it; ``tf.data`` cannot, so the patch pipeline makes its LR once per training image and bank
+seed, caches it, and crops aligned pairs from the cached LR (:func:`srlib.data.make_dataset`).
 """
 
 import dataclasses
+import functools
+import inspect
+import math
+import subprocess
 from fractions import Fraction
 
+import imageio_ffmpeg
 import numpy as np
 import scipy.signal
 import tensorflow as tf
@@ -161,16 +181,325 @@ def pixelate_noise(image, scale, sigma=0.02, seed=(0, 0)):
 
 
 def jpeg(image, quality=75):
-    """JPEG round trip at ``quality`` (HWC or NHWC, 1 or 3 channels)."""
+    """JPEG round trip of HWC or NHWC in [0, 1], 1 or 3 channels, at ``quality`` (1..100; one number, or one per
+    image, shape (N,)).
+
+    Rounded to uint8 levels, encoded by libjpeg as PIL encodes (the standard tables scaled by quality, 4:2:0
+    chroma) and decoded with the accurate integer DCT: it equals PIL's ``save(quality=q)`` then ``open``, to the
+    bit. Returns uint8 levels in the input's float dtype.
+    """
+    if isinstance(quality, (int, float)) and not 1 <= quality <= 100:
+        raise ValueError(f"jpeg: quality {quality} outside 1..100")
     x, squeeze = as_batch(image)
-    dtype = x.dtype
-    y = tf.map_fn(
-        lambda im: tf.image.adjust_jpeg_quality(tf.cast(im, tf.float32), quality),
-        x,
-        fn_output_signature=tf.float32,
-    )
-    y = tf.cast(y, dtype)
+    u8 = quantize(tf.cast(x, tf.float32), uint8=True)
+    q = tf.broadcast_to(tf.cast(quality, tf.int32), tf.shape(u8)[:1])
+    channels = x.shape[-1] or 0
+
+    def one(args):
+        code = tf.raw_ops.EncodeJpegVariableQuality(images=args[0], quality=args[1])
+        return tf.io.decode_jpeg(code, channels=channels, dct_method="INTEGER_ACCURATE")
+
+    y = tf.reshape(tf.map_fn(one, (u8, q), fn_output_signature=tf.uint8), tf.shape(u8))
+    y = tf.cast(y, x.dtype) / 255.0
     return y[0] if squeeze else y
+
+
+def gaussian_kernel2d(sigma_1, sigma_2, theta, radius):
+    """Normalised Gaussian taps (N, 2 radius + 1, 2 radius + 1), one kernel per entry of the (N,) parameters.
+
+    Tap [i, j] sits at (dy, dx) = (i - radius, j - radius): rows down, columns right. The first principal axis
+    (std ``sigma_1``) points along (dx, dy) = (cos theta, sin theta), the second (std ``sigma_2``) across it: the
+    covariance is R diag(sigma_1^2, sigma_2^2) R^T with R the rotation by theta. sigma_1 = sigma_2 is isotropic.
+    Numbers or tensors (float64 taps).
+    """
+    s1, s2, th = (tf.reshape(tf.cast(v, tf.float64), [-1, 1, 1]) for v in (sigma_1, sigma_2, theta))
+    t = tf.range(-radius, radius + 1, dtype=tf.float64)
+    dy, dx = t[None, :, None], t[None, None, :]
+    u = dx * tf.cos(th) + dy * tf.sin(th)
+    v = -dx * tf.sin(th) + dy * tf.cos(th)
+    k = tf.exp(-0.5 * ((u / s1) ** 2 + (v / s2) ** 2))
+    return k / tf.reduce_sum(k, axis=[1, 2], keepdims=True)
+
+
+def blur_per_image(image, kernels, stride=1, phase=0):
+    """Correlate image n of NHWC (or HWC) ``image`` with ``kernels[n]`` ((N, k, k), odd k), mirror border (scipy.ndimage
+    mode 'reflect'), and keep every ``stride``-th pixel from ``phase``: (N, ceil((H - phase) / stride),
+    ceil((W - phase) / stride), C)."""
+    x, squeeze = as_batch(image)
+    kernels = tf.convert_to_tensor(kernels)
+    size = kernels.shape[-1]
+    x = _mirror_pad(_mirror_pad(x, 1, size // 2), 2, size // 2)[:, phase:, phase:, :]
+    shape = tf.shape(x)
+    n, c = shape[0], shape[3]
+    # The batch folded into channels: one depthwise convolution runs every image's own kernel.
+    x = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, shape[1], shape[2], n * c])
+    f = tf.repeat(tf.transpose(tf.cast(kernels, x.dtype), [1, 2, 0])[..., None], c, axis=3)  # (k, k, N, C)
+    y = tf.nn.depthwise_conv2d(x, tf.reshape(f, [size, size, n * c, 1]), [1, stride, stride, 1], "VALID")
+    out = tf.shape(y)
+    y = tf.transpose(tf.reshape(y, [out[1], out[2], n, c]), [2, 0, 1, 3])
+    return y[0] if squeeze else y
+
+
+def sensor_noise(image, sigma, peak, seed):
+    """Sensor noise, clipped to [0, 1]: Poisson shot noise, x -> Poisson(x * peak) / peak (std sqrt(x / peak)), plus
+    Gaussian read noise of std ``sigma`` ([0, 1] units).
+
+    ``peak``: photo-electrons at white; 0 or None leaves the shot noise out. ``sigma`` and ``peak``: numbers or
+    one per image (N,). ``seed``: a stateless pair. HWC or NHWC.
+    """
+    x, squeeze = as_batch(image)
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    n = tf.shape(x)[0]
+
+    def per_image(v):
+        return tf.reshape(tf.broadcast_to(tf.cast(v, x.dtype), [n]), [-1, 1, 1, 1])
+
+    if peak is not None:
+        p = per_image(peak)
+        safe = tf.where(p > 0, p, tf.ones_like(p))
+        shot = tf.random.stateless_poisson(tf.shape(x), seed, tf.maximum(x, 0.0) * safe, dtype=x.dtype) / safe
+        x = tf.where(p > 0, shot, x)
+    y = x + tf.random.stateless_normal(tf.shape(x), seed + [0, 1], dtype=x.dtype) * per_image(sigma)
+    y = tf.clip_by_value(y, 0.0, 1.0)
+    return y[0] if squeeze else y
+
+
+H264 = ("-c:v", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p", "-threads", "1",
+        "-colorspace", "smpte170m", "-color_range", "tv")  # the codec of the H.264 entries
+H264_FPS = 25  # frame rate a clip is encoded at (x264's rate control reads it)
+
+
+def _ffmpeg(args, data, what):
+    """stdout of the ffmpeg that imageio-ffmpeg ships, run with ``args`` on ``data``; one-line RuntimeError."""
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", *args], input=data, capture_output=True)
+    if done.returncode or not done.stdout:
+        lines = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"]
+        raise RuntimeError(f"ffmpeg ({what}): {lines[-1]}")
+    return done.stdout
+
+
+def h264_stream(frames, crf=28):
+    """The H.264 stream (Annex B bytes) of uint8 RGB frames (N, H, W, 3), H and W even: libx264, preset medium,
+    yuv420p (ffmpeg's BT.601 studio-range conversion), one thread, ``crf``, one clip at :data:`H264_FPS`.
+    Deterministic: the same frames give the same bytes."""
+    n, h, w, _ = frames.shape
+    return _ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(H264_FPS), "-i", "-",
+                    *H264, "-crf", str(int(crf)), "-f", "h264", "-"], np.ascontiguousarray(frames).tobytes(),
+                   f"libx264 crf {crf}")
+
+
+@functools.lru_cache(maxsize=2048)
+def _h264_roundtrip(data, shape, crf):
+    """uint8 RGB frames of ``shape`` (bytes) -> encoded at ``crf`` and decoded (bytes); cached in this process."""
+    stream = h264_stream(np.frombuffer(data, np.uint8).reshape(shape), crf)
+    return _ffmpeg(["-threads", "1", "-f", "h264", "-i", "-", "-sws_flags", "accurate_rnd+full_chroma_int",
+                    "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stream, "h264 decode")
+
+
+def h264(image, crf=28, clip=False):
+    """H.264 round trip (:func:`h264_stream`, then decoded to RGB as :func:`srlib.videoio.read_frames` decodes) of a
+    float image (H, W, C) or images (N, H, W, C) in [0, 1], C = 1 or 3, numpy; uint8 levels as float32 out.
+
+    Each image is one intra frame at ``crf`` (a number, or one per image), unless ``clip``: then the N images are
+    the frames of one video, in order, encoded as one stream (P and B frames) at one ``crf``. Rounded to uint8
+    first; an odd side is padded by repeating its last row / column (4:2:0 needs even sides) and cropped back
+    after; one channel is encoded as grey RGB. Each distinct input is encoded once per process (cached).
+    """
+    x = np.asarray(quantize(image, uint8=True))
+    batch = x if x.ndim == 4 else x[None]
+    n, h, w, c = batch.shape
+    rgb = np.pad(np.repeat(batch, 3, axis=-1) if c == 1 else batch, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)),
+                 mode="edge")
+    groups = [rgb] if clip else [f[None] for f in rgb]
+    crfs = np.broadcast_to(np.asarray(crf).ravel(), (len(groups),)) if np.ndim(crf) else [crf] * len(groups)
+    out = np.concatenate([np.frombuffer(_h264_roundtrip(g.tobytes(), g.shape, int(q)), np.uint8).reshape(g.shape)
+                          for g, q in zip(groups, crfs, strict=True)])[:, :h, :w, :c]
+    out = out.astype(np.float32) / np.float32(255)
+    return out if x.ndim == 4 else out[0]
+
+
+# -- registry entries: fn(hr, scale, seed, <parameters>, name) -----------------------------------------------------
+# A parameter is one number (fixed) or a (low, high) range drawn per image; ``name`` names the entry in errors.
+
+
+def _range(name, param, value, low, high):
+    """(lo, hi) floats of ``value``: one number (lo = hi) or a (lo, hi) pair within [low, high]; else a one-line
+    ValueError naming the entry."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    numbers = len(pair) == 2 and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in pair)
+    if not numbers or not low <= pair[0] <= pair[1] <= high:
+        raise ValueError(f"{name}: {param}={value!r}; want a number or a (low, high) range within [{low}, {high}]")
+    return float(pair[0]), float(pair[1])
+
+
+def _uniform(seed, n, lo_hi, log=False):
+    """(n,) float32 draws from U(lo, hi) (log-uniform with ``log``) under a stateless seed; lo = hi: that value."""
+    lo, hi = lo_hi
+    if lo == hi:
+        return tf.fill([n], tf.constant(lo, tf.float32))
+    if log:
+        return tf.exp(tf.random.stateless_uniform([n], seed, math.log(lo), math.log(hi)))
+    return tf.random.stateless_uniform([n], seed, lo, hi)
+
+
+def _from_unit(u, lo_hi, integer=False, log=False):
+    """Draws of U(lo, hi) (integers lo..hi with ``integer``; log-uniform with ``log``) from uniforms ``u`` in [0, 1)."""
+    lo, hi = lo_hi
+    if integer:
+        return tf.cast(tf.minimum(tf.floor(lo + u * (hi + 1 - lo)), hi), tf.int32)
+    if log:
+        return tf.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+    return lo + u * (hi - lo)
+
+
+def _integer_scale(name, scale):
+    if not float(scale).is_integer():
+        raise ValueError(f"{name}: needs an integer scale, not {scale}")
+    return int(scale)
+
+
+def _radius(sigma_max):
+    """Kernel radius of the blur entries: 4 sigma (the mass left out is below 1e-3)."""
+    return max(1, math.ceil(4 * sigma_max))
+
+
+def blur_iso(hr, scale, seed, sigma=(0.5, 2.5), name="blur_iso"):
+    """Isotropic Gaussian blur (std ``sigma`` in HR pixels, one per image) then every ``scale``-th pixel from
+    ``scale // 2`` (for an odd scale the LR pixel centres of MATLAB's bicubic). LR side = side / scale."""
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    s = _range(name, "sigma", sigma, 0.1, 8.0)
+    scale = _integer_scale(name, scale)
+    x, squeeze = as_batch(hr)
+    sig = _uniform(seed, tf.shape(x)[0], s)
+    y = blur_per_image(x, gaussian_kernel2d(sig, sig, 0.0, _radius(s[1])), scale, scale // 2)
+    return y[0] if squeeze else y
+
+
+def blur_aniso(hr, scale, seed, sigma_1=(0.5, 3.0), sigma_2=(0.5, 3.0), theta=(0.0, math.pi), name="blur_aniso"):
+    """Anisotropic Gaussian blur (:func:`gaussian_kernel2d`: stds ``sigma_1`` along the angle ``theta`` (radians from
+    the column axis towards the row axis) and ``sigma_2`` across it, in HR pixels, one kernel per image) then every
+    ``scale``-th pixel from ``scale // 2``."""
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    s1, s2 = (_range(name, p, v, 0.1, 8.0) for p, v in (("sigma_1", sigma_1), ("sigma_2", sigma_2)))
+    th = _range(name, "theta", theta, 0.0, math.pi)
+    scale = _integer_scale(name, scale)
+    x, squeeze = as_batch(hr)
+    n = tf.shape(x)[0]
+    k = gaussian_kernel2d(_uniform(seed, n, s1), _uniform(seed + [0, 1], n, s2), _uniform(seed + [0, 2], n, th),
+                          _radius(max(s1[1], s2[1])))
+    y = blur_per_image(x, k, scale, scale // 2)
+    return y[0] if squeeze else y
+
+
+def bicubic_noise(hr, scale, seed, sigma=(0.0, 0.03), peak=(200.0, 5000.0), name="bicubic_noise"):
+    """MATLAB bicubic, then :func:`sensor_noise` at the LR: read noise ``sigma`` uniform, ``peak`` log-uniform, one
+    of each per image; not rounded."""
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    s, p = _range(name, "sigma", sigma, 0.0, 0.5), _range(name, "peak", peak, 1.0, 1e6)
+    lr, squeeze = as_batch(tf.clip_by_value(bicubic(hr, scale), 0.0, 1.0))
+    n = tf.shape(lr)[0]
+    y = sensor_noise(lr, _uniform(seed, n, s), _uniform(seed + [0, 1], n, p, log=True), seed + [0, 2])
+    return y[0] if squeeze else y
+
+
+def bicubic_jpeg(hr, scale, seed, quality=(30, 95), name="bicubic_jpeg"):
+    """MATLAB bicubic, rounded, then :func:`jpeg` at an integer ``quality`` drawn uniformly per image."""
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    q = _range(name, "quality", quality, 1, 100)
+    lr, squeeze = as_batch(quantize(bicubic(hr, scale)))
+    y = jpeg(lr, _from_unit(tf.random.stateless_uniform(tf.shape(lr)[:1], seed), q, integer=True))
+    return y[0] if squeeze else y
+
+
+def _crfs(name, crf, seed, n):
+    """n integer CRFs drawn uniformly from ``crf`` (a number or a range within x264's 0..51) by a numpy seed pair."""
+    lo, hi = _range(name, "crf", crf, 0, 51)
+    return np.random.default_rng([int(s) for s in seed]).integers(int(lo), int(hi) + 1, n)
+
+
+def bicubic_h264(hr, scale, seed, crf=(18, 38), clip=False, name="bicubic_h264"):
+    """MATLAB bicubic, rounded, then :func:`h264` at an integer ``crf`` drawn uniformly per image (per clip with
+    ``clip``); numpy in and out (out of graph)."""
+    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
+    return h264(lr, _crfs(name, crf, seed, 1 if clip or lr.ndim == 3 else len(lr)), clip)
+
+
+def _image_uniforms(seed, x, k):
+    """(N, k) uniforms in [0, 1): image i's from ``seed`` with its second half xor-ed with a hash of its uint8
+    levels, so one seed gives each distinct image its own draws (a fixed benchmark seed included), whatever its
+    place in the batch."""
+    seed = tf.convert_to_tensor(seed, tf.int32)
+
+    def draws(image):
+        code = tf.io.serialize_tensor(quantize(image, uint8=True))
+        salt = tf.cast(tf.strings.to_hash_bucket_fast(code, 2**31 - 1), tf.int32)
+        return tf.random.stateless_uniform([k], tf.stack([seed[0], tf.bitwise.bitwise_xor(seed[1], salt)]))
+
+    return tf.map_fn(draws, x, fn_output_signature=tf.float32)
+
+
+MIXTURE_STEPS = ("blur", "resize", "noise", "jpeg")  # the mixture's steps; their order is drawn per call
+
+
+def mixture(hr, scale, seed, sigma_blur=(0.2, 3.0), sigma_noise=(0.0, 0.03), peak=(200.0, 5000.0), quality=(30, 95),
+            name="mixture"):
+    """Blur, resize to the LR size, sensor noise and JPEG in a random order with random parameters: the randomised
+    degradation of Real-ESRGAN (Wang et al. 2021) with the shuffled order of BSRGAN (Zhang et al. 2021); rounded.
+
+    Per image: blur with probability 0.8 by a Gaussian kernel (isotropic or anisotropic, equally likely; stds
+    U(``sigma_blur``) in HR pixels, divided by the scale when the blur comes after the resize; angle U(0, pi));
+    resize by MATLAB bicubic, antialiased bilinear, area or nearest, equally likely, to exactly side / scale; read
+    noise U(``sigma_noise``) plus, with probability 0.5, shot noise of log-uniform ``peak`` (:func:`sensor_noise`);
+    JPEG at quality U{``quality``}. The order is one of the 24, drawn per call (a training batch) from the seed and the
+    first image. Image i's draws come from ``seed`` and a hash of its pixels (:func:`_image_uniforms`), so the
+    benchmark form gives every test image its own draws, the same every time.
+    """
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    sb, sn = _range(name, "sigma_blur", sigma_blur, 0.1, 8.0), _range(name, "sigma_noise", sigma_noise, 0.0, 0.5)
+    pk, q = _range(name, "peak", peak, 1.0, 1e6), _range(name, "quality", quality, 1, 100)
+    scale = _integer_scale(name, scale)
+    x, squeeze = as_batch(hr)
+    x = tf.cast(x, tf.float32)
+    shape = tf.shape(x)
+    lr_size = (shape[1] // scale, shape[2] // scale)
+    u = _image_uniforms(seed, x, 14)
+    order = tf.argsort(u[0, 10:14])  # slot -> step index of MIXTURE_STEPS
+    after_resize = tf.argmax(tf.cast(tf.equal(order, 0), tf.int32)) > tf.argmax(tf.cast(tf.equal(order, 1), tf.int32))
+    s1 = _from_unit(u[:, 2], sb)
+    s2 = tf.where(u[:, 1] < 0.5, s1, _from_unit(u[:, 3], sb))
+
+    def blur(x):
+        f = tf.where(after_resize, 1.0 / scale, 1.0)
+        y = blur_per_image(x, gaussian_kernel2d(s1 * f, s2 * f, math.pi * u[:, 4], _radius(sb[1])))
+        return tf.where(u[:, 0, None, None, None] < 0.8, y, x)
+
+    def resize_(x):
+        kernels = [imresize(x, size=lr_size), tf.image.resize(x, lr_size, "bilinear", antialias=True),
+                   tf.image.resize(x, lr_size, "area"), tf.image.resize(x, lr_size, "nearest")]
+        which = tf.minimum(tf.cast(u[:, 5] * 4, tf.int32), 3)
+        y = tf.gather(tf.stack([tf.cast(k, tf.float32) for k in kernels], axis=1), which, axis=1, batch_dims=1)
+        return tf.clip_by_value(y, 0.0, 1.0)
+
+    def noise(x):
+        shot = tf.where(u[:, 7] < 0.5, _from_unit(u[:, 8], pk, log=True), 0.0)
+        return sensor_noise(x, _from_unit(u[:, 6], sn), shot, seed + [0, 11])
+
+    def compress(x):
+        return jpeg(x, _from_unit(u[:, 9], q, integer=True))
+
+    steps = (blur, resize_, noise, compress)
+    for t in range(len(steps)):
+        x = tf.switch_case(order[t], [lambda f=f, x=x: f(x) for f in steps])
+    y = quantize(x)
+    return y[0] if squeeze else y
+
+
+def mixture_h264(hr, scale, seed, crf=(18, 38), name="mixture_h264"):
+    """:func:`mixture` at ``seed`` (its default ranges), then :func:`h264` at an integer ``crf`` drawn uniformly per
+    image; numpy in and out (out of graph)."""
+    crfs = _crfs(name, crf, seed, 1 if np.ndim(hr) == 3 else len(hr))
+    lr = mixture(tf.convert_to_tensor(hr, tf.float32), scale, tf.constant(seed, tf.int32)).numpy()
+    return h264(lr, crfs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,26 +510,52 @@ class Degradation:
       name: its key in :data:`REGISTRY`.
       fn: ``fn(hr, scale, seed, **params) -> lr``. In graph: TF ops on (H, W, C) or (N, H, W, C) floats in
         [0, 1] with sides multiples of :func:`crop_step` of ``scale``, ``seed`` a stateless (2,) int32 pair.
-        Out of graph: numpy, one (H, W, C) float32 image, ``seed`` a pair of ints.
+        Out of graph: numpy, an (H, W, C) float32 image (or several), ``seed`` a pair of ints. Its keyword
+        defaults are the training form (a range is drawn per image).
       benchmark_seed: the fixed seed of its benchmark form (validation and test LR).
       in_graph: False for a degradation that cannot run inside ``tf.data`` (a codec through ffmpeg).
+      benchmark_params: the fixed parameters of its benchmark form (e.g. {'quality': 50} where training draws
+        the quality from a range).
     """
 
     name: str
     fn: object
     benchmark_seed: tuple = (0, 0)
     in_graph: bool = True
+    benchmark_params: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def params(self):
+        """The names of the keyword parameters ``fn`` takes after (hr, scale, seed)."""
+        return [p for p in list(inspect.signature(self.fn).parameters)[3:] if p != "name"]
+
+    def check(self, params):
+        """A one-line ValueError naming the entry when ``params`` holds a name ``fn`` does not take."""
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            raise ValueError(f"{self.name}: unknown parameter {', '.join(unknown)}; it takes "
+                             f"{', '.join(self.params) or 'none'}")
 
     def __call__(self, hr, scale, seed=None, **params):
-        """The LR of ``hr`` at ``scale`` (``seed``: default the benchmark seed), unrounded where ``fn`` is."""
-        seed = self.benchmark_seed if seed is None else seed
-        return self.fn(hr, scale, tf.convert_to_tensor(seed, tf.int32) if self.in_graph else seed, **params)
+        """The LR of ``hr`` at ``scale``, unrounded where ``fn`` is: the benchmark form (benchmark seed and
+        parameters, ``params`` over them) when ``seed`` is None, else the training form at ``seed``."""
+        self.check(params)
+        if seed is None:
+            seed, params = self.benchmark_seed, {**self.benchmark_params, **params}
+        return self.fn(hr, scale, tf.convert_to_tensor(seed, tf.int32) if self.in_graph else
+                       tuple(int(s) for s in seed), **params)
 
 
 def _op(fn):
     """``fn`` without AutoGraph conversion: the ops need none, and converting them would also transpile scipy's
     filter design (about 10 s when a pipeline with 'blur_decimate' is first built)."""
-    return tf.autograph.experimental.do_not_convert(fn)
+    return functools.update_wrapper(tf.autograph.experimental.do_not_convert(fn), fn)  # keeps fn's signature
+
+
+def _entry(name, fn, benchmark_seed=(0, 0), in_graph=True, **benchmark_params):
+    """The :class:`Degradation` ``name`` of one of this module's entry functions (its ``name=`` bound)."""
+    fn = functools.partial(fn, name=name)
+    return Degradation(name, _op(fn) if in_graph else fn, benchmark_seed, in_graph, benchmark_params)
 
 
 REGISTRY = {e.name: e for e in [
@@ -210,8 +565,19 @@ REGISTRY = {e.name: e for e in [
                 benchmark_seed=(7, 7)),
     Degradation("area", _op(lambda x, scale, seed: resize(x, 1.0 / scale, "area"))),
     Degradation("bilinear", _op(lambda x, scale, seed: resize(x, 1.0 / scale, "bilinear", antialias=True))),
+    Degradation("nearest", _op(lambda x, scale, seed: resize(x, 1.0 / scale, "nearest"))),
+    _entry("blur_iso", blur_iso, sigma=1.5),
+    _entry("blur_aniso", blur_aniso, sigma_1=2.5, sigma_2=1.0, theta=math.pi / 4),
+    _entry("bicubic_noise", bicubic_noise, (9, 9), sigma=0.01, peak=1000.0),
+    _entry("bicubic_jpeg", bicubic_jpeg, quality=50),
+    _entry("bicubic_h264", bicubic_h264, in_graph=False, crf=28),
+    _entry("bicubic_h264_clip", functools.partial(bicubic_h264, clip=True), in_graph=False, crf=28),
+    _entry("mixture", mixture, (8, 8)),
+    _entry("mixture_h264", mixture_h264, (8, 8), in_graph=False, crf=28),
     Degradation("blur", _op(lambda x, scale, seed, sigma=1.0: gaussian_blur(x, sigma))),
     Degradation("noise", _op(lambda x, scale, seed, sigma=0.01: add_noise(x, sigma, seed))),
+    Degradation("sensor_noise",
+                _op(lambda x, scale, seed, sigma=0.01, peak=1000.0: sensor_noise(x, sigma, peak, seed))),
     Degradation("jpeg", _op(lambda x, scale, seed, quality=75: jpeg(x, quality))),
     Degradation("round", _op(lambda x, scale, seed: quantize(x))),
 ]}  # name -> Degradation; add more with register()
@@ -243,6 +609,8 @@ def chain(name, steps, benchmark_seed=(0, 0)):
       lr = real(hr, 3, seed=(1, 2))
     """
     entries = [(get(step), dict(params)) for step, params in steps]
+    for entry, params in entries:
+        entry.check(params)
     if not all(e.in_graph for e, _ in entries):
         raise ValueError(f"{name}: chain() composes in-graph degradations only")
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -345,3 +346,89 @@ def test_prefetch_to_device_gives_the_same_batches(rng):
     for (a, b), (c, d) in zip(host, dev, strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
+
+
+# ---------------------------------------------------------------------------
+# Out-of-graph degradations (codecs): LR made once per file and bank seed, cached, cropped aligned
+# ---------------------------------------------------------------------------
+
+
+def _codec_lr(hr, k):
+    """The fake codec's LR of float (H, W, C) levels: 2 x 2 block sums of the uint8 codes, integer-divided by 4,
+    darkened by 10 levels per k (exact integer arithmetic), as float levels."""
+    h, w, c = hr.shape
+    codes = np.round(hr * 255).astype(np.int64).reshape(h // 2, 2, w // 2, 2, c).sum(axis=(1, 3))
+    return (np.maximum(codes // 4 - 10 * k, 0) / 255).astype(np.float32)
+
+
+def _fake_codec(name, calls):
+    """An in_graph=False entry whose LR is a local function of the HR (:func:`_codec_lr`) under bank seed k
+    (seed[0]); every call recorded."""
+
+    def fn(hr, scale, seed):
+        calls.append(seed)
+        return _codec_lr(hr, seed[0])
+
+    return degrade.Degradation(name, fn, in_graph=False)
+
+
+def test_codec_pairs_are_aligned_and_cached(photos):
+    """Each LR patch is the entry's LR of its HR patch under one of the bank seeds (a block mean commutes with
+    cropping on the 2-pixel grid and with the dihedral transforms, so this holds only if LR and HR were cropped at
+    the same place and flipped alike); the LR of each file is made once per bank seed and found again after."""
+    folder, images = photos
+    calls = []
+    entry = _fake_codec("fake_codec_aligned", calls)
+    ds = make_dataset(folder, 2, 8, entry, batch_size=8, patches_per_image=4, y_only=False, seed=3, shuffle_buffer=64)
+    assert len(calls) == 6 * 4 and {k for k, _ in calls} == {0, 1, 2, 3}  # 6 files, bank of 4
+    banks, first = set(), _batches(ds, 6)
+    for lr, hr in first:
+        assert lr.shape == (8, 8, 8, 3) and hr.shape == (8, 16, 16, 3)
+        for a, b in zip(lr, hr, strict=True):
+            k = [k for k in range(4) if np.array_equal(a, _codec_lr(b, k))]
+            assert k, "LR patch is not the degradation of its HR patch"
+            banks.add(k[0])
+    assert len(banks) > 1  # crops come from several LR images of the bank
+    calls.clear()
+    again = make_dataset(folder, 2, 8, entry, batch_size=8, patches_per_image=4, y_only=False, seed=3,
+                         shuffle_buffer=64)
+    assert calls == []
+    np.testing.assert_array_equal(_batches(again, 2)[1][0], first[1][0])
+
+
+def test_codec_pairs_refuse_arrays_and_small_sets(rng, tmp_path):
+    """A codec trains on files only (its LR is cached per file); a folder of images all too small for one patch
+    is a one-line error."""
+    entry = _fake_codec("fake_codec_refuse", [])
+    with pytest.raises(ValueError, match="fake_codec_refuse.*files or folders"):
+        make_dataset(rng.random((2, 32, 32, 3)), 2, 8, entry)
+    _write(tmp_path / "small" / "a.png", _photo(rng, 12, 12))
+    with pytest.raises(ValueError, match="no readable training image of at least 16 pixels"):
+        make_dataset(tmp_path / "small", 2, 8, entry)
+
+
+def test_h264_training_pairs_crop_the_cached_codec_lr(photos):
+    """bicubic_h264 trains through the cache: each LR patch is an exact crop of the H.264 LR of its image (the
+    PNG written once under runs/degraded/) at 1/3 of the HR patch's place, and that LR is the entry's training form
+    at the bank seed."""
+    from srlib.data import codec_bank, image_files
+    from srlib.paths import runs_dir
+
+    folder, images = photos
+    ds = make_dataset(folder, 3, 8, "bicubic_h264", batch_size=6, patches_per_image=2, y_only=False, augment=False,
+                      bank=1, seed=1, shuffle_buffer=16)
+    pairs = codec_bank(image_files(folder), 3, "bicubic_h264", bank=1)
+    assert all(Path(lr).parent == runs_dir() / "degraded" / "bicubic_h264_x3" for _, [lr] in pairs)
+    lrs = [load_image(lr) for _, [lr] in pairs]
+    hrs = [load_image(f) for f, _ in pairs]
+    first = hrs[0][: hrs[0].shape[0] // 3 * 3, : hrs[0].shape[1] // 3 * 3]
+    digest = Path(pairs[0][1][0]).stem.split("_")[0]
+    np.testing.assert_array_equal(lrs[0], degrade.get("bicubic_h264").fn(first, 3, (0, int(digest[:7], 16))))
+    (lr, hr), = _batches(ds, 1)
+    for a, b in zip(lr, hr, strict=True):
+        found = [(i, y, x) for i, im in enumerate(hrs) for y, x in zip(*np.nonzero(np.all(im == b[0, 0], -1)),
+                                                                       strict=True)
+                 if y % 3 == 0 and x % 3 == 0 and np.array_equal(im[y : y + 24, x : x + 24], b)]
+        assert found, "HR patch not found at a multiple of 3"
+        i, y, x = found[0]
+        np.testing.assert_array_equal(a, lrs[i][y // 3 : y // 3 + 8, x // 3 : x // 3 + 8])
