@@ -1,13 +1,32 @@
-"""Figures: comparison grids with zoom insets, training curves, per-frame plots.
+"""Figures: image comparisons at native resolution, heat maps with colour bars, curves, labelled scatters, bars.
 
-Every function returns the matplotlib Figure and, given ``path``, saves it
-(PNG, atomically) so notebooks can both show and keep it.
+The rules a figure here keeps by construction:
+
+* :func:`comparison` shows every image at its native resolution or enlarged by an integer factor with nearest
+  neighbour (the pixels on screen are the pixels of the array), never shrunk; given the reference HR it puts PSNR /
+  SSIM (the benchmark convention of :func:`srlib.evaluate.score`) in the title of every other HR-sized panel, and
+  can add an |SR − HR| error row on a fixed, stated scale.
+* :func:`heatmap` always draws a colour bar on a fixed scale.
+* :func:`curves` takes a y label (with its unit) for every panel and the name of the validation set for every
+  ``val_*`` metric, and keeps the legend outside the panels.
+* :func:`label_points` places point labels so that none overlaps another label or a point.
+
+Every function that makes a figure returns the matplotlib Figure and, given ``path``, saves it (PNG, atomically),
+so notebooks can both show and keep it.
 """
+
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from srlib.io import atomic_write
+
+DPI = 100  # comparison figures are laid out in pixels at this resolution
+FONT = 8  # points, panel titles
+_LINE_PX = 13  # one title line at FONT points and DPI
+_GAP = 8  # pixels between panels
+_CROP_PX = 256  # the default zoom enlarges a crop to at most this many pixels
 
 
 def save(fig, path, dpi=110):
@@ -17,53 +36,297 @@ def save(fig, path, dpi=110):
     return fig
 
 
-def comparison(images, titles, box=None, zoom_size=None, path=None, width=3.2):
-    """Side-by-side panels with an optional zoomed inset row.
+def heatmap(ax, values, vmax, label, vmin=0.0, cmap="magma", cax=None):
+    """Show the 2-D array ``values`` (H, W) on the fixed scale [``vmin``, ``vmax``] with a colour bar labelled
+    ``label`` (in ``cax``, or beside ``ax``); pixels drawn by nearest neighbour. Returns the colour bar."""
+    im = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    bar = ax.figure.colorbar(im, cax=cax, ax=None if cax else ax)
+    bar.set_label(label, fontsize=FONT)
+    bar.ax.tick_params(labelsize=FONT - 1)
+    return bar
+
+
+def _luma_255(img):
+    """Y of MATLAB rgb2ycbcr in grey levels (H, W) of an (H, W, 3) or (H, W, 1) image in [0, 1], rounded to uint8."""
+    img = np.round(np.clip(np.asarray(img, np.float64), 0, 1) * 255) / 255
+    if img.shape[-1] == 1:
+        return img[..., 0] * 255
+    return 16 + img @ np.array([65.481, 128.553, 24.966])
+
+
+def _zoom(img, k):
+    """``img`` enlarged ``k`` times (a positive integer) by nearest neighbour."""
+    return np.repeat(np.repeat(img, k, 0), k, 1)
+
+
+def _check_zoom(zoom):
+    if isinstance(zoom, bool) or not isinstance(zoom, (int, np.integer)) or zoom < 1:
+        raise ValueError(f"zoom must be a positive integer (nearest-neighbour enlargement, no shrink), got {zoom!r}")
+    return int(zoom)
+
+
+def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=True, error=None, maps=None,
+               heat_max=None, heat_label="grey levels (of 255)", cols=None, title=None, path=None):
+    """Images side by side, pixel for pixel: the whole images and/or an enlarged crop, with scores and error maps.
+
+    Every panel shows an array at its native resolution or enlarged by an integer factor with nearest neighbour,
+    never shrunk. An image smaller than the largest (an LR input) is enlarged by the largest integer factor that fits
+    the largest image's size, and its title says so on a line of its own ("shown nearest ×3").
 
     Args:
-      images: list of (H, W, 3) or (H, W, 1) float arrays in [0, 1]; sizes may
-        differ (smaller ones, e.g. LR, are shown nearest-upscaled to the largest).
-      titles: one label per image (e.g. with its PSNR).
-      box: (y, x, h, w) region in the coordinates of the largest image,
-        drawn as a rectangle and shown enlarged below.
+      images: list of (H, W, 3) or (H, W, 1) float arrays in [0, 1]; sizes may differ.
+      titles: one label per image.
+      hr: the reference (H, W, C) array, normally one of ``images``: every other image of its shape is scored with
+        :func:`srlib.evaluate.score` (``scale`` pixels shaved) and its title gets "PSNR dB / SSIM".
+      scale: the upscaling factor (the border shaved when scoring); required with ``hr``.
+      box: (y, x, h, w), a region in the coordinates of the largest image: drawn as a rectangle on the whole images
+        and shown below them enlarged ``zoom`` times (in each image's own coordinates for a smaller image).
+      zoom: a positive integer; default: the largest that keeps the enlarged crop within 256 pixels. Without a
+        box it enlarges the whole images (default 1).
+      full: show the whole images; False shows only the crops, after one whole image (``hr``, else the largest)
+        with the box drawn on it, so a reader sees where the crop lies.
+      error: with ``hr``: add an |SR − HR| map (Y, grey levels) under each scored panel (of the crop, with a box).
+      maps: {title: (H, W) array} more heat maps (e.g. the spread of samples), in the coordinates of the largest
+        image, each one more item shown like an image (whole and / or cropped).
+      heat_max: the top of the one fixed colour scale of every heat map, in the maps' unit (grey levels for the
+        error maps); required with ``error`` or ``maps``. Values above it saturate.
+      heat_label: the colour bar's label.
+      cols: items (images, maps) per row; the items wrap into several rows. Default: all in one row.
+      title: a line above the figure; the crop's zoom and the scoring convention are added to it.
+      path: where to save the PNG.
     """
-    big = max(images, key=lambda im: im.shape[0])
-    rows = 2 if box else 1
-    fig, axes = plt.subplots(rows, len(images), figsize=(width * len(images), width * rows), squeeze=False)
-    for j, (im, title) in enumerate(zip(images, titles, strict=True)):
-        rows = np.arange(big.shape[0]) * im.shape[0] // big.shape[0]  # nearest pixel, any (also non-integer) ratio
-        cols = np.arange(big.shape[1]) * im.shape[1] // big.shape[1]
-        shown = im[rows][:, cols] if im.shape[:2] != big.shape[:2] else im
-        shown = np.clip(shown[..., 0] if shown.shape[-1] == 1 else shown, 0, 1)
-        cmap = "gray" if shown.ndim == 2 else None
-        axes[0, j].imshow(shown, cmap=cmap, vmin=0, vmax=1)
-        axes[0, j].set_title(title, fontsize=9)
-        if box:
-            y, x, h, w = box
-            axes[0, j].add_patch(plt.Rectangle((x, y), w, h, fill=False, color="yellow", lw=1.2))
-            axes[1, j].imshow(shown[y : y + h, x : x + w], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    return save(fig, path)
+    if len(images) != len(titles):
+        raise ValueError(f"comparison: {len(images)} images but {len(titles)} titles")
+    if hr is not None and scale is None:
+        raise ValueError("comparison: scoring against hr needs the scale (the border shaved)")
+    if (error or maps) and heat_max is None:
+        raise ValueError("comparison: heat maps need heat_max, the top of their fixed colour scale")
+    big = max(images, key=lambda im: im.shape[0] * im.shape[1]).shape[:2]
+    if zoom is not None:
+        zoom = _check_zoom(zoom)
+    elif box is not None:
+        zoom = max(1, _CROP_PX // max(box[2], box[3]))
+    whole = zoom if box is None and zoom else 1  # without a box, zoom enlarges the whole images
+    notes = [f"images enlarged ×{whole} by nearest neighbour"] if whole > 1 else []
+    items = []  # per item: a list of panels (array, title, kind, rectangle)
+    if not full and box is not None:
+        ref = hr if hr is not None else max(images, key=lambda im: im.shape[0] * im.shape[1])
+        items.append([(ref, "whole image (box: the crops)", "image", box)])
+    for im, label in zip(images, titles, strict=True):
+        im = np.clip(np.asarray(im, np.float32), 0, 1)
+        k = max(1, min(big[0] // im.shape[0], big[1] // im.shape[1]))  # integer enlargement of a smaller image
+        label += f"\nshown nearest ×{k}" if k > 1 else ""
+        k *= whole
+        scored = hr is not None and im.shape == hr.shape and im is not hr and not np.array_equal(im, hr)
+        if scored:
+            from srlib.evaluate import score  # TensorFlow: only when scoring
+
+            p, q = score(im, np.asarray(hr, np.float32), scale)
+            label += f"\n{p:.2f} dB / {q:.4f}"
+        stack = []
+        if full or box is None:
+            rect = None if box is None else tuple(round(v * k * im.shape[i % 2] / big[i % 2])
+                                                  for i, v in enumerate(box))
+            stack.append((_zoom(im, k), label, "image", rect))
+            label = ""
+        if box is not None:
+            crop, kc = _crop(im, box, big, zoom)
+            stack.append((_zoom(crop, kc), label or (f"nearest ×{kc}" if kc != zoom else ""), "image", None))
+        if scored and error:
+            diff = np.abs(_luma_255(im) - _luma_255(hr))
+            if box is not None:
+                diff = _zoom(_crop(diff[..., None], box, big, zoom)[0], zoom)[..., 0]
+            stack.append((diff, "|SR − HR| (Y)", "heat", None))
+        items.append(stack)
+    for label, values in (maps or {}).items():  # like an image: whole (boxed) and / or its crop
+        values = np.asarray(values, np.float32)
+        stack = [] if box is not None and not full else [(values, label, "heat", None if box is None else box)]
+        if box is not None:
+            crop = _zoom(_crop(values[..., None], box, big, zoom)[0], zoom)[..., 0]
+            stack.append((crop, "" if full else label, "heat", None))
+        items.append(stack)
+    if box is not None:
+        notes.append(f"crops: the {box[2]}×{box[3]}-pixel box enlarged ×{zoom} by nearest neighbour")
+    if hr is not None:
+        notes.append(f"PSNR (dB) / SSIM of the whole image on Y, {int(np.ceil(scale))}-pixel border shaved, "
+                     "SR rounded to uint8")
+    if any(kind == "heat" for stack in items for _, _, kind, _ in stack):
+        notes.append(f"heat maps on one fixed scale, 0 to {heat_max:g} {heat_label}")
+    fig = _layout(items, cols or len(items), [title] * bool(title) + notes, heat_max, heat_label)
+    return save(fig, path, dpi=DPI)
 
 
-def curves(logs, keys=("loss", "val_loss"), path=None, logy=True, xlabel="epoch"):
-    """Training curves: ``logs`` maps a run name to a dict of metric -> list of values."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
-        for name, log in logs.items():
-            if key in log:
-                ax.plot(np.arange(1, len(log[key]) + 1), log[key], label=name)
-        ax.set_title(key)
+def _crop(im, box, big, zoom):
+    """(crop of ``im`` under ``box`` given in the coordinates of an image of size ``big``, its integer zoom): a
+    smaller image is cropped in its own coordinates and enlarged more, so every crop shows the same region."""
+    r = big[0] / im.shape[0]
+    y, x, h, w = (int(round(v / r)) for v in box)
+    return im[y : y + max(h, 1), x : x + max(w, 1)], max(1, int(round(zoom * r)))
+
+
+def _layout(items, cols, header, heat_max, heat_label):
+    """A figure of ``items`` (stacks of panels), ``cols`` per row, every array drawn one array pixel to one figure
+    pixel at :data:`DPI`; one colour bar for all heat panels."""
+    col_w = max(a.shape[1] for stack in items for a, *_ in stack)
+    fit = max(20, int(col_w / 5.3))  # characters of a title line at FONT points
+    items = [[(a, "\n".join(textwrap.fill(t, fit) for t in label.split("\n")) if label else label, kind, rect)
+              for a, label, kind, rect in stack] for stack in items]
+    panels = [p for stack in items for p in stack]
+    lines = lambda t: t.count("\n") + 1 if t else 0
+    groups = [items[i : i + cols] for i in range(0, len(items), cols)]
+    levels = []  # per group, per level: (title band, panel height)
+    for g in groups:
+        depth = max(len(s) for s in g)
+        levels.append([(max(lines(s[j][1]) for s in g if j < len(s)) * _LINE_PX + 4,
+                        max(s[j][0].shape[0] for s in g if j < len(s))) for j in range(depth)])
+    heat = any(kind == "heat" for _, _, kind, _ in panels)
+    bar_w = 70 if heat else 0
+    head = sum(lines(h) for h in header) * _LINE_PX + (6 if header else 0)
+    width = min(cols, len(items)) * (col_w + _GAP) + bar_w + _GAP
+    height = head + sum(t + h + _GAP for lv in levels for t, h in lv) + _GAP
+    fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    if header:
+        fig.text(_GAP / width, 1 - 4 / height, "\n".join(header), fontsize=FONT, va="top", ha="left")
+    top, bar_at = head, None
+    for g, lv in zip(groups, levels, strict=True):
+        for j, (t, h) in enumerate(lv):
+            top += t
+            for i, stack in enumerate(g):
+                if j >= len(stack):
+                    continue
+                arr, label, kind, rect = stack[j]
+                ph, pw = arr.shape[:2]
+                left = _GAP + i * (col_w + _GAP) + (col_w - pw) // 2
+                ax = fig.add_axes([left / width, 1 - (top + ph) / height, pw / width, ph / height])
+                if kind == "heat":
+                    im = ax.imshow(arr, cmap="magma", vmin=0, vmax=heat_max, interpolation="nearest", aspect="auto")
+                    bar_at = bar_at or (im, top, ph)
+                else:
+                    grey = arr.shape[-1] == 1
+                    ax.imshow(arr[..., 0] if grey else arr, cmap="gray" if grey else None, vmin=0, vmax=1,
+                              interpolation="nearest", aspect="auto")
+                if rect is not None:
+                    y, x, rh, rw = rect
+                    ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), rw, rh, fill=False, color="yellow", lw=1.2))
+                ax.set_title(label, fontsize=FONT, pad=2)
+                ax.set_axis_off()  # no frame over the edge pixels
+            top += h + _GAP
+    if bar_at:
+        im, bar_top, bar_h = bar_at
+        cax = fig.add_axes([(width - bar_w + 4) / width, 1 - (bar_top + bar_h) / height, 12 / width, bar_h / height])
+        bar = fig.colorbar(im, cax=cax)
+        bar.set_label(heat_label, fontsize=FONT)
+        bar.ax.tick_params(labelsize=FONT - 1)
+    return fig
+
+
+LOG_METRICS = ("loss", "val_loss", "recon", "val_recon", "d_loss", "adv")  # drawn on a log axis
+
+
+def curves(logs, panels, val=None, path=None, xlabel="epoch", styles=None, title=None, cols=None):
+    """Training curves: one panel per logged metric, one line per run, one legend below the panels (never over
+    the data).
+
+    Args:
+      logs: {run label: {metric: per-epoch values}} (a log CSV read with pandas, ``.to_dict("list")``).
+      panels: {metric: (title, y label with its unit)}, e.g. ``{"val_psnr": ("validation PSNR", "PSNR-Y (dB)")}``;
+        the metrics of :data:`LOG_METRICS` are drawn on a log axis.
+      val: what the ``val_*`` metrics were measured on, in words (:func:`validation_set`): one string for every run
+        (said in the panels' titles), or {run label: string} (said in the legend, and the titles say so); required
+        for a ``val_*`` panel.
+      styles: {run label: line properties} (e.g. one colour for the seeds of a variant); a ``label`` property
+        replaces the run label in the legend, and runs with the same legend label share one entry.
+      title: a line above the panels; cols: panels per row (default: all in one row).
+    """
+    if any(key.startswith("val_") for key in panels) and not val:
+        raise ValueError("curves: a val_* panel needs val, the name of the validation set")
+    for key, spec in panels.items():
+        if len(spec) != 2 or not spec[1]:
+            raise ValueError(f"curves: panel {key!r} needs (title, y label with its unit)")
+    cols = cols or len(panels)
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.1 * rows + 0.6), squeeze=False, layout="constrained")
+    entries = {}
+    for ax, (key, (name, ylabel)) in zip(axes.ravel(), panels.items(), strict=False):
+        for run, log in logs.items():
+            if key not in log:
+                continue
+            style = dict((styles or {}).get(run, {}))
+            label = style.pop("label", run)
+            if isinstance(val, dict) and run in val:  # one legend entry per run, on every panel
+                label += f" (validation: {val[run]})"
+            (line,) = ax.plot(np.arange(1, len(log[key]) + 1), log[key], **style)
+            entries.setdefault(label, line)
+        where = val if isinstance(val, str) else "the validation set of each run (legend)"
+        ax.set_title(f"{name}\non {where}" if key.startswith("val_") else name, fontsize=9)
         ax.set_xlabel(xlabel)
-        if logy and "loss" in key:
+        ax.set_ylabel(ylabel)
+        if key in LOG_METRICS:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=min(4, len(entries)),
+               fontsize=8, frameon=False)
     return save(fig, path)
+
+
+def validation_set(recipe):
+    """What a run's ``val_*`` columns were measured on, in words, from its recipe (a card's ``recipe`` dict or a
+    :class:`srlib.experiment.Recipe`), e.g. "10 images held out of T91 + BSD200" or "Set5 (a test set)"."""
+    get = recipe.get if isinstance(recipe, dict) else lambda k: getattr(recipe, k)
+    val, data = get("val"), list(get("data"))
+    if val != "holdout":
+        return f"{val} (a test set)"
+    from srlib.data import HOLDOUT_IMAGES  # TensorFlow: only for held-out sets
+    from srlib.digits import DIGIT_VAL, MNIST_HALVES
+
+    if set(data) <= set(MNIST_HALVES):
+        return f"the last {DIGIT_VAL} digits of {' + '.join(data)}, held out"
+    return f"{HOLDOUT_IMAGES} images held out of {' + '.join(data)}"
+
+
+def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
+    """Label each point (``xs``, ``ys`` in data coordinates) so that no label overlaps another label, a point or
+    the axes' edge: each label takes the first of a ring of positions around its point that is free, trying rings
+    further out (with a leader line) when the near ones are taken. Call after the axis limits and the figure's layout
+    are final. Returns the annotations."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    pts = ax.transData.transform(np.column_stack([xs, ys]))
+    r = fontsize * 0.6 * fig.dpi / 72  # a marker's radius in pixels
+    taken = [(x - r, y - r, x + r, y + r) for x, y in pts]
+    overlap = lambda a, b: a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    placed = []
+    for (px, py), label in sorted(zip(pts.tolist(), labels, strict=True), key=lambda t: (t[0][0], t[0][1])):
+        text = ax.text(0, 0, label, fontsize=fontsize)
+        bb = text.get_window_extent(renderer)
+        w, h = bb.width, bb.height
+        text.remove()
+        best = None
+        for ring in range(8):
+            d = pad + r + ring * h
+            for dx, dy in ((d, d * 0.3), (d, -h - d * 0.3), (-w - d, d * 0.3), (-w - d, -h - d * 0.3),
+                           (-w / 2, d), (-w / 2, -h - d), (d, -h / 2), (-w - d, -h / 2)):
+                box = (px + dx, py + dy, px + dx + w, py + dy + h)
+                inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+                if inside and not any(overlap(box, t) for t in taken):
+                    best = (dx, dy, ring)
+                    break
+            if best:
+                break
+        dx, dy, ring = best or (pad, pad, 0)
+        x, y = ax.transData.inverted().transform((px, py))
+        scale = 72 / fig.dpi  # pixels -> points
+        arrow = {"arrowstyle": "-", "color": "0.5", "lw": 0.6, "shrinkA": 0, "shrinkB": r} if ring else None
+        placed.append(ax.annotate(label, (x, y), xytext=(dx * scale, dy * scale), textcoords="offset points",
+                                  fontsize=fontsize, ha="left", va="bottom", arrowprops=arrow))
+        taken.append((px + dx, py + dy, px + dx + w, py + dy + h))
+    return placed
 
 
 def bars(labels, values, ylabel, path=None, title=None, baseline=None, log=False):
