@@ -65,7 +65,7 @@ def _check_zoom(zoom):
     return int(zoom)
 
 
-def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=True, error=None, maps=None,
+def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=True, error=False, maps=None,
                heat_max=None, heat_label="grey levels (of 255)", cols=None, title=None, path=None):
     """Images side by side, pixel for pixel: the whole images and/or an enlarged crop, with scores and error maps.
 
@@ -108,20 +108,21 @@ def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=Tr
         zoom = max(1, _CROP_PX // max(box[2], box[3]))
     whole = zoom if box is None and zoom else 1  # without a box, zoom enlarges the whole images
     notes = [f"images enlarged ×{whole} by nearest neighbour"] if whole > 1 else []
+    ref = None if hr is None else np.clip(np.asarray(hr, np.float32), 0, 1)
     items = []  # per item: a list of panels (array, title, kind, rectangle)
     if not full and box is not None:
-        ref = hr if hr is not None else max(images, key=lambda im: im.shape[0] * im.shape[1])
-        items.append([(ref, "whole image (box: the crops)", "image", box)])
+        whole_image = ref if ref is not None else max(images, key=lambda im: im.shape[0] * im.shape[1])
+        items.append([(whole_image, "whole image (box: the crops)", "image", box)])
     for im, label in zip(images, titles, strict=True):
         im = np.clip(np.asarray(im, np.float32), 0, 1)
         k = max(1, min(big[0] // im.shape[0], big[1] // im.shape[1]))  # integer enlargement of a smaller image
         label += f"\nshown nearest ×{k}" if k > 1 else ""
         k *= whole
-        scored = hr is not None and im.shape == hr.shape and im is not hr and not np.array_equal(im, hr)
+        scored = ref is not None and im.shape == ref.shape and not np.array_equal(im, ref)
         if scored:
             from srlib.evaluate import score  # TensorFlow: only when scoring
 
-            p, q = score(im, np.asarray(hr, np.float32), scale)
+            p, q = score(im, ref, scale)
             label += f"\n{p:.2f} dB / {q:.4f}"
         stack = []
         if full or box is None:
@@ -133,7 +134,7 @@ def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=Tr
             crop, kc = _crop(im, box, big, zoom)
             stack.append((_zoom(crop, kc), label or (f"nearest ×{kc}" if kc != zoom else ""), "image", None))
         if scored and error:
-            diff = np.abs(_luma_255(im) - _luma_255(hr))
+            diff = np.abs(_luma_255(im) - _luma_255(ref))
             if box is not None:
                 diff = _zoom(_crop(diff[..., None], box, big, zoom)[0], zoom)[..., 0]
             stack.append((diff, "|SR − HR| (Y)", "heat", None))

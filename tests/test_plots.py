@@ -55,7 +55,7 @@ def test_comparison_scores_every_sr_panel_against_hr_and_maps_its_error():
     title, none in the HR's or the LR's; the error row is 10 grey levels everywhere, with one colour bar."""
     hr = np.round(_grid((20, 20, 1)) * 100 + 60)[..., :] / 255
     sr, lr = hr + 10 / 255, hr[::2, ::2]
-    fig = plots.comparison([lr, sr, hr], ["LR", "SR", "HR"], hr=hr, scale=2, error=True, heat_max=16)
+    fig = plots.comparison([lr, sr, hr], ["LR", "SR", "HR"], hr=hr.astype(np.float64), scale=2, error=True, heat_max=16)
     titles = [a.get_title() for a in fig.axes]
     assert titles[0] == "LR\nshown nearest ×2" and titles[1].startswith("SR\n28.13 dB / ")
     assert "dB" not in titles[0] + titles[2]  # LR and HR are not scored
