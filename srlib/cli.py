@@ -78,7 +78,7 @@ def _upscale_video(job, args, scale):
     up = upscaler(model, scale)
     side = job.dst.with_name(f"{job.dst.stem}_compare.mp4") if args.compare else None
     stats = upscale_video(job.src, job.dst, up, degrade_scale=up.scale if args.degrade else None, compare=side,
-                          gif=side.with_suffix(".gif") if side else None, progress=not args.quiet)
+                          animation=side.with_suffix(".gif") if side else None, progress=not args.quiet)
     scores = f", PSNR {stats['psnr_mean']:.2f} dB, SSIM {stats['ssim_mean']:.4f}" if args.degrade else ""
     print(f"{job.src}: {stats['frames']} frames, {stats['fps']:.1f} fps{scores}")
     return stats.get("note", "")

@@ -1,10 +1,12 @@
 """Frame-by-frame video upscaling: decode -> network -> encode in three threads joined by bounded queues.
 
-Memory depends on the queue size and the batch, never on the length of the video. Any
+Memory depends on the queue size and the batch, never on the length of the video (a GIF keeps the
+frames it shows, ``animation_frames`` at most). Any
 upscaler works (a callable on float32 (H, W, 3) frames in [0, 1], see :mod:`srlib.infer`);
 luma models take the frame engine :class:`srlib.frames.FastLuma`, which can skip the HR RGB
 image altogether and hand the encoder 4:2:0 planes. Containers are :mod:`srlib.videoio`;
-scores follow :mod:`srlib.evaluate`'s benchmark convention.
+scores follow :mod:`srlib.evaluate`'s benchmark convention. :func:`compose` lays panels side by side at
+their native size under burned-in labels: the frames of the comparison animation (bicubic | SR | HR).
 """
 
 import contextlib
@@ -12,9 +14,9 @@ import itertools
 import time
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 import tensorflow as tf
+from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
 from srlib.degrade import benchmark_lr
@@ -25,12 +27,87 @@ from srlib.io import atomic_write, to_uint8
 from srlib.pipe import END, Pipe
 from srlib.videoio import FOLDER_FPS, VideoError, VideoWriter, probe, read_frames
 
+LABEL_HEIGHT = 20  # pixels of the label strip above the panels of compose()
+PANEL_GAP = 4  # white pixels between two panels of compose()
+ANIMATION_SIDE = 240  # side of the default animation window, HR pixels
 
-def _thumbnail(frame, width):
-    """uint8 (H, W, 3) -> uint8 (round(H * width / W), width, 3), area-averaged."""
-    h, w = frame.shape[:2]
-    size = (max(1, round(h * width / w)), width)
-    return tf.cast(tf.round(tf.image.resize(frame, size, method="area")), tf.uint8).numpy()
+
+def compose(panels, labels, font_size=13):
+    """Panels side by side at their native size, each under its own label, burned into the pixels.
+
+    Args:
+      panels: uint8 (h, w_i, 3) arrays of one height h (nothing is resized).
+      labels: one string per panel, black on a white strip above it (PIL's default font),
+        cut at the panel's width so that it never runs into the next one.
+      font_size: pixels.
+
+    Returns:
+      uint8 (LABEL_HEIGHT + h, sum(w_i) + PANEL_GAP * (n - 1), 3): the panels' pixels as they are,
+      white strip and gaps.
+    """
+    if len(labels) != len(panels) or len({p.shape[0] for p in panels}) != 1:
+        raise ValueError(f"compose takes one label per panel and panels of one height, not {len(labels)} labels "
+                         f"for heights {[p.shape[0] for p in panels]}")
+    font = ImageFont.load_default(size=font_size)
+    out = np.full((LABEL_HEIGHT + panels[0].shape[0], sum(p.shape[1] for p in panels)
+                   + PANEL_GAP * (len(panels) - 1), 3), 255, np.uint8)
+    x = 0
+    for panel, label in zip(panels, labels, strict=True):
+        w = panel.shape[1]
+        strip = Image.new("RGB", (w, LABEL_HEIGHT), "white")
+        ImageDraw.Draw(strip).text((3, 2), label, fill="black", font=font)
+        out[:LABEL_HEIGHT, x : x + w] = np.asarray(strip)
+        out[LABEL_HEIGHT:, x : x + w] = panel
+        x += w + PANEL_GAP
+    return out
+
+
+def _write_gif(path, frames, fps):
+    """uint8 (H, W, 3) frames -> a looping GIF, one adaptive 256-colour palette per frame, undithered."""
+    images = [Image.fromarray(f).quantize(256, dither=Image.Dither.NONE) for f in frames]
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+
+
+class _Animation:
+    """The comparison animation: per frame, the ``crop`` (y, x, h, w) of bicubic | SR | HR at native size under
+    labels (:func:`compose`) with the crop's PSNR / SSIM (:func:`srlib.evaluate.score`) when there is an HR frame.
+
+    Frames go to each H.264 file of ``paths`` as they come (:class:`srlib.videoio.VideoWriter`, atomic) and are
+    kept for each ``.gif``, written by :meth:`write_gifs` at the end; the first ``max_frames`` only (None: all).
+    """
+
+    def __init__(self, paths, crop, max_frames, names, scale, fps, crf):
+        paths = [Path(p) for p in paths]
+        self.gifs = [p for p in paths if p.suffix.lower() == ".gif"]
+        self.writers = [VideoWriter(p, fps, crf, "medium") for p in paths if p.suffix.lower() != ".gif"]
+        self.crop, self.max_frames, self.names, self.scale, self.fps = crop, max_frames, names, scale, fps
+        self.frames, self.n = [], 0
+
+    def add(self, panels, hr):
+        """``panels``: uint8 full frames (bicubic, SR); ``hr`` the HR frame or None."""
+        if self.max_frames is not None and self.n >= self.max_frames:
+            return
+        self.n += 1
+        y, x, h, w = self.crop
+        cuts = [p[y : y + h, x : x + w] for p in panels]
+        labels = list(self.names)
+        if hr is not None:
+            hr_cut = hr[y : y + h, x : x + w]
+            for i, cut in enumerate(cuts):
+                p, s = score(cut.astype(np.float32) / 255.0, hr_cut.astype(np.float32) / 255.0, self.scale,
+                             dtype=tf.float32)
+                labels[i] += f"  {p:.2f} dB  SSIM {s:.3f}"
+            cuts.append(hr_cut)
+            labels.append(f"HR (ground truth)  frame {self.n}")
+        frame = compose(cuts, labels)
+        for writer in self.writers:
+            writer.write(frame)
+        if self.gifs:
+            self.frames.append(frame)
+
+    def write_gifs(self):
+        for path in self.gifs:
+            atomic_write(path, lambda tmp: _write_gif(tmp, self.frames, self.fps))
 
 
 class _Decode:
@@ -101,30 +178,28 @@ class _Network:
 
 
 class _Encode:
-    """Stage 3: output frames from ``q_out`` -> scores, the video, the comparison video and GIF frames."""
+    """Stage 3: output frames from ``q_out`` -> scores, the video, the comparison video and animation."""
 
-    def __init__(self, upscaler, quality, writers, scale, score_frames, panels, gif_frames, gif_width, total,
-                 progress):
+    def __init__(self, upscaler, quality, writers, scale, score_frames, animation, total, progress):
         self.up, self.quality, self.scale = upscaler, quality, scale
         self.fast = isinstance(upscaler, FastLuma)
         self.video, self.side = writers
+        self.animation = animation
         self.score_frames, self.total, self.progress = score_frames, total, progress
-        self.bicubic = Bicubic(scale) if panels else None
-        self.gif_frames, self.gif_width = gif_frames, gif_width
-        self.scores, self.thumbs = {"psnr": [], "ssim": []}, []
+        self.bicubic = Bicubic(scale) if self.side is not None or animation is not None else None
+        self.scores = {"psnr": [], "ssim": []}
 
     def _panels(self, pipe, lr, sr, hr):
         with pipe.timed("compare"):
-            row = [to_uint8(self.bicubic(lr.astype(np.float32) / 255.0)), sr] + ([hr] if hr is not None else [])
-            row = np.concatenate(row, axis=1)
+            bicubic = to_uint8(self.bicubic(lr.astype(np.float32) / 255.0))
             if self.side is not None:
-                self.side.write(row)
-            if len(self.thumbs) < self.gif_frames:
-                self.thumbs.append(_thumbnail(row, self.gif_width))
+                self.side.write(np.concatenate([bicubic, sr] + ([hr] if hr is not None else []), axis=1))
+            if self.animation is not None:
+                self.animation.add([bicubic, sr], hr)
 
     def __call__(self, pipe):
         with contextlib.ExitStack() as stack:
-            for writer in (self.video, self.side):
+            for writer in (self.video, self.side, *(self.animation.writers if self.animation else ())):
                 if writer is not None:
                     stack.enter_context(writer)  # deletes its temporary file on any exception
             bar = stack.enter_context(tqdm(total=self.total, unit="frame", disable=not self.progress, leave=False))
@@ -150,7 +225,7 @@ class _Encode:
 
 def upscale_video(
     src, dst, upscaler, batch=1, degrade_scale=None, compare=None, progress=True, *,
-    quality=None, gif=None, gif_frames=30, gif_width=480, max_frames=None, fps=None,
+    quality=None, animation=None, crop=None, animation_frames=60, animation_fps=None, max_frames=None, fps=None,
     crf=18, preset="ultrafast", queue_size=8, warmup=1,
 ):
     """Upscale a video file or frame folder, frame by frame, to an H.264 file.
@@ -175,7 +250,14 @@ def upscale_video(
         Default: on when scoring or comparing, else off (bilinear CbCr, 4:2:0 planes
         to the encoder; a video file of even size is then decoded to I420 planes
         too, so no RGB image is made at either end).
-      gif: path of a GIF of the first ``gif_frames`` comparison frames, ``gif_width`` wide.
+      animation: a path, or several, of the labelled comparison animation: ``.gif`` for a GIF, else an H.264
+        file (:class:`srlib.videoio.VideoWriter`, preset 'medium'). Each frame is the ``crop`` of bicubic |
+        SR | HR (HR with ``degrade_scale`` only) at native size, under labels burned in (:func:`compose`):
+        the method, and with HR the crop's PSNR / SSIM (:func:`srlib.evaluate.score`) and the frame number.
+      crop: (y, x, h, w) of the HR frame shown in the animation; default a centred window of
+        ``ANIMATION_SIDE`` pixels at most each way.
+      animation_frames: the first frames shown in the animation (None: all; a GIF keeps them in memory).
+      animation_fps: its frame rate (default: the output's).
       max_frames: stop after this many frames.
       fps: output frame rate (default: the source's).
       crf, preset: x264 settings, see :class:`srlib.videoio.VideoWriter`.
@@ -194,11 +276,12 @@ def upscale_video(
 
     Raises:
       VideoError for unreadable input or unwritable output; whatever the
-      upscaler raises. Nothing is left under ``dst`` (or ``compare``, ``gif``) then.
+      upscaler raises. Nothing is left under ``dst`` (or ``compare``, ``animation``) then.
     """
     src = Path(src)
     info = probe(src)
-    for out in (dst, compare, gif):
+    animation = [animation] if isinstance(animation, (str, Path)) else list(animation or [])
+    for out in (dst, compare, *animation):
         if out is not None and Path(out).resolve() == src.resolve():
             raise VideoError(f"{out}: refusing to overwrite the input")
     if isinstance(upscaler, ModelUpscaler) and upscaler.channels == 1:
@@ -208,11 +291,20 @@ def upscale_video(
         raise ValueError(f"degrade_scale {degrade_scale} differs from the upscaler's scale {s}")
     fast = isinstance(upscaler, FastLuma)
     batch = batch if fast else 1
-    panels = compare is not None or gif is not None
+    panels = compare is not None or bool(animation)
     quality = (degrade_scale is not None or panels) if quality is None else quality
     w, h = info.size
     lr_w, lr_h = (w // s, h // s) if degrade_scale else (w, h)
     out_fps = fps or info.fps or FOLDER_FPS
+    if animation:
+        hr_w, hr_h = lr_w * s, lr_h * s
+        ch, cw = min(ANIMATION_SIDE, hr_h), min(ANIMATION_SIDE, hr_w)
+        crop = tuple(crop) if crop is not None else ((hr_h - ch) // 2, (hr_w - cw) // 2, ch, cw)
+        y, x, ch, cw = crop
+        if y < 0 or x < 0 or ch < 1 or cw < 1 or y + ch > hr_h or x + cw > hr_w:
+            raise ValueError(f"{src}: crop {crop} (y, x, h, w) is not inside the {hr_w}x{hr_h} output frame")
+        names = [f"bicubic x{s}", getattr(upscaler, "name", type(upscaler).__name__)]
+        animation = _Animation(animation, crop, animation_frames, names, s, animation_fps or out_fps, crf)
     total = min(n for n in (info.n_frames, max_frames) if n is not None) if info.n_frames or max_frames else None
     audio = src if src.is_file() else None
     # Fastest path: the decoder's own I420 planes in, I420 planes out, no RGB image at all.
@@ -224,8 +316,7 @@ def upscale_video(
     pipe = Pipe(queue_size, batch)
     decode = _Decode(src, max_frames, "yuv420p" if i420 else "rgb24", degrade_scale)
     network = _Network(upscaler, batch, warmup)
-    encode = _Encode(upscaler, quality, writers, s, degrade_scale is not None, panels,
-                     gif_frames if gif else 0, gif_width, total, progress)
+    encode = _Encode(upscaler, quality, writers, s, degrade_scale is not None, animation or None, total, progress)
     start = time.perf_counter()
     threads = [pipe.thread(lambda: decode(pipe), "srlib-decode"), pipe.thread(lambda: encode(pipe), "srlib-encode")]
     try:
@@ -236,8 +327,8 @@ def upscale_video(
         t.join()
     if pipe.error is not None:
         raise pipe.error
-    if gif is not None:
-        atomic_write(gif, lambda tmp: iio.imwrite(tmp, np.stack(encode.thumbs), duration=1000.0 / out_fps, loop=0))
+    if animation:
+        animation.write_gifs()
     wall = time.perf_counter() - start
     lat = network.latency_ms
     stats = {

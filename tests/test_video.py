@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from srlib import precision, video, videoio
+from srlib import paths, precision, video, videoio
 from srlib.color import rgb_to_ycbcr
 from srlib.data import frames_dataset
 from srlib.frames import FastLuma
@@ -180,8 +180,9 @@ def test_failed_run_leaves_no_file(tmp_path):
     src = make_clip(tmp_path / "src.mp4", colour_frames())
     dst = tmp_path / "out" / "dst.mp4"
     with pytest.raises(RuntimeError, match="model exploded"):
-        video.upscale_video(src, dst, Raising(fail_at=6), compare=tmp_path / "out" / "cmp.mp4", progress=False)
-    assert list(dst.parent.iterdir()) == []  # neither the outputs nor their temporary files
+        video.upscale_video(src, dst, Raising(fail_at=6), compare=tmp_path / "out" / "cmp.mp4", progress=False,
+                            animation=[tmp_path / "out" / "anim.gif", tmp_path / "out" / "anim.mp4"])
+    assert list(dst.parent.iterdir()) == []  # neither the outputs nor their temporary files (5 frames were written)
     dst.write_bytes(b"previous result")
     with pytest.raises(RuntimeError):
         video.upscale_video(src, dst, Raising(fail_at=3), progress=False)
@@ -210,15 +211,69 @@ def test_degrade_mode_scores_every_frame(tmp_path):
         video.upscale_video(src, None, Bicubic(3), degrade_scale=2, progress=False)
 
 
-def test_compare_video_and_gif(tmp_path):
-    src = make_clip(tmp_path / "hr.mp4", colour_frames(5, w=48, h=36))  # distinct frames (GIFs merge repeats)
-    video.upscale_video(
-        src, tmp_path / "sr.mp4", Bicubic(3), degrade_scale=3, compare=tmp_path / "cmp.mp4",
-        gif=tmp_path / "cmp.gif", gif_frames=3, gif_width=72, progress=False,
+def test_compare_video_and_animation(tmp_path):
+    """The animation: the crop of bicubic | SR | HR at native size under a label strip, one frame per video frame."""
+    src = lavfi_clip(tmp_path / "hr.mp4", size="240x96", seconds=0.5)  # 5 frames of a moving test pattern
+    y, x, h, w = crop = (6, 9, 60, 210)  # wide enough for the labels
+    stats = video.upscale_video(
+        src, tmp_path / "sr.mp4", Bicubic(3), degrade_scale=3, compare=tmp_path / "cmp.mp4", progress=False,
+        animation=[tmp_path / "cmp.gif", tmp_path / "anim.mp4"], crop=crop, animation_frames=4, animation_fps=5,
     )
-    assert videoio.probe(tmp_path / "cmp.mp4").size == (3 * 48, 36)  # bicubic | SR | HR
+    assert videoio.probe(tmp_path / "cmp.mp4").size == (3 * 240, 96)  # bicubic | SR | HR, whole frames
+    size = (3 * w + 2 * video.PANEL_GAP, video.LABEL_HEIGHT + h)
+    info = videoio.probe(tmp_path / "anim.mp4")
+    assert (info.size, info.n_frames, info.fps) == (size, 4, 5.0)
+    hr = list(videoio.read_frames(src))
     with Image.open(tmp_path / "cmp.gif") as gif:
-        assert gif.size == (72, 18) and gif.n_frames == 3
+        assert gif.size == size and gif.n_frames == 4 and gif.info["duration"] == 200
+        strips = []
+        for i in range(4):
+            gif.seek(i)
+            frame = np.asarray(gif.convert("RGB")).astype(int)
+            panel = frame[video.LABEL_HEIGHT :, 2 * (w + video.PANEL_GAP) :]
+            assert np.abs(panel - hr[i][y : y + h, x : x + w]).mean() < 4  # the HR crop, pixel for pixel
+            strips.append(frame[: video.LABEL_HEIGHT])
+    for strip in strips:  # black text on white above each of the three panels
+        for j in range(3):
+            part = strip[:, j * (w + video.PANEL_GAP) : j * (w + video.PANEL_GAP) + w]
+            assert part.min() < 100 and np.median(part) > 250
+    assert not np.array_equal(strips[0], strips[1])  # the labels change with the frame (number, PSNR)
+    assert len(stats["psnr"]) == 5  # the animation's limit does not limit the run
+
+
+def test_animation_defaults_and_bad_crop(tmp_path):
+    src = make_clip(tmp_path / "hr.mp4", colour_frames(3, w=48, h=36))
+    video.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "a.gif", animation_frames=None)
+    with Image.open(tmp_path / "a.gif") as gif:  # no HR: bicubic | SR over the whole 144 x 108 output (< 240)
+        assert gif.size == (2 * 144 + video.PANEL_GAP, video.LABEL_HEIGHT + 108) and gif.n_frames == 3
+    with pytest.raises(ValueError, match=r"crop \(100, 0, 20, 20\) .* not inside the 144x108"):
+        video.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "b.gif", crop=(100, 0, 20, 20))
+    assert not (tmp_path / "b.gif").exists()
+
+
+def test_compose_keeps_pixels_and_labels_apart():
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, 256, (10, n, 3), dtype=np.uint8) for n in (40, 25))
+    out = video.compose([a, b], ["a label far too long for its forty-pixel panel", ""])
+    assert out.shape == (video.LABEL_HEIGHT + 10, 40 + video.PANEL_GAP + 25, 3) and out.dtype == np.uint8
+    assert np.array_equal(out[video.LABEL_HEIGHT :, :40], a) and np.array_equal(out[video.LABEL_HEIGHT :, -25:], b)
+    assert out[: video.LABEL_HEIGHT, :40].min() < 100  # the first label is drawn...
+    assert (out[:, 40 : 40 + video.PANEL_GAP] == 255).all()  # ...cut at its panel: the gap stays white
+    assert (out[: video.LABEL_HEIGHT, -25:] == 255).all()  # an empty label draws nothing
+    with pytest.raises(ValueError, match="one height"):
+        video.compose([a, b[:5]], ["a", "b"])
+
+
+def test_committed_animation_is_small_long_and_labelled():
+    """results/figures/06_compare_x3.gif and .mp4 (notebook 06): >= 30 frames of 3 labelled panels, each < 4 MB."""
+    gif_path = paths.results_dir() / "figures" / "06_compare_x3.gif"
+    mp4 = gif_path.with_suffix(".mp4")
+    assert gif_path.stat().st_size < 4e6 and mp4.stat().st_size < 4e6
+    with Image.open(gif_path) as gif:
+        size, n = gif.size, gif.n_frames
+    info = videoio.probe(mp4)
+    assert n >= 30 and (info.size, info.n_frames) == (size, n)
+    assert (size[0] - 2 * video.PANEL_GAP) % 3 == 0 and size[1] > video.LABEL_HEIGHT
 
 
 def test_bounded_memory(tmp_path):
