@@ -35,15 +35,22 @@ from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
 from srlib.evaluate import CONVENTION, evaluate_image
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
-from srlib.io import atomic_write, list_images, load_image, quantize
+from srlib.io import atomic_write, list_images, load_image, quantize, write_json
 from srlib.metrics import psnr, sharpness
 from srlib.outputs import write_csv, write_timing
 from srlib.paths import runs_dir
-from srlib.precision import set_precision
+from srlib.precision import machine, set_precision
 from srlib.stats import BOOT_SEED, KEYS, N_BOOT, table
 from srlib.train import finished
 
 log = logging.getLogger(__name__)
+
+RATES = "step_rates.json"  # in a study's folder: the step rates its equal-time budget was converted with
+
+
+def study_dir(name, profile="full"):
+    """The folder of study ``name``'s runs: ``runs_dir(profile)/studies/<name>``."""
+    return runs_dir(profile) / "studies" / name
 
 
 def extra_metrics(scale, *names):
@@ -133,7 +140,7 @@ class Study:
         shared = {(r.scale, r.degradation, tuple(r.data), r.val) for r in self.variants.values()}
         if len(shared) > 1:
             raise ValueError(f"{self.name}: variants differ in scale / degradation / data / val: {sorted(shared)}")
-        self.root = runs_dir(self.profile) / "studies" / self.name
+        self.root = study_dir(self.name, self.profile)
         self.trained_steps = 0  # training steps this process ran (0 on the rerun of a finished study)
 
     def recipe(self, variant, seed):
@@ -211,7 +218,10 @@ class Study:
         return rows
 
     def timing(self):
-        """[{variant, seed, train_s, samples_per_s, machine}] of the finished runs (machine-dependent)."""
+        """[{variant, seed, train_s, samples_per_s, machine}] of the finished runs (machine-dependent), with
+        ``probe_steps_per_s`` and ``probe_machine`` where an equal-time budget was converted from step rates
+        measured side by side (``<root>/step_rates.json``, :func:`steps_for_equal_time`)."""
+        probe = json.loads((self.root / RATES).read_text()) if (self.root / RATES).exists() else None
         rows = []
         for variant, seed in self.grid():
             run = self.run_dir(variant, seed)
@@ -219,6 +229,8 @@ class Study:
             rows.append({"variant": variant, "seed": seed, "train_s": float(lg["wall_s"].iloc[-1]),
                          "samples_per_s": float(lg["samples_per_s"].median()),
                          "machine": " | ".join(_run_info(run)["sessions"])})
+            if probe:
+                rows[-1].update(probe_steps_per_s=probe["steps_per_s"][variant], probe_machine=probe["machine"])
         return rows
 
     def learning_curve(self, reference=None):
@@ -287,10 +299,31 @@ def step_rates(recipes, probe_steps=300, rounds=5, sources=None):
     return {name: chunk * rounds / s for name, s in seconds.items()}
 
 
-def steps_for_equal_time(recipes, seconds, probe_steps=300, multiple=1, sources=None):
+def steps_for_equal_time(recipes, seconds, probe_steps=300, multiple=1, sources=None, cache=None):
     """{name: training steps that fit in ``seconds`` of training at the rate :func:`step_rates` measures},
     rounded down to a multiple of ``multiple`` (a study's ``epochs``): an equal-time budget stated in steps, so
-    the study is reproducible on any machine (the rates, and so the steps, are this machine's: state them)."""
-    rates = step_rates(recipes, probe_steps, sources=sources)
+    the study is reproducible on any machine (the rates, and so the steps, are this machine's: state them).
+
+    ``seconds``: a number, or (name, steps): as long as ``steps`` steps of ``recipes[name]`` take, which then keeps
+    exactly ``steps`` (the budget depends only on the ratio of the rates, not on the machine's speed or load).
+    ``cache``: a JSON file (a study's ``step_rates.json``, :data:`RATES`): when it exists the rates are read from it,
+    so a study that grows across sessions keeps the budget it started with; else they are measured and written
+    there with the recipes and the machine. Different recipes than the cached ones raise ValueError.
+    """
+    path = Path(cache) if cache is not None else None
+    want = {name: r.to_dict() for name, r in recipes.items()}
+    if path is not None and path.exists():
+        probe = json.loads(path.read_text())
+        if probe["recipes"] != want:
+            raise ValueError(f"{path}: holds the rates of other recipes; delete it to measure them again")
+        rates = probe["steps_per_s"]
+    else:
+        rates = step_rates(recipes, probe_steps, sources=sources)
+        if path is not None:
+            write_json(path, {"steps_per_s": rates, "probe_steps": probe_steps, "machine": machine(), "recipes": want})
     log.info("training steps per second: %s", ", ".join(f"{n} {r:.1f}" for n, r in rates.items()))
-    return {name: max(multiple, int(seconds * rate) // multiple * multiple) for name, rate in rates.items()}
+    if isinstance(seconds, tuple | list):
+        anchor, steps = seconds
+        seconds = steps / rates[anchor]
+    # rounded to 1e-6 first: the anchor's steps / rate * rate may come back a hair below ``steps``
+    return {name: max(multiple, int(round(seconds * rate, 6)) // multiple * multiple) for name, rate in rates.items()}

@@ -79,6 +79,40 @@ def test_autoencoder_post_is_cheaper_per_output_pixel():
         autoencoder(2, placement="middle")
 
 
+def test_autoencoder_tail_std_starts_at_the_bicubic_upscale():
+    """Untrained, the Glorot output layer (the shipped models' start) adds noise far above bicubic's error to the base;
+    with tail_std=1e-3 the model outputs about the bicubic upscale, for both placements."""
+    from srlib.models.autoencoder import autoencoder
+
+    x = np.random.default_rng(1).random((1, 8, 9, 1)).astype(np.float32)
+    bicubic = tf.image.resize(x, (16, 18), method="bicubic").numpy()
+    for placement in ("post", "pre"):
+        keras.utils.set_random_seed(0)
+        glorot = np.abs(autoencoder(2, width=8, placement=placement)(x).numpy() - bicubic)
+        quiet = np.abs(autoencoder(2, width=8, placement=placement, tail_std=1e-3)(x).numpy() - bicubic)
+        assert glorot.mean() > 0.1 and quiet.mean() < 0.02 and quiet.max() < 0.1, (placement, glorot.mean())
+
+
+def test_autoencoder_latent_dropout_only_on_the_bottleneck_while_training(tmp_path):
+    """latent_dropout adds one Dropout layer, on the bottleneck's features: training outputs vary, inference is
+    deterministic, and it round-trips through .keras; off (the default), the graph has no Dropout layer."""
+    from srlib.models.autoencoder import autoencoder
+
+    assert not [lay for lay in autoencoder(2, width=8).layers if isinstance(lay, keras.layers.Dropout)]
+    keras.utils.set_random_seed(0)
+    model = autoencoder(2, width=8, levels=2, latent_dropout=0.5, tail_std=0.1)
+    drops = [lay for lay in model.layers if isinstance(lay, keras.layers.Dropout)]
+    assert [d.name for d in drops] == ["latent_dropout"] and drops[0].rate == 0.5
+    assert drops[0].input.shape[-1] == 8 * 4  # the deepest stage's filters: width * 2**levels
+    x = np.random.default_rng(2).random((1, 12, 12, 1)).astype(np.float32)
+    assert not np.allclose(model(x, training=True).numpy(), model(x, training=True).numpy())
+    np.testing.assert_array_equal(model(x).numpy(), model(x).numpy())
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    assert loaded.get_layer("latent_dropout").rate == 0.5
+
+
 @pytest.mark.parametrize("encoder_skip", [False, True])
 def test_vae_contract_and_posterior_mean_at_inference(encoder_skip):
     """(N, h, w, C) -> (N, h*s, w*s, C) float32 for odd sizes; inference decodes the posterior mean (repeatable),

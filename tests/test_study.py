@@ -1,5 +1,6 @@
 """srlib.stats and srlib.study: paired bootstrap, Holm, verdicts, the bicubic floor, cached and resumable studies."""
 
+import json
 import os
 import subprocess
 import sys
@@ -170,3 +171,28 @@ def test_equal_time_gives_the_slower_variant_fewer_steps(tiny_data):
                                  sources=[tiny_data / "train"])
     assert all(s % 5 == 0 and s >= 5 for s in steps.values())
     assert steps["big"] < steps["small"], steps
+
+
+def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp_path, monkeypatch):
+    """(name, steps): the anchor keeps its steps exactly and the others get the steps that take as long (hand
+    counts at fixed rates); the rates are cached with the machine, read back without measuring, and a cache of
+    other recipes is refused."""
+    import srlib.study as study
+
+    post = Recipe("autoencoder", scale=2, patch=16, batch=16)
+    recipes = {"post": post, "pre": post.replace(args={"placement": "pre"})}
+    monkeypatch.setattr(study, "step_rates", lambda recipes, probe_steps, sources=None: {"post": 23.7, "pre": 6.1})
+    cache = tmp_path / "study_03_x" / study.RATES
+    # post: 20,000 steps take 843.9 s; pre runs 6.1 x 843.9 = 5147.7 steps then, 5140 in multiples of 10
+    assert steps_for_equal_time(recipes, ("post", 20_000), multiple=10, cache=cache) == {"post": 20_000, "pre": 5_140}
+    kept = json.loads(cache.read_text())
+    assert kept["steps_per_s"] == {"post": 23.7, "pre": 6.1} and kept["machine"]
+
+    def unmeasured(*args, **kwargs):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(study, "step_rates", unmeasured)
+    assert steps_for_equal_time(recipes, ("post", 1_000), multiple=10, cache=cache) == {"post": 1_000, "pre": 250}
+    assert steps_for_equal_time(recipes, 100, cache=cache) == {"post": 2_370, "pre": 610}  # seconds, as before
+    with pytest.raises(ValueError, match="other recipes"):
+        steps_for_equal_time({**recipes, "pre": post.replace(patch=24)}, 100, cache=cache)

@@ -10,6 +10,9 @@ same resolution ("add 2", "add 3" in the report). Two placements of the upscalin
 
 With ``base='bicubic'`` (the default) the network adds its output to the interpolated input (a global base) and
 learns the difference; ``skips`` are the encoder-decoder additions inside the network, a separate choice.
+``tail_std=1e-3`` starts the output convolution near zero (as the cnn and vae tails), so the untrained model
+outputs about its base; the shipped ae-skip models started from Glorot (the default, None), whose untrained
+output is noise many times bicubic's error, which short runs silence rather than learn from (notebook 03).
 """
 
 import keras
@@ -18,7 +21,7 @@ from srlib.layers import MatchSize, ResizeUpscale, SubPixelUpscale
 
 
 def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, base="bicubic", placement="post",
-                name=None):
+                latent_dropout=0.0, tail_std=None, name=None):
     """Build the encoder-decoder.
 
     Args:
@@ -30,6 +33,8 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
       skips: add each encoder stage's features to the decoder stage of the same size.
       base: 'bicubic' / 'bilinear': add that upscale of the input to the output (a global base); None: no base.
       placement: 'pre' (bicubic first, autoencoder at HR) or 'post' (autoencoder at LR, sub-pixel tail).
+      latent_dropout: dropout rate on the bottleneck's features only (the third report's regulariser; 0: none).
+      tail_std: std of the normal the output convolution's kernel starts from (None: Glorot uniform).
 
     Returns:
       A functional ``keras.Model`` (N, h, w, channels) in [0, 1] -> (N, h * scale, w * scale, channels),
@@ -53,6 +58,8 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
         stack.append(x)
         x = keras.layers.MaxPooling2D(2, padding="same")(x)
         x = convs(x, width * 2 ** (level + 1))
+    if latent_dropout:
+        x = keras.layers.Dropout(latent_dropout, name="latent_dropout")(x)
     for level in reversed(range(levels)):
         skip = stack[level]
         x = MatchSize()([keras.layers.UpSampling2D(2)(x), skip])
@@ -61,10 +68,10 @@ def autoencoder(scale, channels=1, levels=2, width=64, dropout=0.0, skips=True, 
         if skips:
             x = keras.layers.Add()([x, skip])
         x = convs(x, width * 2**level)
-    if placement == "pre":
-        x = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32")(x)
-    else:
-        x = keras.layers.Conv2D(channels * scale * scale, 3, padding="same", dtype="float32")(x)
+    init = "glorot_uniform" if tail_std is None else keras.initializers.RandomNormal(stddev=tail_std)
+    x = keras.layers.Conv2D(channels * (1 if placement == "pre" else scale * scale), 3, padding="same",
+                            dtype="float32", kernel_initializer=init)(x)
+    if placement == "post":
         x = SubPixelUpscale(scale, dtype="float32")(x)
     if base:
         base_up = up if base == "bicubic" else ResizeUpscale(scale, base, dtype="float32")(inp)
