@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from srlib import color, datasets, digits, distributed, implicit_data, quant, zoo
+from srlib import color, datasets, degrade, digits, distributed, implicit_data, quant, zoo
 from srlib.data import benchmark_pairs, hr_batches, make_dataset, pair_fn, split_holdout
 from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
@@ -191,8 +191,9 @@ def datasets_for(recipe, sources=None, val_source=None, shard=None):
 def step_pairs(recipe, index=0):
     """The training step's (i, uint8 HR crops) -> (LR, HR) for worker ``index`` of a multi-worker run
     (:func:`srlib.data.pair_fn`) where the step runs on a GPU; None on CPUs (the degradation then runs in
-    ``tf.data``, beside the step rather than in it) and for the CPPN family, whose batches are pairs already."""
-    if recipe.model == "cppn_gan" or not gpus():
+    ``tf.data``, beside the step rather than in it), for the CPPN family, whose batches are pairs already, and for
+    a codec degradation, whose LR is cached per file (:func:`srlib.data.cached_pairs`)."""
+    if recipe.model == "cppn_gan" or not gpus() or not degrade.get(recipe.degradation).in_graph:
         return None
     y = recipe.channels == "y"
     return pair_fn(recipe.scale, recipe.degradation, y, "rgb" if y else recipe.channels, recipe.seed + 1000 * index)

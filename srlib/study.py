@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from srlib import datasets, experiment
+from srlib import datasets, degrade, experiment
 from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
 from srlib.evaluate import CONVENTION, evaluate_image
@@ -40,7 +40,7 @@ from srlib.metrics import psnr, sharpness
 from srlib.outputs import write_csv, write_timing
 from srlib.paths import runs_dir
 from srlib.precision import machine, set_precision
-from srlib.stats import BOOT_SEED, KEYS, N_BOOT, table
+from srlib.stats import BOOT_SEED, KEYS, N_BOOT, holm, paired_bootstrap, table, verdict
 from srlib.train import finished
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ class Study:
       name: ``study_<notebook>_<question>``, e.g. 'study_02_activation' (the table's file name).
       baseline: the variant every other one is compared with.
       variants: {name: :class:`srlib.experiment.Recipe`}; names are folder names (letters, digits, ``_.+-``).
-        All share scale, degradation, training data and validation split (paired comparisons).
+        All share scale, degradation, training data and validation split (paired comparisons); with
+        ``test_degradations`` the degradation may differ (the train axis of a matrix).
       seeds: one run per seed and variant (at least 3 for a claim).
       budget: training steps per run, one int, or {variant: steps} for an equal-time question
         (:func:`steps_for_equal_time`); each is a multiple of ``epochs``.
@@ -111,6 +112,8 @@ class Study:
       metrics: extra per-image metrics {name: f(sr, hr) -> float} (:func:`extra_metrics`).
       n_boot, boot_seed: bootstrap resamples and seed (:func:`srlib.stats.paired_bootstrap`).
       profile: where runs go (:func:`srlib.paths.runs_dir`).
+      test_degradations: names of :data:`srlib.degrade.REGISTRY`: every run is scored on the validation and test
+        LR of each (a train x test matrix, :meth:`matrix_rows`); empty: the recipes' own degradation.
     """
 
     name: str
@@ -125,6 +128,7 @@ class Study:
     n_boot: int = N_BOOT
     boot_seed: int = BOOT_SEED
     profile: str = "full"
+    test_degradations: tuple = ()
 
     def __post_init__(self):
         if not re.fullmatch(r"study_\d\d_[a-z0-9_]+", self.name):
@@ -137,7 +141,10 @@ class Study:
         self.budgets = {v: int(b[v] if isinstance(b, dict) else b) for v in self.variants}  # {variant: steps}
         if any(b % self.epochs or b <= 0 for b in self.budgets.values()):
             raise ValueError(f"{self.name}: budgets {self.budgets} must be positive multiples of epochs={self.epochs}")
-        shared = {(r.scale, r.degradation, tuple(r.data), r.val) for r in self.variants.values()}
+        for d in self.test_degradations:
+            degrade.get(d)  # a one-line error naming an unknown one
+        shared = {(r.scale, None if self.test_degradations else r.degradation, tuple(r.data), r.val)
+                  for r in self.variants.values()}
         if len(shared) > 1:
             raise ValueError(f"{self.name}: variants differ in scale / degradation / data / val: {sorted(shared)}")
         self.root = study_dir(self.name, self.profile)
@@ -164,16 +171,18 @@ class Study:
         test = Path(self.test) if Path(self.test).is_dir() else datasets.require(str(self.test))
         return val, list_images(test)
 
-    def _cached(self, folder, upscaler):
-        """Per-image scores of ``upscaler()`` (made only when needed) from ``folder/scores_<test>.csv``, else scored."""
-        path = folder / f"scores_{Path(self.test).name}.csv"
+    def _cached(self, folder, upscaler, degradation=None):
+        """Per-image scores of ``upscaler()`` (made only when needed) from ``folder/scores_<test>.csv``, else scored;
+        on the LR of ``degradation`` (``scores_<test>_<degradation>.csv``) instead of the recipes' own."""
+        path = folder / f"scores_{Path(self.test).name}{'_' + degradation if degradation else ''}.csv"
         val, test = self.files
         want = ["split", "image", "psnr", "ssim", *self.metrics]
         df = pd.read_csv(path, float_precision="round_trip") if path.exists() else None
         if df is None or not set(want) <= set(df.columns) or list(df["image"]) != [_image_name(f) for f in val + test]:
             up, r = upscaler(), next(iter(self.variants.values()))
             df = pd.DataFrame([{"split": split, **row} for split, files in (("val", val), ("test", test))
-                               for row in score_images(up, files, r.scale, self.metrics, r.degradation)])
+                               for row in score_images(up, files, r.scale, self.metrics,
+                                                       degradation or r.degradation)])
             atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))  # full precision
             df = pd.read_csv(path, float_precision="round_trip")  # the very values a rerun reads
         return df[want]
@@ -189,23 +198,52 @@ class Study:
             experiment.train(recipe, run, self.sources, verbose=verbose, callbacks=[count])
             self.trained_steps += len(steps)
 
-    def scores(self):
-        """Long DataFrame of per-image scores (columns :data:`KEYS` + psnr, ssim, extras) of every run and bicubic."""
-        parts = [self._bicubic().assign(variant="bicubic", seed=0)]
+    def scores(self, degradation=None):
+        """Long DataFrame of per-image scores (columns :data:`KEYS` + psnr, ssim, extras) of every run and bicubic,
+        on the LR of ``degradation`` (default: the recipes' own)."""
+        parts = [self._bicubic(degradation).assign(variant="bicubic", seed=0)]
         for variant, seed in self.grid():
             recipe, run = self.recipe(variant, seed), self.run_dir(variant, seed)
-            df = self._cached(run, lambda run=run, recipe=recipe: _upscaler(run, recipe))
+            df = self._cached(run, lambda run=run, recipe=recipe: _upscaler(run, recipe), degradation)
             parts.append(df.assign(variant=variant, seed=seed))
         return pd.concat(parts, ignore_index=True)[[*KEYS, "psnr", "ssim", *self.metrics]]
 
-    def _bicubic(self):
-        return self._cached(self.root / "bicubic", lambda: Bicubic(next(iter(self.variants.values())).scale))
+    def _bicubic(self, degradation=None):
+        scale = next(iter(self.variants.values())).scale
+        return self._cached(self.root / "bicubic", lambda: Bicubic(scale), degradation)
+
+    def matrix_rows(self):
+        """The train x test matrix: for each of ``test_degradations``, :func:`srlib.stats.table`'s rows on its LR
+        (``test_degradation`` first), each variant's ``gain_psnr`` over bicubic there (mean per-image PSNR-Y
+        difference of the seed means, ``_low`` / ``_high``: 95 % paired bootstrap interval over the test images),
+        ``p_holm_gain`` (Holm over every cell of the matrix) and ``verdict_gain``."""
+        rows, cells = [], {}
+        for d in self.test_degradations:
+            scores = self.scores(d)
+            rows += [{"test_degradation": d, **row}
+                     for row in table(scores, self.baseline, self.budgets, self.n_boot, self.boot_seed)]
+            test = scores[scores["split"] == "test"]
+            floor = test[test["variant"] == "bicubic"].groupby("image")["psnr"].mean()
+            for v in self.variants:
+                diff = test[test["variant"] == v].groupby("image")["psnr"].mean() - floor
+                cells[d, v] = paired_bootstrap(diff.to_numpy(), self.n_boot, self.boot_seed)
+        adjusted = dict(zip(cells, holm([c[3] for c in cells.values()]), strict=True))
+        for row in rows:
+            key = (row["test_degradation"], row["variant"])
+            mean, low, high, _ = cells.get(key, (None,) * 4)
+            p = adjusted.get(key)
+            row.update(gain_psnr=mean, gain_psnr_low=low, gain_psnr_high=high, p_holm_gain=p,
+                       verdict_gain=None if p is None else verdict(low, high, p, ("above bicubic", "below bicubic")))
+        return rows
 
     def run(self, outputs=None, command=None, verbose=0):
         """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write
         ``tables/<name>.csv`` (stable bytes) and ``tables/<name>_timing.csv``. Returns the rows."""
         self.train(verbose)
-        rows = table(self.scores(), self.baseline, self.budgets, self.n_boot, self.boot_seed)
+        if self.test_degradations:
+            rows = self.matrix_rows()
+        else:
+            rows = table(self.scores(), self.baseline, self.budgets, self.n_boot, self.boot_seed)
         if outputs is not None:
             command = command or f"srlib.study.Study({self.name!r}).run()"
             (val, test), b = self.files, f"B = {self.n_boot}, seed {self.boot_seed}"
@@ -213,6 +251,9 @@ class Study:
                      "convention": CONVENTION, "comparison": f"vs {self.baseline}: mean per-image difference of "
                      f"seed means, 95 % paired bootstrap interval over images ({b}), Holm-adjusted bootstrap p "
                      "over all comparisons of this table; at or below bicubic's test PSNR: 'failed to learn'"}
+            if self.test_degradations:
+                notes["matrix"] = ("rows per test degradation (its validation and test LR); gain_psnr: vs bicubic on "
+                                   "that LR, same interval, Holm over every cell of the matrix")
             write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
             write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
         return rows
@@ -248,7 +289,8 @@ class Study:
         for seed in self.seeds:
             curve[f"seed{seed}"] = pd.read_csv(self.run_dir(self.baseline, seed) / "log.csv")["val_psnr"]
         curve["mean"] = curve[[f"seed{s}" for s in self.seeds]].mean(axis=1)
-        bicubic = float(self._bicubic().query("split == 'val'")["psnr"].mean())
+        own = recipe.degradation if self.test_degradations else None  # the baseline's validation LR
+        bicubic = float(self._bicubic(own).query("split == 'val'")["psnr"].mean())
         if reference is None:
             return {"curve": curve, "bicubic": bicubic, "reference": None, "fraction": None}
         up = load_upscaler(str(reference)) if isinstance(reference, (str, Path)) else reference

@@ -196,3 +196,34 @@ def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp
     assert steps_for_equal_time(recipes, 100, cache=cache) == {"post": 2_370, "pre": 610}  # seconds, as before
     with pytest.raises(ValueError, match="other recipes"):
         steps_for_equal_time({**recipes, "pre": post.replace(patch=24)}, 100, cache=cache)
+
+
+def test_matrix_rows_give_each_cell_its_gain_over_bicubic(monkeypatch):
+    """A train x test matrix (``test_degradations``): per test degradation the study table, and each variant's gain
+    over bicubic on that LR with its interval, Holm-adjusted over the cells: +0.5 dB on every image is +0.5 with the
+    interval [0.5, 0.5], 'above bicubic'; -0.3 'below bicubic'. Variants may then differ in degradation; an unknown
+    test degradation is a one-line error."""
+    base = np.random.default_rng(5).normal(28, 2, 100)
+    gains = {"bicubic": {"a": 0.5, "b": -0.3}, "bicubic_jpeg": {"a": -0.3, "b": 0.5}}
+
+    def scores(self, degradation=None):
+        g = gains[degradation]
+        return scores_frame({"bicubic": lambda s: base, "a": lambda s: base + g["a"], "b": lambda s: base + g["b"]})
+
+    monkeypatch.setattr(Study, "scores", scores)
+    r = Recipe("espcn", scale=2)
+    variants = {"a": r, "b": r.replace(degradation="bicubic_jpeg")}
+    study = Study("study_99_matrix", "a", variants, budget=10, epochs=1, test_degradations=tuple(gains))
+    rows = {(x["test_degradation"], x["variant"]): x for x in study.matrix_rows()}
+    assert len(rows) == 6 and rows["bicubic", "bicubic"]["gain_psnr"] is None
+    for d, g in gains.items():
+        for v, gain in g.items():
+            cell = rows[d, v]
+            assert cell["gain_psnr"] == pytest.approx(gain) and cell["gain_psnr_low"] == pytest.approx(gain)
+            assert cell["verdict_gain"] == ("above bicubic" if gain > 0 else "below bicubic")
+            assert cell["p_holm_gain"] < 0.05 and cell["seeds"] == "1 2 3"
+    assert rows["bicubic", "b"]["verdict"] == "failed to learn"
+    with pytest.raises(ValueError, match="differ in scale / degradation"):
+        Study("study_99_matrix", "a", variants, budget=10, epochs=1)
+    with pytest.raises(ValueError, match="unknown degradation 'h265'"):
+        Study("study_99_matrix", "a", variants, budget=10, epochs=1, test_degradations=("h265",))
