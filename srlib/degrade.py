@@ -18,8 +18,8 @@ levels (:func:`srlib.io.quantize`). Training form -> benchmark form (x3 wherever
 * ``blur_iso`` / ``blur_aniso`` -- a Gaussian kernel, then every ``scale``-th pixel from ``scale // 2`` (the
   classic blur + s-fold downsampler): isotropic sigma U(0.5, 2.5) -> 1.5; anisotropic sigma_1, sigma_2
   U(0.5, 3.0) at angle theta U(0, pi) -> (2.5, 1.0, pi / 4) (:func:`gaussian_kernel2d`).
-* ``bicubic_noise`` -- bicubic, then sensor noise (:func:`sensor_noise`: Poisson shot noise of ``peak``
-  photo-electrons at white, log-uniform 200..5000 -> 1000, plus Gaussian read noise sigma U(0, 0.03) -> 0.01).
+* ``bicubic_noise`` -- bicubic, then sensor noise (:func:`sensor_noise`: shot noise of ``peak`` photo-electrons at
+  white, log-uniform 200..5000 -> 1000, plus Gaussian read noise sigma U(0, 0.03) -> 0.01).
 * ``bicubic_jpeg`` -- bicubic, rounded, then JPEG at quality U{30..95} -> 50 (:func:`jpeg`, PIL's to the bit).
 * ``bicubic_h264`` -- bicubic, rounded, then H.264 (:func:`h264`: libx264, preset medium, yuv420p, one thread,
   each image one intra frame) at CRF U{18..38} -> 28; ``bicubic_h264_clip`` encodes (N, H, W, C) as one clip
@@ -241,26 +241,25 @@ def blur_per_image(image, kernels, stride=1, phase=0):
 
 
 def sensor_noise(image, sigma, peak, seed):
-    """Sensor noise, clipped to [0, 1]: Poisson shot noise, x -> Poisson(x * peak) / peak (std sqrt(x / peak)), plus
-    Gaussian read noise of std ``sigma`` ([0, 1] units).
+    """Sensor noise, clipped to [0, 1]: shot noise of ``peak`` photo-electrons at white (Poisson's variance
+    x / peak, drawn as its Gaussian approximation: exact in mean and variance, and about 3x faster than TF's Poisson
+    sampler) plus Gaussian read noise of std ``sigma`` ([0, 1] units): x + sqrt(x / peak + sigma^2) N(0, 1).
 
-    ``peak``: photo-electrons at white; 0 or None leaves the shot noise out. ``sigma`` and ``peak``: numbers or
-    one per image (N,). ``seed``: a stateless pair. HWC or NHWC.
+    ``peak`` 0 or None leaves the shot noise out. ``sigma`` and ``peak``: numbers or one per image (N,).
+    ``seed``: a stateless pair. HWC or NHWC.
     """
     x, squeeze = as_batch(image)
-    seed = tf.convert_to_tensor(seed, tf.int32)
     n = tf.shape(x)[0]
 
     def per_image(v):
         return tf.reshape(tf.broadcast_to(tf.cast(v, x.dtype), [n]), [-1, 1, 1, 1])
 
+    var = tf.square(per_image(sigma))
     if peak is not None:
         p = per_image(peak)
-        safe = tf.where(p > 0, p, tf.ones_like(p))
-        shot = tf.random.stateless_poisson(tf.shape(x), seed, tf.maximum(x, 0.0) * safe, dtype=x.dtype) / safe
-        x = tf.where(p > 0, shot, x)
-    y = x + tf.random.stateless_normal(tf.shape(x), seed + [0, 1], dtype=x.dtype) * per_image(sigma)
-    y = tf.clip_by_value(y, 0.0, 1.0)
+        var += tf.where(p > 0, tf.maximum(x, 0.0) / tf.where(p > 0, p, tf.ones_like(p)), tf.zeros_like(x))
+    noise = tf.random.stateless_normal(tf.shape(x), tf.convert_to_tensor(seed, tf.int32), dtype=x.dtype)
+    y = tf.clip_by_value(x + tf.sqrt(var) * noise, 0.0, 1.0)
     return y[0] if squeeze else y
 
 

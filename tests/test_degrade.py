@@ -424,8 +424,8 @@ def test_nearest_keeps_the_centre_pixel_of_each_block(rng, scale):
 
 
 def test_sensor_noise_is_signal_dependent():
-    """On flat grey the noise has mean 0 and std sqrt(x / peak + sigma^2): Poisson shot noise plus read noise
-    (peak 1000, sigma 0.01: 0.0245 at x = 0.5, 0.0141 at x = 0.1; 30,000 samples: within 3 %)."""
+    """On flat grey the noise has mean 0 and std sqrt(x / peak + sigma^2): shot noise (Poisson's variance) plus
+    read noise (peak 1000, sigma 0.01: 0.0245 at x = 0.5, 0.0141 at x = 0.1; 30,000 samples: within 3 %)."""
     for level, std in ((0.5, np.sqrt(0.5 / 1000 + 1e-4)), (0.1, np.sqrt(0.1 / 1000 + 1e-4))):
         x = np.full((100, 100, 3), level, np.float32)
         y = degrade.sensor_noise(x, 0.01, 1000.0, seed=(3, 4)).numpy() - level
