@@ -6,7 +6,7 @@ The convention (docs/ARCHITECTURE.md repeats it):
 - A text is split into blocks: paragraphs, list items and tables (headings, fenced code, HTML comments and the
   README's generated benchmark block, which ``tests/test_report.py`` checks cell by cell, are skipped).
 - A block cites the results files it names, as a markdown link or a code span: ``results/tables/x.csv``,
-  ``../results/weights/cnn_x2.json``, or a bare file name such as ``vae_study.csv`` when exactly one file under
+  ``../results/weights/cnn_x2.json``, or a bare file name such as ``vae_diversity.csv`` when exactly one file under
   ``results/`` has that name. A block that names none is checked against the files of the nearest block above it
   in the same section that names some (a table against its caption, list items against their lead-in); a heading
   ends a section.
@@ -65,7 +65,7 @@ def _blocks(text):
 
 @cache
 def _by_name(results):
-    """File name -> its paths under ``results`` (to resolve a bare `vae_study.csv`)."""
+    """File name -> its paths under ``results`` (to resolve a bare `vae_diversity.csv`)."""
     names = {}
     for p in results.rglob("*"):
         if p.suffix in (".csv", ".json", ".md"):

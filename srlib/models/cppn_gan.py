@@ -159,13 +159,14 @@ def _generator(encoder, decoder, extra_inputs, seed, name):
 
 
 def digit_generator(lr_size=7, channels=1, latent=16, width=128, depth=3, activation="tanh", seed=1, base=None):
-    """The seed's generator: (N, lr_size, lr_size, C) -> one latent -> CPPN f(y, x, r, z) in [0, 1] (sigmoid).
+    """The digit generator: (N, lr_size, lr_size, C) -> one latent -> CPPN f(y, x, r, z), the seed's model.
 
     Inputs ``lr`` and ``coord`` (N, Q, 2); output (N, Q, C). ``depth`` layers of ``width`` units with ``activation``.
     ``base`` 'bicubic' or 'bilinear': the CPPN is conditioned on the LR as the photo model is, and learns a correction:
     it also sees the 4 x 4 LR pixels around each query and its offset (:class:`srlib.layers.LRTaps`), and its linear
     output (initialised near 0, so an untrained model renders the base) is added to the LR interpolated there by
-    ``base``. None (the shipped ``cppn-gan-mnist``): the coordinates and the latent only, a sigmoid output.
+    ``base`` (the shipped ``cppn-gan-mnist``: 'bicubic', chapter 05's digit study). None (the seed's form): the
+    coordinates and the latent only, a sigmoid output in [0, 1].
     """
     lr = keras.Input((lr_size, lr_size, channels))
     h = _conv(32, activation="relu")(lr)
