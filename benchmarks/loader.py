@@ -47,6 +47,7 @@ from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_timing
+from srlib.patches import dihedral, random_crops
 
 DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16
@@ -135,7 +136,7 @@ def stages(folders, n):
 
     def crops(i, image):
         s = tf.cast(tf.stack([i % 1000, 0]), tf.int32)
-        return data.dihedral(data.random_crops(image, SCALE * PATCH, PATCHES_PER_IMAGE, s), s + [1, 0])
+        return dihedral(random_crops(image, SCALE * PATCH, PATCHES_PER_IMAGE, s), s + [1, 0])
 
     patches = cached.map(crops, num_parallel_calls=tf.data.AUTOTUNE).unbatch().shuffle(4096).batch(BATCH)
     out["stage: crop+augment+shuffle+batch"] = rate(iter(patches), BATCH, 80, n)

@@ -8,10 +8,7 @@ image -> dihedral augmentation -> shuffle -> batch (:func:`hr_batches`, the host
 uint8 HR crops only.
 
 A degradation that cannot run in ``tf.data`` (``in_graph=False``: a codec through ffmpeg) degrades whole
-images instead, once: :func:`codec_bank` makes the LR of each training image under a bank of seeds and caches
-it as PNG under ``runs/degraded/``; :func:`cached_pairs` crops each LR patch from one of them and the HR
-patch at exactly ``scale`` times its place (:func:`aligned_crops`), so pairs are aligned as the benchmark
-pair is.
+images instead, once, and its pairs are cropped from the cached LR (:mod:`srlib.codec_data`).
 
 Sources are a folder (recursive, mixed PNG/JPEG/BMP/TIFF), a list of folders
 or files, an in-memory array (N, H, W, C) or any dataset of (H, W, 3) images
@@ -21,31 +18,18 @@ Nothing holds more than the shuffle buffer and prefetch queue in memory unless
 instead (written on the first pass, read after it), for sets larger than memory.
 """
 
-import hashlib
-import logging
 import warnings
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from srlib import color, degrade
-from srlib.io import ImageError, list_images, load_image, quantize, save_image
-from srlib.paths import runs_dir
+from srlib.codec_data import cached_pairs
+from srlib.io import ImageError, image_files, list_images, load_image
+from srlib.patches import dihedral, random_crops, seed_pair
 from srlib.videoio import probe, read_frames
 
-log = logging.getLogger(__name__)
-
 HOLDOUT_IMAGES = 10  # validation images carved from the training data (every k-th file)
-
-
-def image_files(source):
-    """Expand a folder, or a list of folders and files, into a list of file paths."""
-    items = [source] if isinstance(source, (str, Path)) else list(source)
-    files = []
-    for item in items:
-        files += [str(p) for p in list_images(item)] if Path(item).is_dir() else [str(item)]
-    return files
 
 
 class SkipLog:
@@ -130,66 +114,6 @@ def large_images(source, min_side, skipped, cache, repeat, shard=None):
         ds = ds.cache("" if cache is True else str(cache))
     return ds.repeat() if repeat else ds
 
-
-def random_crops(image, size, count, seed):
-    """``count`` random size x size crops of an (H, W, C) image -> (count, size, size, C).
-
-    ``seed`` is a stateless seed pair; offsets are uniform over valid positions.
-    One gather of the crop pixels from the flattened image (gathering whole rows
-    first would copy ``count`` full-width strips).
-    """
-    shape = tf.shape(image)
-    oy = tf.random.stateless_uniform([count], seed, 0, shape[0] - size + 1, dtype=tf.int32)
-    ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, shape[1] - size + 1, dtype=tf.int32)
-    return _crops_at(image, oy, ox, size)
-
-
-def _crops_at(image, oy, ox, size):
-    """The size x size crops of an (H, W, C) image at rows ``oy`` and columns ``ox`` (count,) -> (count, size,
-    size, C), one gather."""
-    shape = tf.shape(image)
-    r = tf.range(size)
-    idx = (oy[:, None, None] + r[None, :, None]) * shape[1] + ox[:, None, None] + r[None, None, :]
-    return tf.gather(tf.reshape(image, [-1, shape[2]]), idx)
-
-
-def aligned_crops(hr, lrs, size, scale, count, seed):
-    """``count`` random aligned crops of one image: LR size x size from one of its bank of LR images ``lrs``
-    (K, h, w, C), drawn per crop, and the HR (H, W, C) = (h * scale, w * scale, C) crop at exactly ``scale`` times
-    its place -> (count, size, size, C), (count, size * scale, size * scale, C)."""
-    shape = tf.shape(lrs)
-    k, h, w = shape[0], shape[1], shape[2]
-    oy = tf.random.stateless_uniform([count], seed, 0, h - size + 1, dtype=tf.int32)
-    ox = tf.random.stateless_uniform([count], seed + [0, 1], 0, w - size + 1, dtype=tf.int32)
-    which = tf.random.stateless_uniform([count], seed + [0, 2], 0, k, dtype=tf.int32)
-    lr = _crops_at(tf.reshape(lrs, [k * h, w, shape[3]]), which * h + oy, ox, size)  # the bank stacked as rows
-    return lr, _crops_at(hr, oy * scale, ox * scale, size * scale)
-
-
-def dihedral(patches, seed):
-    """Random flip / 90-degree rotation, independently per square patch (N, P, P, C).
-
-    Each patch is transposed, then flipped up-down, then left-right, each with
-    probability 1/2; the three choices become one pixel gather per patch.
-    """
-    shape = tf.shape(patches)
-    n, p = shape[0], shape[1]
-    transpose, flip_rows, flip_cols = tf.unstack(
-        tf.random.stateless_uniform([3, n, 1, 1], seed, 0, 2, dtype=tf.int32) > 0
-    )
-    r = tf.range(p)
-    i = tf.where(flip_rows, p - 1 - r[:, None], r[:, None])  # (n, p, 1): source row before transposing
-    j = tf.where(flip_cols, p - 1 - r[None, :], r[None, :])  # (n, 1, p): source column
-    src = tf.where(transpose, j * p + i, i * p + j)  # (n, p, p) flat source index
-    flat = tf.reshape(patches, [n, p * p, shape[3]])
-    return tf.reshape(tf.gather(flat, tf.reshape(src, [n, -1]), batch_dims=1), shape)
-
-
-def _seed(seed, i):
-    """A stateless seed pair from an integer seed and an int64 counter."""
-    return tf.cast(tf.math.floormod(tf.stack([tf.constant(seed, tf.int64), i]), 2**31 - 1), tf.int32)
-
-
 def hr_batches(source, hr_size, batch_size=64, patches_per_image=16, augment=True, shuffle_buffer=4096, seed=0,
                cache=False, repeat=True, skipped=None, shard=None):
     """The host half of :func:`make_dataset`: numbered batches of HR crops in the source's own pixels.
@@ -201,7 +125,7 @@ def hr_batches(source, hr_size, batch_size=64, patches_per_image=16, augment=Tru
     ds = large_images(source, hr_size, skipped, cache, repeat, shard).enumerate()
 
     def crops(i, image):
-        s = _seed(seed, i)
+        s = seed_pair(seed, i)
         p = random_crops(image, hr_size, patches_per_image, s)
         p = dihedral(p, s + [1, 0]) if augment else p
         return p if p.dtype == tf.uint8 else tf.cast(p, tf.float32)
@@ -210,99 +134,6 @@ def hr_batches(source, hr_size, batch_size=64, patches_per_image=16, augment=Tru
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed)
     return ds.batch(batch_size, drop_remainder=True).enumerate()
-
-
-def _codec_seed(digest, k):
-    """The seed pair of LR ``k`` of the bank of an image (its digest): the same in every run and study."""
-    return k, int(digest[:7], 16)
-
-
-def codec_bank(files, scale, degradation, bank=4, min_side=1, skipped=None, cache_dir=None):
-    """[(HR file, [its ``bank`` LR files])]: each image's LR under an out-of-graph ``degradation`` (a codec), made
-    once per image and bank seed and cached.
-
-    The LR of image x under bank seed k is ``degradation.fn(mod_crop(x), scale, (k, digest))``, its training form
-    (random parameters drawn by the seed), rounded to uint8 and written as PNG to ``cache_dir`` (default
-    ``runs_dir()/degraded``)``/<name>_x<scale>/<digest>_<k>.png``, the digest that of the cropped HR pixels: the
-    same bank for every run, seed and study, and a file found there is used as it is (delete the folder after
-    changing an entry's defaults). Unreadable files and images smaller than ``min_side`` are skipped (and logged in
-    ``skipped``, a :class:`SkipLog`).
-    """
-    entry = degrade.get(degradation)
-    folder = Path(cache_dir or runs_dir() / "degraded") / f"{entry.name}_x{scale:g}"
-    skipped = skipped if skipped is not None else SkipLog()
-    step, pairs, made = degrade.crop_step(scale), [], 0
-    for f in files:
-        try:
-            hr = load_image(f, dtype=np.uint8)
-        except ImageError as e:
-            skipped.unreadable.append(str(f))
-            warnings.warn(f"skipping {e}", stacklevel=2)
-            continue
-        if min(hr.shape[:2]) < min_side:
-            skipped.too_small.append(str(f))
-            continue
-        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
-        digest = hashlib.sha1(hr.tobytes() + str(hr.shape).encode()).hexdigest()[:16]
-        lrs = [folder / f"{digest}_{k}.png" for k in range(bank)]
-        for k, path in enumerate(lrs):
-            if not path.exists():
-                save_image(path, quantize(entry.fn(hr.astype(np.float32) / 255.0, scale, _codec_seed(digest, k))))
-                made += 1
-        pairs.append((str(f), [str(p) for p in lrs]))
-    log.info("%s x%g: %d LR images made, %d cached, under %s", entry.name, scale, made,
-             bank * len(pairs) - made, folder)
-    return pairs
-
-
-def cached_pairs(source, scale, patch_size, degradation, batch_size=64, patches_per_image=16, augment=True,
-                 shuffle_buffer=4096, seed=0, cache=False, repeat=True, skipped=None, shard=None, bank=4):
-    """Batches of uint8 (LR, HR) patch pairs, (B, p, p, 3) and (B, p * scale, p * scale, 3), of an out-of-graph
-    degradation: its LR made once per training image and bank seed (:func:`codec_bank`), the patches cropped from
-    the cached pairs (:func:`aligned_crops`: each crop from one of the ``bank`` LR images), flipped and rotated alike.
-
-    ``source``: image files or folders (the cache is per file); other arguments as :func:`make_dataset`.
-    """
-    if isinstance(source, (np.ndarray, tf.data.Dataset)):
-        raise ValueError(f"degradation {degrade.get(degradation).name!r} runs outside tf.data: its LR is made once "
-                         "per image file and cached, so train it on files or folders, not an array or a dataset")
-    index, count = shard or (0, 1)
-    pairs = codec_bank(image_files(source)[index::count], scale, degradation, bank, patch_size * scale, skipped)
-    if not pairs:
-        raise ValueError(f"{source}: no readable training image of at least {patch_size * scale} pixels a side")
-    step = degrade.crop_step(scale)
-
-    def read(hr_path, lr_paths):
-        hr = load_image(hr_path.decode(), dtype=np.uint8)
-        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
-        lrs = np.stack([load_image(p.decode(), dtype=np.uint8) for p in lr_paths])
-        if lrs.shape[1] * scale != hr.shape[0] or lrs.shape[2] * scale != hr.shape[1]:
-            raise ValueError(f"{lr_paths[0].decode()}: LR {lrs.shape[2]}x{lrs.shape[1]} is not HR "
-                             f"{hr.shape[1]}x{hr.shape[0]} / {scale}; delete the cached LR")
-        return hr, lrs
-
-    ds = tf.data.Dataset.from_tensor_slices(([p for p, _ in pairs], [lrs for _, lrs in pairs]))
-
-    def decode(hr_path, lr_paths):
-        hr, lrs = tf.numpy_function(read, [hr_path, lr_paths], [tf.uint8, tf.uint8], stateful=False)
-        return tf.ensure_shape(hr, [None, None, 3]), tf.ensure_shape(lrs, [bank, None, None, 3])
-
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if cache:
-        ds = ds.cache("" if cache is True else str(cache))
-    ds = (ds.repeat() if repeat else ds).enumerate()
-
-    def crops(i, images):
-        hr, lrs = images
-        s = _seed(seed, i)
-        lr, hr = aligned_crops(hr, lrs, patch_size, int(scale), patches_per_image, s)
-        return (dihedral(lr, s + [1, 0]), dihedral(hr, s + [1, 0])) if augment else (lr, hr)
-
-    ds = ds.map(crops, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
-    if shuffle_buffer:
-        ds = ds.shuffle(shuffle_buffer, seed=seed)
-    return ds.batch(batch_size, drop_remainder=True)
-
 
 def _to_pair(lr, hr, y_only, space):
     """Float32 (LR, HR) in [0, 1] (from uint8 or float) -> their Y channel, or both in ``space``."""
@@ -324,7 +155,7 @@ def pair_fn(scale, degradation="bicubic", y_only=True, space="rgb", seed=0):
 
     def pair(i, hr):
         hr = tf.cast(hr, tf.float32) / 255.0 if hr.dtype == tf.uint8 else tf.cast(hr, tf.float32)
-        return _to_pair(entry.fn(hr, scale, _seed(seed + 1, i)), hr, y_only, space)
+        return _to_pair(entry.fn(hr, scale, seed_pair(seed + 1, i)), hr, y_only, space)
 
     return pair
 
@@ -357,7 +188,7 @@ def make_dataset(
       patch_size: LR patch side.
       degradation: a name of :data:`srlib.degrade.REGISTRY` (or a :class:`srlib.degrade.Degradation`), run
         on each batch with a fresh seed; one that cannot run in the graph (``in_graph=False``) is run once per
-        training file and bank seed and cached (:func:`codec_bank`; file sources only).
+        training file and bank seed and cached (:func:`srlib.codec_data.codec_bank`; file sources only).
       patches_per_image: crops taken from each decoded image per pass.
       y_only: keep the Y channel of MATLAB rgb2ycbcr (C = 1) instead of 3 channels.
       space: colour space of 3-channel pairs: 'rgb', 'ycbcr' or 'yuv' (with y_only=False).

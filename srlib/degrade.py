@@ -1,8 +1,9 @@
 """Degradations that turn an HR image into an LR one, and the one registry of them.
 
-Every op takes a float image in [0, 1], HWC or NHWC, and returns the same rank; all but the codec are graph-safe
-(dynamic sizes allowed), so they run inside ``tf.data.Dataset.map`` and on batches. MATLAB's bicubic ``imresize``
-is :mod:`srlib.resize`.
+Every entry takes a float image in [0, 1], HWC or NHWC, and returns the same rank; all but the video codec are
+graph-safe (dynamic sizes allowed), so they run inside ``tf.data.Dataset.map`` and on batches. The entries are built
+on the ops of :mod:`srlib.imaging` (kernels, filtering, sampling, noise), :mod:`srlib.codec` (JPEG, H.264) and
+MATLAB's bicubic ``imresize`` (:mod:`srlib.resize`).
 
 :data:`REGISTRY` maps a name (a recipe's ``degradation``) to a :class:`Degradation`: its function of
 (HR, scale, seed, params) and its benchmark form (a fixed seed and fixed parameters). Training draws a seed per
@@ -39,14 +40,22 @@ import dataclasses
 import functools
 import inspect
 import math
-import subprocess
 from fractions import Fraction
 
-import imageio_ffmpeg
 import numpy as np
-import scipy.signal
 import tensorflow as tf
 
+from srlib.codec import h264, jpeg
+from srlib.imaging import (
+    add_noise,
+    blur_decimate,
+    blur_per_image,
+    gaussian_blur,
+    gaussian_kernel2d,
+    pixelate_noise,
+    resize,
+    sensor_noise,
+)
 from srlib.io import quantize
 from srlib.resize import as_batch, imresize
 
@@ -76,246 +85,6 @@ def bicubic(hr, scale):
     shape = tf.shape(hr)
     return imresize(hr, size=(shape[-3] * frac.denominator // frac.numerator,
                               shape[-2] * frac.denominator // frac.numerator))
-
-
-def gaussian_kernel1d(sigma, truncate=4.0):
-    """Normalised 1-D Gaussian taps of radius ``int(truncate * sigma + 0.5)`` (as scipy.ndimage)."""
-    radius = int(truncate * sigma + 0.5)
-    t = np.arange(-radius, radius + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (t / sigma) ** 2)
-    return k / k.sum()
-
-
-def _mirror_pad(x, axis, pad):
-    """Pad ``axis`` of ``x`` by ``pad`` on both sides with mirrored samples (d c b a | a b c d),
-    repeating the reflection for any pad length (scipy.ndimage mode 'reflect')."""
-    n = tf.shape(x)[axis]
-    period = 2 * n
-    i = tf.math.floormod(tf.range(-pad, n + pad), period)
-    return tf.gather(x, tf.where(i < n, i, period - 1 - i), axis=axis)
-
-
-def _separable(x, k_h, k_w, stride=1, pad_mode="reflect"):
-    """Correlate NHWC ``x`` with 1-D taps along H then W, per channel.
-
-    ``pad_mode`` 'reflect' mirrors the border (scipy.ndimage 'reflect'); 'zeros'
-    pads with zeros. Output is 'same'-sized then subsampled by ``stride``
-    starting at index 0.
-    """
-    c = tf.shape(x)[-1]
-    n = tf.shape(x)[0]
-    ph, pw = len(k_h) // 2, len(k_w) // 2
-    if pad_mode == "reflect":
-        x = _mirror_pad(_mirror_pad(x, 1, ph), 2, pw)
-    else:
-        x = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
-    hp, wp = tf.shape(x)[1], tf.shape(x)[2]
-    # Fold channels into the batch so one single-channel conv serves any C.
-    x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, hp, wp, 1])
-    kh = tf.constant(np.asarray(k_h)[:, None, None, None], x.dtype)
-    kw = tf.constant(np.asarray(k_w)[None, :, None, None], x.dtype)
-    x = tf.nn.conv2d(x, kh, strides=[1, stride, 1, 1], padding="VALID")
-    x = tf.nn.conv2d(x, kw, strides=[1, 1, stride, 1], padding="VALID")
-    s = tf.shape(x)
-    return tf.transpose(tf.reshape(x, [n, c, s[1], s[2]]), [0, 2, 3, 1])
-
-
-def gaussian_blur(image, sigma=1.0, truncate=4.0):
-    """Gaussian blur (HWC or NHWC), mirror border, like ``skimage.filters.gaussian(mode='reflect')``."""
-    x, squeeze = as_batch(image)
-    k = gaussian_kernel1d(sigma, truncate)
-    y = _separable(x, k, k)
-    return y[0] if squeeze else y
-
-
-def decimate_fir(q):
-    """Taps of ``scipy.signal.decimate(..., ftype='fir')``: 20q+1 Hamming-windowed low-pass."""
-    return scipy.signal.firwin(20 * q + 1, 1.0 / q, window="hamming")
-
-
-def blur_decimate(image, scale, sigma=1.0):
-    """Gaussian blur then decimation by ``scale`` along H and W (seed-001 degradation).
-
-    Decimation is ``scipy.signal.decimate(x, scale, ftype='fir', axis)`` on each
-    axis: zero-padded, zero-phase FIR low-pass, then every ``scale``-th sample from
-    the first. (scipy's default IIR filter runs forward-backward with its own
-    edge padding; the FIR form is the one that is exact as a graph op.)
-    Output side = ceil(side / scale). ``sigma=0`` skips the blur.
-    """
-    x, squeeze = as_batch(image)
-    if sigma > 0:
-        x = gaussian_blur(x, sigma)
-    k = decimate_fir(scale)
-    y = _separable(x, k, k, stride=scale, pad_mode="zeros")
-    return y[0] if squeeze else y
-
-
-def resize(image, scale, method="area", antialias=False):
-    """TF resize by ``scale`` (e.g. 1/3): method 'area', 'bilinear', 'nearest' or 'bicubic'.
-
-    Output side = round(side * scale). Not the benchmark resize -- see :func:`imresize`.
-    """
-    x = tf.convert_to_tensor(image)
-    hw = tf.cast(tf.shape(x)[-3:-1], tf.float64) * scale
-    size = tf.cast(tf.round(hw), tf.int32)
-    return tf.cast(tf.image.resize(x, size, method=method, antialias=antialias), x.dtype)
-
-
-def add_noise(image, sigma, seed):
-    """Add N(0, sigma^2) noise (sigma in [0,1] units) with a stateless ``seed`` pair; clip to [0,1]."""
-    x = tf.convert_to_tensor(image)
-    noise = tf.random.stateless_normal(tf.shape(x), seed=seed, stddev=sigma, dtype=x.dtype)
-    return tf.clip_by_value(x + noise, 0.0, 1.0)
-
-
-def pixelate_noise(image, scale, sigma=0.02, seed=(0, 0)):
-    """Pixelation (mean of each ``scale`` x ``scale`` block) then Gaussian noise (seed-000 degradation).
-
-    Output side = floor(side / scale); ``seed`` is a stateless pair of ints.
-    """
-    x, squeeze = as_batch(image)
-    y = tf.nn.avg_pool2d(x, scale, scale, padding="VALID")
-    if sigma > 0:
-        y = add_noise(y, sigma, seed)
-    return y[0] if squeeze else y
-
-
-def jpeg(image, quality=75):
-    """JPEG round trip of HWC or NHWC in [0, 1], 1 or 3 channels, at ``quality`` (1..100; one number, or one per
-    image, shape (N,)).
-
-    Rounded to uint8 levels, encoded by libjpeg as PIL encodes (the standard tables scaled by quality, 4:2:0
-    chroma) and decoded with the accurate integer DCT: it equals PIL's ``save(quality=q)`` then ``open``, to the
-    bit. Returns uint8 levels in the input's float dtype.
-    """
-    if isinstance(quality, (int, float)) and not 1 <= quality <= 100:
-        raise ValueError(f"jpeg: quality {quality} outside 1..100")
-    x, squeeze = as_batch(image)
-    u8 = quantize(tf.cast(x, tf.float32), uint8=True)
-    q = tf.broadcast_to(tf.cast(quality, tf.int32), tf.shape(u8)[:1])
-    channels = x.shape[-1] or 0
-
-    def one(args):
-        code = tf.raw_ops.EncodeJpegVariableQuality(images=args[0], quality=args[1])
-        return tf.io.decode_jpeg(code, channels=channels, dct_method="INTEGER_ACCURATE")
-
-    y = tf.reshape(tf.map_fn(one, (u8, q), fn_output_signature=tf.uint8), tf.shape(u8))
-    y = tf.cast(y, x.dtype) / 255.0
-    return y[0] if squeeze else y
-
-
-def gaussian_kernel2d(sigma_1, sigma_2, theta, radius):
-    """Normalised Gaussian taps (N, 2 radius + 1, 2 radius + 1), one kernel per entry of the (N,) parameters.
-
-    Tap [i, j] sits at (dy, dx) = (i - radius, j - radius): rows down, columns right. The first principal axis
-    (std ``sigma_1``) points along (dx, dy) = (cos theta, sin theta), the second (std ``sigma_2``) across it: the
-    covariance is R diag(sigma_1^2, sigma_2^2) R^T with R the rotation by theta. sigma_1 = sigma_2 is isotropic.
-    Numbers or tensors (float64 taps).
-    """
-    s1, s2, th = (tf.reshape(tf.cast(v, tf.float64), [-1, 1, 1]) for v in (sigma_1, sigma_2, theta))
-    t = tf.range(-radius, radius + 1, dtype=tf.float64)
-    dy, dx = t[None, :, None], t[None, None, :]
-    u = dx * tf.cos(th) + dy * tf.sin(th)
-    v = -dx * tf.sin(th) + dy * tf.cos(th)
-    k = tf.exp(-0.5 * ((u / s1) ** 2 + (v / s2) ** 2))
-    return k / tf.reduce_sum(k, axis=[1, 2], keepdims=True)
-
-
-def blur_per_image(image, kernels, stride=1, phase=0):
-    """Correlate image n of NHWC (or HWC) ``image`` with ``kernels[n]`` ((N, k, k), odd k), mirror border (scipy.ndimage
-    mode 'reflect'), and keep every ``stride``-th pixel from ``phase``: (N, ceil((H - phase) / stride),
-    ceil((W - phase) / stride), C)."""
-    x, squeeze = as_batch(image)
-    kernels = tf.convert_to_tensor(kernels)
-    size = kernels.shape[-1]
-    x = _mirror_pad(_mirror_pad(x, 1, size // 2), 2, size // 2)[:, phase:, phase:, :]
-    shape = tf.shape(x)
-    n, c = shape[0], shape[3]
-    # The batch folded into channels: one depthwise convolution runs every image's own kernel.
-    x = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, shape[1], shape[2], n * c])
-    f = tf.repeat(tf.transpose(tf.cast(kernels, x.dtype), [1, 2, 0])[..., None], c, axis=3)  # (k, k, N, C)
-    y = tf.nn.depthwise_conv2d(x, tf.reshape(f, [size, size, n * c, 1]), [1, stride, stride, 1], "VALID")
-    out = tf.shape(y)
-    y = tf.transpose(tf.reshape(y, [out[1], out[2], n, c]), [2, 0, 1, 3])
-    return y[0] if squeeze else y
-
-
-def sensor_noise(image, sigma, peak, seed):
-    """Sensor noise, clipped to [0, 1]: shot noise of ``peak`` photo-electrons at white (Poisson's variance
-    x / peak, drawn as its Gaussian approximation: exact in mean and variance, and about 3x faster than TF's Poisson
-    sampler) plus Gaussian read noise of std ``sigma`` ([0, 1] units): x + sqrt(x / peak + sigma^2) N(0, 1).
-
-    ``peak`` 0 or None leaves the shot noise out. ``sigma`` and ``peak``: numbers or one per image (N,).
-    ``seed``: a stateless pair. HWC or NHWC.
-    """
-    x, squeeze = as_batch(image)
-    n = tf.shape(x)[0]
-
-    def per_image(v):
-        return tf.reshape(tf.broadcast_to(tf.cast(v, x.dtype), [n]), [-1, 1, 1, 1])
-
-    var = tf.square(per_image(sigma))
-    if peak is not None:
-        p = per_image(peak)
-        var += tf.where(p > 0, tf.maximum(x, 0.0) / tf.where(p > 0, p, tf.ones_like(p)), tf.zeros_like(x))
-    noise = tf.random.stateless_normal(tf.shape(x), tf.convert_to_tensor(seed, tf.int32), dtype=x.dtype)
-    y = tf.clip_by_value(x + tf.sqrt(var) * noise, 0.0, 1.0)
-    return y[0] if squeeze else y
-
-
-H264 = ("-c:v", "libx264", "-preset", "medium", "-pix_fmt", "yuv420p", "-threads", "1",
-        "-colorspace", "smpte170m", "-color_range", "tv")  # the codec of the H.264 entries
-H264_FPS = 25  # frame rate a clip is encoded at (x264's rate control reads it)
-
-
-def _ffmpeg(args, data, what):
-    """stdout of the ffmpeg that imageio-ffmpeg ships, run with ``args`` on ``data``; one-line RuntimeError."""
-    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", *args], input=data, capture_output=True)
-    if done.returncode or not done.stdout:
-        lines = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"]
-        raise RuntimeError(f"ffmpeg ({what}): {lines[-1]}")
-    return done.stdout
-
-
-def h264_stream(frames, crf=28):
-    """The H.264 stream (Annex B bytes) of uint8 RGB frames (N, H, W, 3), H and W even: libx264, preset medium,
-    yuv420p (ffmpeg's BT.601 studio-range conversion), one thread, ``crf``, one clip at :data:`H264_FPS`.
-    Deterministic: the same frames give the same bytes."""
-    n, h, w, _ = frames.shape
-    return _ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(H264_FPS), "-i", "-",
-                    *H264, "-crf", str(int(crf)), "-f", "h264", "-"], np.ascontiguousarray(frames).tobytes(),
-                   f"libx264 crf {crf}")
-
-
-@functools.lru_cache(maxsize=256)  # BSD100 at x3: about 100 kB an entry, the 110 images of a study fit
-def _h264_roundtrip(data, shape, crf):
-    """uint8 RGB frames of ``shape`` (bytes) -> encoded at ``crf`` and decoded (bytes); cached in this process."""
-    stream = h264_stream(np.frombuffer(data, np.uint8).reshape(shape), crf)
-    return _ffmpeg(["-threads", "1", "-f", "h264", "-i", "-", "-sws_flags", "accurate_rnd+full_chroma_int",
-                    "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stream, "h264 decode")
-
-
-def h264(image, crf=28, clip=False):
-    """H.264 round trip (:func:`h264_stream`, then decoded to RGB as :func:`srlib.videoio.read_frames` decodes) of a
-    float image (H, W, C) or images (N, H, W, C) in [0, 1], C = 1 or 3, numpy; uint8 levels as float32 out.
-
-    Each image is one intra frame at ``crf`` (a number, or one per image), unless ``clip``: then the N images are
-    the frames of one video, in order, encoded as one stream (P and B frames) at one ``crf``. Rounded to uint8
-    first; an odd side is padded by repeating its last row / column (4:2:0 needs even sides) and cropped back
-    after; one channel is encoded as grey RGB. An input met again in this process (one of the last 256) is not
-    encoded again.
-    """
-    x = np.asarray(quantize(image, uint8=True))
-    batch = x if x.ndim == 4 else x[None]
-    n, h, w, c = batch.shape
-    rgb = np.pad(np.repeat(batch, 3, axis=-1) if c == 1 else batch, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)),
-                 mode="edge")
-    groups = [rgb] if clip else [f[None] for f in rgb]
-    crfs = np.broadcast_to(np.asarray(crf).ravel(), (len(groups),)) if np.ndim(crf) else [crf] * len(groups)
-    out = np.concatenate([np.frombuffer(_h264_roundtrip(g.tobytes(), g.shape, int(q)), np.uint8).reshape(g.shape)
-                          for g, q in zip(groups, crfs, strict=True)])[:, :h, :w, :c]
-    out = out.astype(np.float32) / np.float32(255)
-    return out if x.ndim == 4 else out[0]
 
 
 # -- registry entries: fn(hr, scale, seed, <parameters>, name) -----------------------------------------------------

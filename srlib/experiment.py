@@ -192,7 +192,7 @@ def step_pairs(recipe, index=0):
     """The training step's (i, uint8 HR crops) -> (LR, HR) for worker ``index`` of a multi-worker run
     (:func:`srlib.data.pair_fn`) where the step runs on a GPU; None on CPUs (the degradation then runs in
     ``tf.data``, beside the step rather than in it), for the CPPN family, whose batches are pairs already, and for
-    a codec degradation, whose LR is cached per file (:func:`srlib.data.cached_pairs`)."""
+    a codec degradation, whose LR is cached per file (:func:`srlib.codec_data.cached_pairs`)."""
     if recipe.model == "cppn_gan" or not gpus() or not degrade.get(recipe.degradation).in_graph:
         return None
     y = recipe.channels == "y"

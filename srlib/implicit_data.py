@@ -8,10 +8,11 @@ pixel size ``cell`` (2 / side) in the same units, and its value; the model maps 
 import tensorflow as tf
 
 from srlib import color, datasets
-from srlib.data import dihedral, image_files, large_images, random_crops, split_holdout
+from srlib.data import large_images, split_holdout
 from srlib.degrade import benchmark_lr
-from srlib.io import load_image, quantize
+from srlib.io import image_files, load_image, quantize
 from srlib.layers import coord_grid
+from srlib.patches import dihedral, random_crops
 from srlib.resize import imresize
 
 

@@ -48,6 +48,15 @@ def list_images(folder, recursive=True):
     return files
 
 
+def image_files(source):
+    """Expand a folder, or a list of folders and files, into a list of file paths."""
+    items = [source] if isinstance(source, (str, Path)) else list(source)
+    files = []
+    for item in items:
+        files += [str(p) for p in list_images(item)] if Path(item).is_dir() else [str(item)]
+    return files
+
+
 def _to_float(arr, path):
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / 255.0

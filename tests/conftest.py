@@ -25,6 +25,14 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture(scope="module")
+def photo():
+    """A real photo, float32 (96, 120, 3): a crop of scikit-image's astronaut (face, suit, flag: edges and texture)."""
+    from skimage import data
+
+    return data.astronaut()[40:136, 150:270].astype(np.float32) / 255
+
+
 def map_over_dynamic_batches(fn, batches, channels=3, dtype=tf.float32):
     """Run ``fn`` through ``tf.data.Dataset.map`` on NHWC batches whose N, H, W are unknown (graph mode).
 

@@ -411,7 +411,8 @@ def test_h264_training_pairs_crop_the_cached_codec_lr(photos):
     """bicubic_h264 trains through the cache: each LR patch is an exact crop of the H.264 LR of its image (the
     PNG written once under runs/degraded/) at 1/3 of the HR patch's place, and that LR is the entry's training form
     at the bank seed."""
-    from srlib.data import codec_bank, image_files
+    from srlib.codec_data import codec_bank
+    from srlib.io import image_files
     from srlib.paths import runs_dir
 
     folder, images = photos
