@@ -21,6 +21,12 @@ from srlib.paths import runs_dir
 log = logging.getLogger(__name__)
 
 
+def _mod_crop(hr, step):
+    """:func:`srlib.degrade.mod_crop` of a numpy (H, W, C) array, in numpy (it also runs inside
+    ``tf.numpy_function``, where TF ops do not belong)."""
+    return hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
+
+
 def _codec_seed(digest, k):
     """The seed pair of LR ``k`` of the bank of an image (its digest): the same in every run and study."""
     return k, int(digest[:7], 16)
@@ -52,7 +58,7 @@ def codec_bank(files, scale, degradation, bank=4, min_side=1, skipped=None, cach
             if skipped is not None:
                 skipped.too_small.append(str(f))
             continue
-        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
+        hr = _mod_crop(hr, step)
         digest = hashlib.sha1(hr.tobytes() + str(hr.shape).encode()).hexdigest()[:16]
         lrs = [folder / f"{digest}_{k}.png" for k in range(bank)]
         for k, path in enumerate(lrs):
@@ -84,7 +90,7 @@ def cached_pairs(source, scale, patch_size, degradation, batch_size=64, patches_
 
     def read(hr_path, lr_paths):
         hr = load_image(hr_path.decode(), dtype=np.uint8)
-        hr = hr[: hr.shape[0] - hr.shape[0] % step, : hr.shape[1] - hr.shape[1] % step]
+        hr = _mod_crop(hr, step)
         lrs = np.stack([load_image(p.decode(), dtype=np.uint8) for p in lr_paths])
         if lrs.shape[1] * scale != hr.shape[0] or lrs.shape[2] * scale != hr.shape[1]:
             raise ValueError(f"{lr_paths[0].decode()}: LR {lrs.shape[2]}x{lrs.shape[1]} is not HR "
