@@ -30,7 +30,7 @@ PLAN = {
     "02_espcn": ({"full_scales": [], "train_fast": False, "run_studies": False}, ["2d68415a", "41f32cdb"], ""),
     "03_autoencoder_skip": ({"full_scales": [], "run_studies": False}, ["3e84eedf", "c26f1a03"], ""),
     "04_vae": ({"full_train": [], "run_studies": False}, ["905ba0cf", "b43e1603", "c26f1a04", "87d9e126"], ""),
-    "05_gan_cppn": ({}, ["c26f1a05", "c26f1a15", "f3430048"], """
+    "05_gan_cppn": ({}, ["68393fd7", "c26f1a05", "c26f1a15", "f3430048"], """
 from srlib.digit_study import DigitStudy
 studies = {f"{s} -> 28": DigitStudy(s, profile=profile) for s in (26, 7)}  # the cached study runs, not rerun
 photo, photo_label = zoo.load("cppn-any"), "cppn-any"
