@@ -19,21 +19,23 @@ from srlib.lite import LiteFile, LiteNet
 from srlib.precision import inference_precision, with_precision
 
 
-def split_i420(planes):
-    """uint8 I420 frames (N, h * 3 // 2, w) -> (Y (N, h, w, 1), CbCr (N, h / 2, w / 2, 2)), float32 in [0, 1].
+def split_i420(planes, grey=False):
+    """uint8 I420 frames (N, h * 3 // 2, w) -> (Y (N, h, w, 1), CbCr (N, h / 2, w / 2, 2)), float32 in [0, 1];
+    ``grey``: Y as the decoder's uint8 grey levels (a view, for a model with grey-level edges).
 
     The decoder's planes as they are: no colour conversion (BT.601 studio range, as :mod:`srlib.color`).
     """
     n, h32, w = planes.shape
     h = h32 * 2 // 3
     c = planes[:, h:].reshape(n, 2, h // 2, w // 2).transpose(0, 2, 3, 1)
-    return planes[:, :h, :, None] * np.float32(1 / 255), c * np.float32(1 / 255)
+    y = planes[:, :h, :, None]
+    return (y if grey else y * np.float32(1 / 255)), c * np.float32(1 / 255)
 
 
 class I420Merge:
     """SR Y + chroma at any lower resolution -> uint8 I420 planes, for ``VideoWriter(pix_fmt='yuv420p')``.
 
-    Y (N, H, W, 1) float in [0, 1] and CbCr (N, h, w, 2) -> (N, H' * 3 // 2, W'), H', W' = H, W
+    Y (N, H, W, 1), float in [0, 1] or uint8 grey levels, and CbCr (N, h, w, 2) -> (N, H' * 3 // 2, W'), H', W' = H, W
     rounded up to even (an odd side repeats its last row / column, as :class:`srlib.videoio.VideoWriter`
     pads RGB). CbCr is resized bilinearly straight onto the 4:2:0 grid (centre-sited chroma); no HR RGB
     image is formed. ``lite=True`` runs the resize on XNNPACK (:class:`srlib.lite.LiteNet`), else on
@@ -59,9 +61,12 @@ class I420Merge:
         n, hs, ws = y.shape[:3]
         he, we = hs + hs % 2, ws + ws % 2
         out = np.empty((n, he * 3 // 2, we), np.uint8)
-        y = np.asarray(y, np.float32)[..., 0] * np.float32(255)
-        y += np.float32(0.5)
-        out[:, :hs, :ws] = np.clip(y, 0, 255, out=y)  # float -> uint8 truncates: with the 0.5, rounding
+        if y.dtype == np.uint8:
+            out[:, :hs, :ws] = y[..., 0]
+        else:
+            y = np.asarray(y, np.float32)[..., 0] * np.float32(255)
+            y += np.float32(0.5)
+            out[:, :hs, :ws] = np.clip(y, 0, 255, out=y)  # float -> uint8 truncates: with the 0.5, rounding
         if (he, we) != (hs, ws):
             out[:, hs:he, :ws] = out[:, hs - 1 : hs, :ws]
             out[:, :he, ws:we] = out[:, :he, ws - 1 : ws]
@@ -81,8 +86,8 @@ class FastLuma:
 
     Args:
       model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1]; or a TFLite one
-        (:class:`srlib.lite.LiteFile`, e.g. an int8 model of :mod:`srlib.quant`: runtime 'tflite', precision
-        'float32' at its edges, one interpreter per frame shape).
+        (:class:`srlib.lite.LiteFile`, e.g. an int8 model of :mod:`srlib.quant`: runtime 'tflite', one interpreter
+        per frame shape; with grey-level int8 edges, I420 frames stay uint8 from the decoder to the encoder).
       scale: its factor s.
       precision: 'float32', 'mixed_bfloat16' or 'bfloat16' (:func:`srlib.precision.with_precision`:
         the model is cloned with its weights; the policy it was saved with is ignored);
@@ -120,6 +125,7 @@ class FastLuma:
         tag = " xla" if jit_compile else " tflite" if runtime == "tflite" else ""
         label = Path(model.source).stem if lite else model.name
         self.name = name or (f"{label} tflite{' int8' if model.int8 else ''}" if lite else f"{label} {precision}{tag}")
+        self.grey = lite and model.grey  # I420 luma goes through as uint8 (:meth:`srlib.lite.LiteFile.grey_levels`)
         self._i420 = I420Merge(lite=runtime == "tflite")
         self._fns = {}
 
@@ -164,19 +170,24 @@ class FastLuma:
         """Frames -> (Y (N, h, w, 1), CbCr), float32 arrays in [0, 1].
 
         ``frames``: uint8 RGB (N, h, w, 3), CbCr then (N, h, w, 2); or uint8 I420
-        planes (N, h * 3 // 2, w) (:func:`split_i420`), CbCr then (N, h / 2, w / 2, 2).
+        planes (N, h * 3 // 2, w) (:func:`split_i420`), CbCr then (N, h / 2, w / 2, 2), and Y uint8 for a model
+        with grey-level edges (:attr:`grey`).
         """
         if frames.ndim == 3:
-            return split_i420(frames)
+            return split_i420(frames, grey=self.grey)
         y, cbcr = self._functions(*frames.shape[:3])[0](frames)
         return y.numpy(), cbcr.numpy()
 
     def net(self, y):
-        """Y (N, h, w, 1) -> SR Y (N, h * s, w * s, 1), float32 array, not clipped."""
-        return np.asarray(self._functions(*y.shape[:3])[1](np.asarray(y, np.float32)))
+        """Y (N, h, w, 1) -> SR Y (N, h * s, w * s, 1): float32, not clipped; uint8 grey levels from uint8 Y (a model
+        with grey-level edges, :attr:`grey`)."""
+        engine = self._functions(*y.shape[:3])[1]
+        if y.dtype == np.uint8:
+            return engine.grey_levels(y)
+        return np.asarray(engine(np.asarray(y, np.float32)))
 
     def merge(self, y, cbcr, quality=False):
-        """SR Y (N, H, W, 1) and LR CbCr from :meth:`split` -> uint8 output frames.
+        """SR Y (N, H, W, 1) (float, or uint8 from :meth:`net`) and LR CbCr from :meth:`split` -> uint8 output frames.
 
         ``quality=True`` (CbCr from RGB frames only): RGB (N, H, W, 3) by :func:`luma_merge`,
         the same image as :class:`ModelUpscaler`. ``quality=False``: I420 planes by :class:`I420Merge`.

@@ -6,7 +6,9 @@ measures it side by side), with the same float32 arithmetic: outputs agree with
 the Keras model to about 1e-6. :class:`LiteNet` exports a Keras model as a SavedModel
 (``model.export``) and converts it with ``tf.lite.TFLiteConverter``; nothing is
 quantized. :class:`LiteFile` runs a converted flatbuffer as it is, at any input size: the int8 models of
-:mod:`srlib.quant` (int8 weights and activations, float32 input and output) are run this way.
+:mod:`srlib.quant` are run this way. Their edges are int8 on grey levels (scale 1/255, zero point -128: an int8
+value is a uint8 grey level minus 128), so video frames go in and come out as uint8 with no float pass over the
+1080p output (:meth:`LiteFile.grey_levels`); float callers get float32 in and out as from any other model.
 
 The interpreter is the LiteRT package's (``ai_edge_litert``, pinned in requirements.txt): TensorFlow's own
 ``tf.lite.Interpreter`` is deprecated in its favour; both run the same XNNPACK kernels (same outputs, same speed
@@ -26,15 +28,19 @@ from srlib import tiling
 from srlib.quiet import silenced
 
 
-def convert(model, shape, optimize=False):
+def convert(model, shape, optimize=False, int8_edges=False):
     """The TFLite flatbuffer (bytes) of Keras ``model`` for float32 inputs of ``shape`` (batch included; None for a
     size the interpreter is told later). ``optimize``: the converter's default optimisations, which fold the
-    fake-quant ops of a :mod:`srlib.quant` model into int8 kernels; off, nothing is quantized."""
+    fake-quant ops of a :mod:`srlib.quant` model into int8 kernels; off, nothing is quantized. ``int8_edges``
+    (with ``optimize``): the graph takes and gives int8 at the ranges of its first and last fake-quant ops, with
+    no QUANTIZE / DEQUANTIZE op at its edges."""
     with silenced(), tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
         if optimize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if int8_edges:
+            converter.inference_input_type = converter.inference_output_type = tf.int8
         return converter.convert()
 
 
@@ -63,8 +69,8 @@ class LiteNet:
 
 
 class LiteFile:
-    """A TFLite flatbuffer (a ``.tflite`` file or its bytes) with one float32 input and one float32 output, run by the
-    XNNPACK delegate at any input shape.
+    """A TFLite flatbuffer (a ``.tflite`` file or its bytes) with one input and one output, float32 or int8, run by
+    the XNNPACK delegate at any input shape.
 
     Args:
       model: path of a ``.tflite`` file, or its bytes.
@@ -73,8 +79,9 @@ class LiteFile:
         keep one engine per shape for video, as :class:`srlib.frames.FastLuma` does).
 
     Calling it: float32 array (N, h, w, C) -> float32 array, the model's output (e.g. (N, 3h, 3w, 1) for an x3 luma
-    model); an int8 model quantises the input and dequantises the output inside its graph. Not thread-safe.
-    ``int8``: whether its convolutions run in int8. :meth:`reach` and :attr:`scale` are read from the graph.
+    model); int8 edges are quantised and dequantised here, in NumPy, at the graph's own scales (as its QUANTIZE and
+    DEQUANTIZE ops would). Not thread-safe. ``int8``: whether its convolutions run in int8; ``grey``: whether its
+    edges are int8 grey levels (:meth:`grey_levels`). :meth:`reach` and :attr:`scale` are read from the graph.
     """
 
     def __init__(self, model, threads=None, shape=None):
@@ -92,9 +99,12 @@ class LiteFile:
         except ValueError as e:
             raise ValueError(f"{self.source}: not a TFLite model ({str(e).splitlines()[0]})") from None
         ins, outs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
-        if len(ins) != 1 or len(outs) != 1 or ins[0]["dtype"] != np.float32 or outs[0]["dtype"] != np.float32:
-            raise ValueError(f"{self.source}: needs one float32 input and one float32 output")
+        if len(ins) != 1 or len(outs) != 1 or {ins[0]["dtype"], outs[0]["dtype"]} - {np.float32, np.int8}:
+            raise ValueError(f"{self.source}: needs one float32 or int8 input and one float32 or int8 output")
         self._in, self._out = ins[0]["index"], outs[0]["index"]
+        # (scale, zero point) of an int8 edge, None for a float32 one
+        self._qin, self._qout = (d["quantization"] if d["dtype"] == np.int8 else None for d in (ins[0], outs[0]))
+        self.grey = all(q is not None and np.isclose(q[0], 1 / 255) and q[1] == -128 for q in (self._qin, self._qout))
         self.channels = int(ins[0]["shape_signature"][-1])
         self.int8 = any(op["op_name"] == "CONV_2D" and np.int8 in op["operand_types"]
                         for op in self.interpreter._get_ops_details())
@@ -111,6 +121,27 @@ class LiteFile:
 
     def __call__(self, x):
         x = np.asarray(x, np.float32)
+        if self._qin is not None:
+            scale, zero = self._qin
+            x = np.clip(np.round(x / np.float32(scale)) + zero, -128, 127).astype(np.int8)
+        out = self._run(x)
+        if self._qout is None:
+            return out
+        scale, zero = self._qout
+        return (out.astype(np.float32) - np.float32(zero)) * np.float32(scale)
+
+    def grey_levels(self, x):
+        """uint8 grey levels (N, h, w, C) -> the model's output as uint8 grey levels, no float pass: a uint8 value
+        v is the int8 value v - 128 at scale 1/255 (the model's input), and back at its output. Needs :attr:`grey`."""
+        if not self.grey:
+            raise ValueError(f"{self.source}: its edges are not int8 grey levels (scale 1/255, zero point -128)")
+        x = np.asarray(x)
+        if x.dtype != np.uint8:
+            raise ValueError(f"{self.source}: grey_levels takes uint8, not {x.dtype}")
+        return (self._run((x ^ np.uint8(128)).view(np.int8)).view(np.uint8)) ^ np.uint8(128)
+
+    def _run(self, x):
+        """The graph on ``x`` (its input dtype), reallocated for a new shape; its output array."""
         if x.shape != self.shape:
             if x.ndim != 4 or x.shape[-1] != self.channels:
                 raise ValueError(f"{self.source}: input shape {x.shape} is not (N, h, w, {self.channels})")

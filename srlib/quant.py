@@ -14,9 +14,9 @@ The TF Model Optimization toolkit does not support Keras 3, so the fake quantisa
 :class:`FakeQuant` with the range [0, 1] fixed (the clipped output *is* the uint8 image, so the int8 output costs
 nothing beyond the rounding to grey levels every SR output gets), merges (``Add``) get a tracked one. Layers that
 only move values (``SubPixelUpscale``) keep their input's quantisation. :func:`to_tflite` converts the result to a
-TFLite flatbuffer with int8 weights and activations and float32 input and output (one QUANTIZE op in and one
-DEQUANTIZE op out at the graph's edges, with the fixed [0, 1] ranges), any input size;
-:class:`srlib.lite.LiteFile` runs it.
+TFLite flatbuffer with int8 weights and activations, int8 at its edges too (the fixed [0, 1] ranges: an int8
+value there is a grey level minus 128), any input size; :class:`srlib.lite.LiteFile` runs it, from float32 or
+from uint8 grey levels.
 
     qat = quantize_model(zoo.load("espcn-x3"))     # fine-tune it: srlib.experiment.Recipe(quantize="int8")
     blob = to_tflite(qat)                    # bytes of the int8 .tflite
@@ -168,8 +168,10 @@ def _last_quant(model):
 
 
 def to_tflite(model):
-    """The int8 TFLite flatbuffer (bytes) of a :func:`quantize_model` d model: int8 weights and activations, float32
-    input (N, h, w, C) of any size and float32 output, the ranges its :class:`FakeQuant` layers hold."""
+    """The int8 TFLite flatbuffer (bytes) of a :func:`quantize_model` d model: int8 weights and activations at the
+    ranges its :class:`FakeQuant` layers hold, input (N, h, w, C) of any size; int8 input and output on the grey
+    levels of their fixed [0, 1] ranges (no QUANTIZE or DEQUANTIZE op: :class:`srlib.lite.LiteFile` does that
+    in NumPy for float callers, and nothing for uint8 frames)."""
     if not any(isinstance(layer, FakeQuant) for layer in model.layers):
         raise ValueError(f"{model.name}: not quantised (srlib.quant.quantize_model, then fine-tune)")
-    return convert(model, (None, None, None, model.input_shape[-1]), optimize=True)
+    return convert(model, (None, None, None, model.input_shape[-1]), optimize=True, int8_edges=True)

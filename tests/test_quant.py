@@ -16,7 +16,7 @@ from srlib.cards import export
 from srlib.experiment import Recipe, build
 from srlib.frames import FastLuma
 from srlib.infer import LiteUpscaler, ModelUpscaler, load_net, load_upscaler
-from srlib.lite import LiteFile
+from srlib.lite import LiteFile, convert
 from srlib.models.espcn import espcn
 
 
@@ -105,15 +105,35 @@ def test_int8_engine_matches_the_fake_quant_model(qat_model, int8_blob, photo_y)
     assert np.array_equal(net(photo_y[:, :31, :47]).shape, (1, 93, 141, 1))  # any input size
 
 
-def test_int8_graph_is_int8_inside_with_float_edges(int8_blob):
+def test_int8_graph_is_int8_from_edge_to_edge_on_grey_levels(int8_blob):
     net = LiteFile(int8_blob)
     ops = net.interpreter._get_ops_details()
-    assert [op["op_name"] for op in ops] == ["QUANTIZE", "CONV_2D", "CONV_2D", "CONV_2D", "DEPTH_TO_SPACE",
-                                             "DEQUANTIZE"]
-    assert all(op["result_types"] == [np.int8] for op in ops[1:-1])
-    quantize = {t["name"]: t["quantization"] for t in net.interpreter.get_tensor_details()}
-    scales = [q for name, q in quantize.items() if "input_quant" in name]
-    assert scales and np.isclose(scales[0][0], 1 / 255) and scales[0][1] == -128  # the image range, a grey level
+    assert [op["op_name"] for op in ops] == ["CONV_2D", "CONV_2D", "CONV_2D", "DEPTH_TO_SPACE"]  # no (DE)QUANTIZE
+    assert all(op["result_types"] == [np.int8] for op in ops)
+    edges = [net.interpreter.get_input_details()[0], net.interpreter.get_output_details()[0]]
+    for edge in edges:  # the image range: an int8 value is a grey level minus 128
+        assert edge["dtype"] == np.int8 and np.isclose(edge["quantization"][0], 1 / 255)
+        assert edge["quantization"][1] == -128
+    assert net.grey
+
+
+def test_grey_levels_are_the_float_path_rounded_and_refuse_what_they_cannot_take(int8_blob, photo_y):
+    net = LiteFile(int8_blob, threads=1)
+    grey = np.round(photo_y * 255).astype(np.uint8)  # a decoded frame's luma
+    out = net.grey_levels(grey)
+    assert out.dtype == np.uint8 and out.shape == (1, 180, 240, 1)
+    # the float path on the same grey levels: its output is on the 1/255 grid, so rounding it is exact
+    np.testing.assert_array_equal(out, np.round(net(grey / np.float32(255)) * 255).astype(np.uint8))
+    assert np.array_equal(net.grey_levels(grey[:, :, :31]).shape, (1, 180, 93, 1))  # any size here too
+    with pytest.raises(ValueError, match="takes uint8"):
+        net.grey_levels(photo_y)
+    model = espcn(3, activation="relu", filters=(4, 4))
+    float_edges = LiteFile(convert(quant.calibrate(quant.quantize_model(model), photo_y), (None, None, None, 1),
+                                   optimize=True))
+    assert float_edges.int8 and not float_edges.grey  # QUANTIZE in, DEQUANTIZE out: float32 edges
+    np.testing.assert_allclose(float_edges(photo_y).shape, (1, 180, 240, 1))
+    with pytest.raises(ValueError, match="not int8 grey levels"):
+        float_edges.grey_levels(grey)
 
 
 def test_lite_reach_agrees_with_the_keras_graph(qat_model, int8_blob):
@@ -140,9 +160,14 @@ def test_frame_engine_runs_the_int8_model(int8_blob, qat_model):
     assert fast.runtime == "tflite" and "int8" in fast.name
     planes = np.random.default_rng(0).integers(16, 236, (2, 30 * 3 // 2, 40), dtype=np.uint8)
     y, cbcr = fast.split(planes)
+    assert fast.grey and y.dtype == np.uint8  # the decoder's luma as it is
     sr = fast.net(y)
-    np.testing.assert_allclose(sr, np.clip(qat_model(y).numpy(), 0, 1), atol=2.01 / 255)
-    assert fast.merge(sr, cbcr).shape == (2, 90 * 3 // 2, 120)
+    assert sr.dtype == np.uint8
+    want = np.clip(qat_model(y / np.float32(255)).numpy(), 0, 1) * 255
+    np.testing.assert_allclose(sr, want, atol=2.01)
+    merged = fast.merge(sr, cbcr)
+    assert merged.shape == (2, 90 * 3 // 2, 120)
+    np.testing.assert_array_equal(merged[:, :90], sr[..., 0])  # the luma plane is the network's output
     with pytest.raises(ValueError, match="runtime 'tflite' only"):
         FastLuma(net, 3, runtime="tensorflow")
 
@@ -216,8 +241,7 @@ def test_rtsr_is_a_nearest_residual_and_exports_int8_ops_only():
     q = quant.calibrate(quant.quantize_model(rtsr(3, filters=(8, 8))), x)
     net = LiteFile(quant.to_tflite(q))
     ops = [op["op_name"] for op in net.interpreter._get_ops_details()]
-    assert ops == ["QUANTIZE", "CONCATENATION", "CONV_2D", "CONV_2D", "CONV_2D", "ADD", "DEPTH_TO_SPACE",
-                   "DEQUANTIZE"]
+    assert ops == ["CONCATENATION", "CONV_2D", "CONV_2D", "CONV_2D", "ADD", "DEPTH_TO_SPACE"]
     diff = np.abs(np.round(net(x) * 255) - np.round(q(x).numpy() * 255))
     assert diff.max() <= 2
 
