@@ -8,7 +8,11 @@ Architectures (``--arch``):
   fine-tune (run ``rtsr_x3_f<epochs>``: the fp32 twin) warm-started from espcn-x3's hidden layers with its output layer
   zeroed (``rtsr_x3_start.keras``: the network starts as the nearest-neighbour upscale and learns the
   correction; espcn-x3's own output layer would start it near twice the image), then its QAT fine-tune
-  (``rtsr_x3_f<epochs>_int8``); ``--float-start`` continues a finished float run instead.
+  (``rtsr_x3_f<epochs>_int8``); ``--float-start`` continues a finished float run instead. ``--branches``: the float
+  run trains the re-parameterised RTSR (``rtsr(..., branches=True)``, ECBSR's branches; run name + ``_rep``), started
+  as exactly the plain start (:func:`srlib.models.rtsr.rtsr_branched_from`, ``<run>_start.keras``); its best
+  checkpoint is fused into the plain RTSR (``best_fused.keras`` in its run), which the QAT run starts from: the int8
+  model has the plain model's cost.
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
@@ -22,21 +26,24 @@ Steps (each resumable: run the same command again after a crash or to continue a
 
 Usage:
   nice -n 10 python benchmarks/int8_model.py [--arch espcn|rtsr] [--epochs 24] [--steps 500]
-                                             [--float-epochs 12] [--float-start RUN] [--score-only] [--ship]
+                                             [--float-epochs 12] [--float-start RUN] [--branches]
+                                             [--score-only] [--ship]
 """
 
 import argparse
 import logging
 import time
 
+import keras
 import pandas as pd
 
 from srlib import datasets, paths, zoo
 from srlib.cards import BENCHMARK_SETS, benchmark_rows, export
 from srlib.evaluate import published
-from srlib.experiment import Recipe, best, train
+from srlib.experiment import Recipe, best, build, train
 from srlib.infer import LiteUpscaler, ModelUpscaler
 from srlib.lite import LiteFile
+from srlib.models.rtsr import RepConv2D, fuse, rtsr_branched_from
 from srlib.quant import to_tflite
 
 SHIPPED = "espcn-x3"  # the float model the int8 one must stay within 0.1 dB of on Set14 and BSD100
@@ -44,22 +51,26 @@ TOLERANCE = 0.1  # dB
 ARGS = {"espcn": {"activation": "relu", "filters": [64, 32]}, "rtsr": {"filters": [64, 32]}}
 
 
-def recipes(arch, epochs, steps, float_epochs=12, float_start=None):
+def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=False):
     """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there).
 
     RTSR's float run ``rtsr_x3_f<float_epochs>`` (``_from_<float_start>``: continued from that run's best
-    checkpoint at half the learning rate, instead of from espcn-x3's hidden layers), its QAT run the same name
-    + ``_int8``."""
+    checkpoint at half the learning rate, instead of from espcn-x3's hidden layers; ``_rep``: ``branches``, the
+    re-parameterised RTSR, started by :func:`branched_start`), its QAT run the same name + ``_int8`` (from the float
+    run's ``best_fused.keras`` with ``branches``: :func:`write_fused`)."""
     if arch == "espcn":
         return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
-    float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "")
+    float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "") + "_rep" * branches
     start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
+    float_args = {**ARGS["rtsr"], "branches": True} if branches else ARGS["rtsr"]
     return {
-        float_run: Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(start), precision="fp32",
+        float_run: Recipe("rtsr", scale=3, args=float_args, precision="fp32",
+                          warm_start=str(branched_start(start, float_run) if branches else start),
                           learning_rate=1e-4 if float_start else 2e-4, steps=steps, epochs=float_epochs),
         f"{float_run}_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], quantize="int8", precision="fp32",
-                                    warm_start=str(paths.runs_dir() / float_run / "best.keras"),
+                                    warm_start=str(paths.runs_dir() / float_run
+                                                   / ("best_fused.keras" if branches else "best.keras")),
                                     learning_rate=5e-5, steps=steps, epochs=epochs),
     }
 
@@ -76,12 +87,36 @@ def rtsr_start():
     return file
 
 
+def branched_start(start, run):
+    """The start of the branched float run ``run``: ``start`` itself when it is a branched RTSR already (a ``_rep``
+    run continued), else ``$SRLIB_RUNS/<run>_start.keras`` (written once): the branched RTSR that computes exactly
+    what the plain RTSR warm-started from ``start`` computes (:func:`srlib.models.rtsr.rtsr_branched_from`)."""
+    file = paths.runs_dir() / f"{run}_start.keras"
+    if file.exists():
+        return file
+    if any(isinstance(layer, RepConv2D) for layer in zoo.load_file(start).layers):
+        return start
+    keras.utils.set_random_seed(1)  # the expand and edge 1 x 1 weights that start random
+    plain = build(Recipe("rtsr", scale=3, args=ARGS["rtsr"], warm_start=str(start)))
+    rtsr_branched_from(plain).save(file)
+    return file
+
+
+def write_fused(run_dir):
+    """Write ``best_fused.keras`` in the branched run ``run_dir``: its best checkpoint fused into the plain RTSR
+    (:func:`srlib.models.rtsr.fuse`), what the QAT run starts from."""
+    fuse(best(run_dir)).save(run_dir / "best_fused.keras")
+
+
 def twin_rows(runs, sets):
-    """The fp32 twin's benchmark rows: espcn-x3's card, or the float run's best checkpoint scored here."""
+    """The fp32 twin's benchmark rows: espcn-x3's card, or the float run's best checkpoint scored here (fused into
+    the plain RTSR for a branched run)."""
     if len(runs) == 1:
         card = zoo.card(SHIPPED)
         return [card.row(s, 3) for s in sets]
-    model = best(paths.runs_dir() / list(runs)[0])
+    run, rec = list(runs.items())[0]
+    run_dir = paths.runs_dir() / run
+    model = zoo.load_file(run_dir / "best_fused.keras") if rec.args.get("branches") else best(run_dir)
     return benchmark_rows(ModelUpscaler(model, 3), 3, {s: datasets.require(s) for s in sets})
 
 
@@ -120,16 +155,22 @@ def main():
     p.add_argument("--epochs", type=int, default=24, help="epochs of the QAT fine-tune")
     p.add_argument("--float-epochs", type=int, default=12, help="epochs of RTSR's float fine-tune")
     p.add_argument("--float-start", help="continue RTSR's float fine-tune from this run folder's best checkpoint")
+    p.add_argument("--branches", action="store_true",
+                   help="train RTSR's float run re-parameterised (ECBSR branches), QAT the fused plain model")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
     p.add_argument("--sets", nargs="+", default=list(BENCHMARK_SETS))
     p.add_argument("--ship", action="store_true", help="export the int8 model into the zoo when it meets every bar")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start)
+    if args.branches and args.arch != "rtsr":
+        raise SystemExit("--branches: RTSR only (--arch rtsr)")
+    runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches)
     if not args.score_only:
         for run, rec in runs.items():
             train(rec, paths.runs_dir() / run, verbose=2)
+            if rec.args.get("branches"):
+                write_fused(paths.runs_dir() / run)
     run, rec = list(runs.items())[-1]
     name = f"{args.arch}-x3-int8"
     rows, blob, model, fake = score(paths.runs_dir() / run, name, args.sets)
@@ -145,7 +186,8 @@ def main():
             raise SystemExit(f"{name} not shipped: it must meet every bar on {', '.join(BENCHMARK_SETS)}")
         log = pd.read_csv(paths.runs_dir() / run / "log.csv")
         arch = ("ESPCN 5-3-3, 64/32 filters, ReLU" if args.arch == "espcn"
-                else "RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual")
+                else "RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual"
+                + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
         export(model, name, rec, log, paths.runs_dir() / run, tflite=blob, benchmark=rows,
                architecture=f"{arch}, Y channel; int8 (QAT fine-tune), TFLite",
                extra={"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
