@@ -71,6 +71,34 @@ def evaluate(upscaler, folder, scale, progress=True, degradation="bicubic"):
     return {"rows": rows, "mean": mean, "skipped": skipped}
 
 
+def evaluate_clip(upscaler, folder, scale, degradation="bicubic_h264_clip", progress=True):
+    """Evaluate on the frames of one clip: ``folder``'s images in name order, the frames of one video (Vid4).
+
+    The frames (N, H, W, 3) go through :func:`srlib.degrade.benchmark_lr` together, so a clip degradation
+    (``bicubic_h264_clip``: one H.264 stream with P and B frames) degrades them as a video; then each frame is
+    upscaled and scored alone, benchmark convention. Returns the dict of :func:`evaluate`, a row per frame
+    (``seconds``: the upscaling alone). Raises ImageError naming the file for an unreadable frame (a clip with a
+    missing frame is not that clip) and ValueError for frames of different sizes.
+    """
+    files = list_images(folder)
+    if not files:
+        raise ImageError(f"{folder}: no readable images")
+    frames = [load_image(f, channels=3) for f in files]
+    if len({f.shape for f in frames}) != 1:
+        raise ValueError(f"{folder}: the frames of a clip must share one size")
+    hr, lr = benchmark_lr(np.stack(frames), scale, degradation)
+    rows = []
+    triples = list(zip([f.name for f in files], hr, lr, strict=True))
+    for name, h, low in tqdm(triples, desc=f"{Path(folder).name} x{scale}", disable=not progress, leave=False):
+        t = time.perf_counter()
+        sr = upscaler(low)
+        seconds = time.perf_counter() - t
+        p, s = score(sr, h, scale)
+        rows.append({"image": name, "psnr": p, "ssim": s, "seconds": seconds})
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim")}
+    return {"rows": rows, "mean": mean, "skipped": []}
+
+
 PUBLISHED_EXTRA = Path(__file__).with_name("published_extra.csv")  # rows the reference table lacks (RED30, LIIF)
 
 

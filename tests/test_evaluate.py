@@ -116,3 +116,27 @@ def test_shipped_models_reproduce_their_cards(name):
     else:  # bicubic interpolation of the same degraded LR
         bicubic = evaluate(Bicubic(up.scale), DATA / "benchmark" / "Set5", up.scale, progress=False, degradation=lr)
         assert result["psnr"] > bicubic["mean"]["psnr"] + 0.5
+
+
+def test_evaluate_clip_degrades_the_frames_as_one_video(tmp_path):
+    """A clip's frames go through the degradation together: with the clip form of H.264 (P and B frames) the LR
+    of a frame depends on its neighbours, unlike each frame encoded alone; with bicubic every row is the one
+    evaluate() gives that frame."""
+    from srlib.degrade import benchmark_lr
+    from srlib.evaluate import evaluate_clip
+    from srlib.io import load_image
+
+    folder = _folder(tmp_path)
+    clean = evaluate_clip(Bicubic(3), folder, 3, degradation="bicubic", progress=False)
+    alone = evaluate(Bicubic(3), folder, 3, progress=False)
+    assert [r["image"] for r in clean["rows"]] == ["img0.png", "img1.png", "img2.png"]
+    np.testing.assert_allclose([r["psnr"] for r in clean["rows"]], [r["psnr"] for r in alone["rows"]], rtol=1e-12)
+    frames = np.stack([load_image(folder / f"img{i}.png", channels=3) for i in range(3)])
+    seen = []
+    evaluate_clip(lambda lr: seen.append(lr) or np.repeat(np.repeat(lr, 3, 0), 3, 1), folder, 3, progress=False)
+    np.testing.assert_array_equal(np.stack(seen), benchmark_lr(frames, 3, "bicubic_h264_clip")[1])
+    one = [benchmark_lr(f, 3, "bicubic_h264")[1] for f in frames]
+    assert any(not np.array_equal(a, b) for a, b in zip(seen, one, strict=True))
+    (folder / "img3.png").write_bytes(b"junk")
+    with pytest.raises(Exception, match="img3.png"):
+        evaluate_clip(Bicubic(3), folder, 3, progress=False)
