@@ -11,9 +11,11 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from srlib import datasets, paths, zoo
 from srlib.cost import macs_per_output_pixel
-from srlib.evaluate import evaluate
+from srlib.evaluate import evaluate, evaluate_clip
 from srlib.infer import load_upscaler
 from srlib.io import atomic_write, write_json
 from srlib.outputs import Outputs
@@ -41,6 +43,23 @@ def benchmark_rows(upscaler, scale, test, degradation="bicubic"):
         rows.append({"dataset": name, "scale": scale, "lr": degradation, "psnr": round(mean["psnr"], 2),
                      "ssim": round(mean["ssim"], 4)})
     return rows
+
+
+COMPRESSED_ROWS = (("BSD100", "bicubic_jpeg"), ("Vid4", "bicubic_h264_clip"))  # (dataset, lr) on compressed input
+
+
+def compressed_rows(upscaler, scale):
+    """[{dataset, scale, lr, psnr, ssim}] of ``upscaler`` on compressed input (:data:`COMPRESSED_ROWS`), benchmark
+    convention, rounded as tables show them: BSD100 by ``bicubic_jpeg`` (MATLAB bicubic, then JPEG quality 50), and
+    Vid4 by ``bicubic_h264_clip``: calendar and city (:func:`srlib.paths.vid4`) each MATLAB bicubic then one H.264
+    stream (CRF 28; :func:`srlib.evaluate.evaluate_clip`), their frames pooled (the frame-weighted mean)."""
+    rows = benchmark_rows(upscaler, scale, {"BSD100": datasets.require("BSD100")}, "bicubic_jpeg")
+    datasets.require("Vid4")
+    frames = [r for clip in paths.vid4().values()
+              for r in evaluate_clip(upscaler, clip, scale, "bicubic_h264_clip", progress=False)["rows"]]
+    return rows + [{"dataset": "Vid4", "scale": scale, "lr": "bicubic_h264_clip",
+                    "psnr": round(float(np.mean([r["psnr"] for r in frames])), 2),
+                    "ssim": round(float(np.mean([r["ssim"] for r in frames])), 4)}]
 
 
 def _task(model):

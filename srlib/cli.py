@@ -94,16 +94,17 @@ def _upscale(args):
 
     scale = upscaler(args.model, args.scale).scale if args.model else args.scale or DEFAULT_SCALE
     jobs, failures = batch.plan(args.inputs, args.output, scale)
-    notes, errors, told = [], [], False
+    notes, errors, told = [], [], set()  # told: the image defaults named so far (JPEG or not)
     for job in tqdm(jobs, desc="upscale", unit="file", disable=len(jobs) < 2 or args.quiet):
         try:
             if job.video:
                 note = _upscale_video(job, args, scale)
             else:
-                if not args.model and not told:
-                    told = True
-                    print(f"model: {choose.for_image(scale)} (the best shipped for x{scale:g}; choose with --model)",
-                          file=sys.stderr)
+                if not args.model and (jpeg := choose.is_jpeg(job.src)) not in told:
+                    told.add(jpeg)
+                    name, why = choose.image_default(scale, jpeg)
+                    kind = "JPEG files" if jpeg else "images"
+                    print(f"model: {name} for {kind} ({why}; choose with --model)", file=sys.stderr)
                 note = upscale_file(job.src, job.dst, args.model, scale, args.tile, args.force,
                                     progress=not args.quiet)
             notes += [f"{job.src}: {note}"] if note else []
