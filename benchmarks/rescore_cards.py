@@ -1,10 +1,11 @@
 """Re-score the shipped models' cards from their weights: every benchmark row measured again, scored_on this machine.
 
 For each zoo model (or those named): Set5, Set14 and BSD100 at each scale its card scores, on its own degradation
-(:func:`srlib.cards.rescored`; digit models: the MNIST test half they never trained on), and every other row of the
-card on its own LR (the compressed-input rows by :func:`srlib.cards.compressed_rows`), then the card is written back
-with the same schema (:func:`srlib.cards.write_card`); the training record (``trained_on``, wall time, recipe) is
-kept. Prints one line per row that moved (old -> new) or was dropped, and the seconds each model took.
+when the card has rows on it (:func:`srlib.cards.rescored`; digit models: the MNIST test half they never trained
+on), and every other row of the card on its own LR (the compressed-input rows by
+:func:`srlib.cards.compressed_rows`), then the card is written back with the same schema
+(:func:`srlib.cards.write_card`); the training record (``trained_on``, wall time, recipe) is kept. Prints one
+line per row that moved (old -> new) or was dropped, and the seconds each model took.
 
 Usage:
   python benchmarks/rescore_cards.py [NAME ...] [--scales 2 3] [--dry-run]
@@ -45,8 +46,9 @@ def main(argv=None):
         if args.compressed:
             new = _with_compressed(name, old, [old.scale] if scales is None else scales)
         else:
-            new = rescored(name, scales=scales)
-            redone = new["benchmark"] + _other_lr(name, old, scales or old.scales)
+            own = any(r["lr"] == old.degradation for r in old.benchmark)  # a card may hold clean rows only
+            new = rescored(name, scales=scales) if own else {**old.raw, "scored_on": machine()}
+            redone = (new["benchmark"] if own else []) + _other_lr(name, old, scales or old.scales)
             kept = [r for r in old.benchmark if scales is not None and r["scale"] not in scales]
             new["benchmark"] = sorted(kept + redone, key=_order)
             new["scales"] = sorted({r["scale"] for r in new["benchmark"]})
