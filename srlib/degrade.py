@@ -25,6 +25,8 @@ levels (:func:`srlib.io.quantize`). Training form -> benchmark form (x3 wherever
 * ``bicubic_h264`` -- bicubic, rounded, then H.264 (:func:`h264`: libx264, preset medium, yuv420p, one thread,
   each image one intra frame) at CRF U{18..38} -> 28; ``bicubic_h264_clip`` encodes (N, H, W, C) as one clip
   (the frames of one video, in order): MATLAB bicubic x3 then H.264 CRF 28 is its benchmark form.
+* ``bicubic_codec`` -- bicubic, rounded, then per image nothing (p 0.2), JPEG at quality U{30..95} (0.4) or H.264
+  at CRF U{18..38} (0.4): downscaled-then-compressed input without blur or noise; each test image its own draw.
 * ``mixture`` -- blur, resize, noise and JPEG in a random order, each with random parameters
   (:func:`mixture`, the Real-ESRGAN idea); benchmark seed (8, 8), each test image its own draws.
   ``mixture_h264`` -- the mixture, then H.264 at CRF U{18..38} -> 28.
@@ -193,6 +195,23 @@ def bicubic_h264(hr, scale, seed, crf=(18, 38), clip=False, name="bicubic_h264")
     return h264(lr, _crfs(name, crf, seed, 1 if clip or lr.ndim == 3 else len(lr)), clip)
 
 
+def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 0.4), name="bicubic_codec"):
+    """MATLAB bicubic, rounded, then per image one of: nothing, :func:`jpeg` at an integer quality drawn from
+    ``quality``, :func:`h264` (one intra frame) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
+    downscaled-then-compressed input of photos and video, without the blur and noise of :func:`mixture`; numpy in and
+    out (out of graph)."""
+    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
+    batch = lr if lr.ndim == 4 else lr[None]
+    rng = np.random.default_rng([int(s) for s in seed])
+    kinds = rng.choice(3, size=len(batch), p=np.asarray(p, float) / np.sum(p))
+    (q_lo, q_hi), (c_lo, c_hi) = _range(name, "quality", quality, 1, 100), _range(name, "crf", crf, 0, 51)
+    qs = rng.integers(int(q_lo), int(q_hi), endpoint=True, size=len(batch))
+    crfs = rng.integers(int(c_lo), int(c_hi), endpoint=True, size=len(batch))
+    out = [x if k == 0 else np.asarray(jpeg(x, int(q))) if k == 1 else h264(x, int(c))
+           for x, k, q, c in zip(batch, kinds, qs, crfs, strict=True)]
+    return np.stack(out) if lr.ndim == 4 else out[0]
+
+
 def _image_uniforms(seed, x, k):
     """(N, k) uniforms in [0, 1): image i's from ``seed`` with its second half xor-ed with a hash of its uint8
     levels, so one seed gives each distinct image its own draws (a fixed benchmark seed included), whatever its
@@ -341,6 +360,7 @@ REGISTRY = {e.name: e for e in [
     _entry("bicubic_jpeg", bicubic_jpeg, quality=50),
     _entry("bicubic_h264", bicubic_h264, in_graph=False, crf=28),
     _entry("bicubic_h264_clip", functools.partial(bicubic_h264, clip=True), in_graph=False, crf=28),
+    _entry("bicubic_codec", bicubic_codec, in_graph=False),
     _entry("mixture", mixture, (8, 8)),
     _entry("mixture_h264", mixture_h264, (8, 8), in_graph=False, crf=28),
     Degradation("blur", _op(lambda x, scale, seed, sigma=1.0: gaussian_blur(x, sigma))),

@@ -68,3 +68,17 @@ def test_h264_benchmark_is_deterministic_and_plausible(photo):
     assert clip.shape == (3, 32, 40, 3)
     np.testing.assert_array_equal(clip, degrade.benchmark_lr(np.stack([photo, photo[:, ::-1], photo]), 3,
                                                              "bicubic_h264_clip")[1])
+
+
+def test_bicubic_codec_is_bicubic_then_one_codec_per_image(photo):
+    """Each branch alone is the registry entry it names: nothing (bicubic), JPEG at a fixed quality
+    (bicubic_jpeg's benchmark form) or H.264 at a fixed CRF (bicubic_h264's); the draw is per image and seeded."""
+    codec_fn = degrade.get("bicubic_codec").fn
+    lr = {name: degrade.benchmark_lr(photo, 3, name)[1] for name in ("bicubic", "bicubic_jpeg", "bicubic_h264")}
+    hr = degrade.benchmark_lr(photo, 3, "bicubic")[0]
+    for p, want in [((1, 0, 0), "bicubic"), ((0, 1, 0), "bicubic_jpeg"), ((0, 0, 1), "bicubic_h264")]:
+        np.testing.assert_array_equal(codec_fn(hr, 3, (4, 2), quality=50, crf=28, p=p), lr[want])
+    batch = np.stack([hr] * 12)
+    mixed = codec_fn(batch, 3, (1, 1))
+    np.testing.assert_array_equal(mixed, codec_fn(batch, 3, (1, 1)))  # the same seed, the same draws
+    assert len({np.asarray(m).tobytes() for m in mixed}) > 3  # per image: several kinds and parameters
