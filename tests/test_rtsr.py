@@ -124,3 +124,21 @@ def test_branched_from_starts_as_the_plain_model_and_every_branch_learns(tmp_pat
     recipe = Recipe("rtsr", scale=3, args={"filters": [8, 8], "branches": True},
                     warm_start=str(tmp_path / "start.keras"))
     np.testing.assert_array_equal(build(recipe)(x).numpy(), branched(x).numpy())
+
+
+def test_an_older_rtsr_with_a_concatenated_repeat_is_the_same_function():
+    """RTSR files written before the broadcast addition repeat the input by a 9-way concatenation: the same outputs
+    with the same weights, and branching / fusing still takes them."""
+    from srlib.layers import SubPixelUpscale
+
+    inp = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(8, 5, padding="same", activation="relu")(inp)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(9, 3, padding="same")(x)
+    x = keras.layers.Add()([x, keras.layers.Concatenate()([inp] * 9)])
+    old = keras.Model(inp, SubPixelUpscale(3)(x))
+    new = rtsr(3, filters=(8, 4))
+    new.set_weights(old.get_weights())
+    lr = np.random.default_rng(2).random((1, 7, 9, 1), np.float32)
+    np.testing.assert_allclose(new(lr).numpy(), old(lr).numpy(), atol=1e-6)
+    np.testing.assert_allclose(rtsr_branched_from(old)(lr).numpy(), old(lr).numpy(), atol=1e-5)
