@@ -1,4 +1,4 @@
-"""Where an int8 model loses its decibels: each fake-quantisation of a QAT model switched off alone, Set5 x3.
+"""Where an int8 model loses its decibels: each fake-quantisation of a QAT model switched off alone, on Set5.
 
     python benchmarks/int8_loss.py [RUN_OR_KERAS_FILE] [--sets Set5 Set14]
 
@@ -11,6 +11,7 @@ all-on row is what that quantiser costs. Prints a table; writes nothing.
 """
 
 import argparse
+import math
 from pathlib import Path
 
 import keras
@@ -18,6 +19,7 @@ import keras
 from srlib import datasets, paths, zoo
 from srlib.cards import benchmark_rows
 from srlib.infer import ModelUpscaler
+from srlib.layers import SubPixelUpscale
 from srlib.quant import FakeQuant
 
 
@@ -33,6 +35,7 @@ def without(model, names):
 
 
 def newest_qat():
+    """The newest ``best.keras`` of a ``*_int8`` QAT run under ``$SRLIB_RUNS``."""
     runs = sorted(paths.runs_dir().glob("*_int8/best.keras"), key=lambda f: f.stat().st_mtime)
     if not runs:
         raise SystemExit(f"no *_int8/best.keras under {paths.runs_dir()}: train one with benchmarks/int8_model.py")
@@ -50,11 +53,12 @@ def main():
     if not quants:
         raise SystemExit(f"{file}: no FakeQuant layer (not a quantisation-aware model)")
     sets = {s: datasets.require(s) for s in args.sets}
+    scale = math.prod(layer.scale for layer in model.layers if isinstance(layer, SubPixelUpscale))
 
     def score(m):
-        return [r["psnr"] for r in benchmark_rows(ModelUpscaler(m, 3), 3, sets)]
+        return [r["psnr"] for r in benchmark_rows(ModelUpscaler(m, scale), scale, sets)]
 
-    print(f"{paths.display(file)}: PSNR-Y (dB) x3, {', '.join(args.sets)}")
+    print(f"{paths.display(file)}: PSNR-Y (dB) x{scale}, {', '.join(args.sets)}")
     base = score(model)
     print(f"{'all quantisers on':32s} " + " ".join(f"{v:6.2f}" for v in base))
     for name in quants + ["every activation quantiser"]:

@@ -42,6 +42,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import zlib
 from fractions import Fraction
 
 import numpy as np
@@ -200,15 +201,18 @@ def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 
     ``quality``, :func:`h264` (one intra frame) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
     downscaled-then-compressed input of photos and video, without the blur and noise of :func:`mixture`; numpy in and
     out (out of graph)."""
-    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
-    batch = lr if lr.ndim == 4 else lr[None]
-    rng = np.random.default_rng([int(s) for s in seed])
-    kinds = rng.choice(3, size=len(batch), p=np.asarray(p, float) / np.sum(p))
     (q_lo, q_hi), (c_lo, c_hi) = _range(name, "quality", quality, 1, 100), _range(name, "crf", crf, 0, 51)
-    qs = rng.integers(int(q_lo), int(q_hi), endpoint=True, size=len(batch))
-    crfs = rng.integers(int(c_lo), int(c_hi), endpoint=True, size=len(batch))
-    out = [x if k == 0 else np.asarray(jpeg(x, int(q))) if k == 1 else h264(x, int(c))
-           for x, k, q, c in zip(batch, kinds, qs, crfs, strict=True)]
+    p = np.asarray(p, float)
+    if p.shape != (3,) or (p < 0).any() or p.sum() <= 0:
+        raise ValueError(f"{name}: p={tuple(p)}; want three non-negative probabilities (none, JPEG, H.264)")
+    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
+    out = []
+    for x in lr if lr.ndim == 4 else lr[None]:  # image i's draws: the seed and a hash of its levels (a fixed
+        digest = zlib.crc32(np.round(x * 255).astype(np.uint8).tobytes())  # benchmark seed gives each its own)
+        rng = np.random.default_rng([*(int(v) for v in seed), digest])
+        kind = rng.choice(3, p=p / p.sum())
+        q, c = rng.integers(int(q_lo), int(q_hi) + 1), rng.integers(int(c_lo), int(c_hi) + 1)
+        out.append(x if kind == 0 else np.asarray(jpeg(x, int(q))) if kind == 1 else h264(x, int(c)))
     return np.stack(out) if lr.ndim == 4 else out[0]
 
 

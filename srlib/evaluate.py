@@ -80,7 +80,7 @@ def evaluate_clip(upscaler, folder, scale, degradation="bicubic_h264_clip", prog
     (``seconds``: the upscaling alone). Raises ImageError naming the file for an unreadable frame (a clip with a
     missing frame is not that clip) and ValueError for frames of different sizes.
     """
-    files = list_images(folder)  # ImageError for a folder with no image
+    files = list_images(folder, recursive=False)  # its own frames only; ImageError for a folder with none
     frames = [load_image(f, channels=3) for f in files]
     if len({f.shape for f in frames}) != 1:
         raise ValueError(f"{folder}: the frames of a clip must share one size")

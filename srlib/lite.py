@@ -34,6 +34,8 @@ def convert(model, shape, optimize=False, int8_edges=False):
     fake-quant ops of a :mod:`srlib.quant` model into int8 kernels; off, nothing is quantized. ``int8_edges``
     (with ``optimize``): the graph takes and gives int8 at the ranges of its first and last fake-quant ops, with
     no QUANTIZE / DEQUANTIZE op at its edges."""
+    if int8_edges and not optimize:
+        raise ValueError("convert: int8_edges needs optimize=True (a fake-quant model folded into int8 kernels)")
     with silenced(), tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)

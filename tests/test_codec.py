@@ -78,7 +78,12 @@ def test_bicubic_codec_is_bicubic_then_one_codec_per_image(photo):
     hr = degrade.benchmark_lr(photo, 3, "bicubic")[0]
     for p, want in [((1, 0, 0), "bicubic"), ((0, 1, 0), "bicubic_jpeg"), ((0, 0, 1), "bicubic_h264")]:
         np.testing.assert_array_equal(codec_fn(hr, 3, (4, 2), quality=50, crf=28, p=p), lr[want])
-    batch = np.stack([hr] * 12)
-    mixed = codec_fn(batch, 3, (1, 1))
-    np.testing.assert_array_equal(mixed, codec_fn(batch, 3, (1, 1)))  # the same seed, the same draws
-    assert len({np.asarray(m).tobytes() for m in mixed}) > 3  # per image: several kinds and parameters
+    crops = [hr[i : i + 30, j : j + 30] for i in (0, 3, 6) for j in (0, 3, 6, 9)]  # 12 different images
+    mixed = codec_fn(np.stack(crops), 3, (1, 1))
+    np.testing.assert_array_equal(mixed, codec_fn(np.stack(crops), 3, (1, 1)))  # the same seed, the same draws
+    alone = [degrade.benchmark_lr(c, 3, "bicubic_codec")[1] for c in crops]  # the benchmark form, one at a time
+    kinds = [0 if np.array_equal(a, degrade.benchmark_lr(c, 3, "bicubic")[1]) else 1 for a, c in zip(alone, crops,
+                                                                                                     strict=True)]
+    assert 0 < sum(kinds) < len(kinds)  # each test image its own draw: some left clean, some compressed
+    with pytest.raises(ValueError, match="bicubic_codec: p="):
+        codec_fn(hr, 3, (1, 1), p=(1, 1))

@@ -7,7 +7,7 @@ import pytest
 from srlib import paths, zoo
 from srlib.evaluate import evaluate, evaluate_image, format_table, published
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
-from srlib.io import save_image
+from srlib.io import ImageError, save_image
 from srlib.models.espcn import espcn
 from srlib.resize import imresize
 
@@ -138,5 +138,5 @@ def test_evaluate_clip_degrades_the_frames_as_one_video(tmp_path):
     one = [benchmark_lr(f, 3, "bicubic_h264")[1] for f in frames]
     assert any(not np.array_equal(a, b) for a, b in zip(seen, one, strict=True))
     (folder / "img3.png").write_bytes(b"junk")
-    with pytest.raises(Exception, match="img3.png"):
+    with pytest.raises(ImageError, match="img3.png"):
         evaluate_clip(Bicubic(3), folder, 3, progress=False)

@@ -134,6 +134,8 @@ def test_grey_levels_are_the_float_path_rounded_and_refuse_what_they_cannot_take
     np.testing.assert_allclose(float_edges(photo_y).shape, (1, 180, 240, 1))
     with pytest.raises(ValueError, match="not int8 grey levels"):
         float_edges.grey_levels(grey)
+    with pytest.raises(ValueError, match="needs optimize=True"):
+        convert(model, (None, None, None, 1), int8_edges=True)
 
 
 def test_lite_reach_agrees_with_the_keras_graph(qat_model, int8_blob):

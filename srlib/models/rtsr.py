@@ -5,7 +5,7 @@ to the input on each sub-pixel (the LR pixel copied s x s times, a nearest-neigh
 ``depth_to_space(conv(features) + x)``, the input broadcast over the s^2 channels by the addition. The input is
 exact in int8 (it is on the grey-level grid), so only the small correction carries the quantisation noise of the
 features; everything is an int8 op that XNNPACK runs (convolution, broadcast addition, depth-to-space). Older RTSR
-files repeat the input by a 9-way concatenation instead: the same function, and about 7 ms slower per 640 x 360
+files repeat the input by an s^2-way concatenation instead: the same function, and about 7 ms slower per 640 x 360
 frame in int8 on a 2-core Xeon. With the same widths as
 ``espcn`` its convolutions have the same shapes, so an ESPCN checkpoint warm-starts it.
 
