@@ -13,6 +13,10 @@ Architectures (``--arch``):
   as exactly the plain start (:func:`srlib.models.rtsr.rtsr_branched_from`, ``<run>_start.keras``); its best
   checkpoint is fused into the plain RTSR (``best_fused.keras`` in its run), which the QAT run starts from: the int8
   model has the plain model's cost.
+* ``rtsr`` with ``--filters`` / ``--kernels``: another RTSR design (e.g. ``--filters 64 32 32 --kernels 3 3 3 3``:
+  a 3 x 3 first layer, about half the 5 x 5's int8 time on one channel, and one more 32-wide layer), trained from
+  scratch (no espcn-x3 layers fit it) at espcn-x3's learning rate for ``--float-epochs`` x ``--float-steps``; run
+  ``rtsr_x3_<filters>_k<kernels>_f<epochs>x<steps>`` (+ ``_rep``), its QAT run + ``_int8``.
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
@@ -27,6 +31,7 @@ Steps (each resumable: run the same command again after a crash or to continue a
 Usage:
   nice -n 10 python benchmarks/int8_model.py [--arch espcn|rtsr] [--epochs 24] [--steps 500]
                                              [--float-epochs 12] [--float-start RUN] [--branches]
+                                             [--filters 64 32 32 --kernels 3 3 3 3 --float-steps 2000]
                                              [--score-only] [--ship]
 """
 
@@ -51,24 +56,42 @@ TOLERANCE = 0.1  # dB
 ARGS = {"espcn": {"activation": "relu", "filters": [64, 32]}, "rtsr": {"filters": [64, 32]}}
 
 
-def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=False):
+def design(filters, kernels):
+    """RTSR's builder arguments: espcn-x3's widths and kernels (``ARGS['rtsr']``) when ``filters`` is None."""
+    return {"filters": list(filters), "kernels": list(kernels)} if filters else ARGS["rtsr"]
+
+
+def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=False, filters=None, kernels=None,
+            float_steps=None):
     """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there).
 
     RTSR's float run ``rtsr_x3_f<float_epochs>`` (``_from_<float_start>``: continued from that run's best
     checkpoint at half the learning rate, instead of from espcn-x3's hidden layers; ``_rep``: ``branches``, the
     re-parameterised RTSR, started by :func:`branched_start`), its QAT run the same name + ``_int8`` (from the float
-    run's ``best_fused.keras`` with ``branches``: :func:`write_fused`)."""
+    run's ``best_fused.keras`` with ``branches``: :func:`write_fused`). ``filters`` and ``kernels``: another RTSR
+    design, its float run from scratch (learning rate 1e-3, ``float_steps`` steps per epoch)."""
     if arch == "espcn":
         return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
-    float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "") + "_rep" * branches
-    start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
-    float_args = {**ARGS["rtsr"], "branches": True} if branches else ARGS["rtsr"]
+    args = design(filters, kernels)
+    float_args = {**args, "branches": True} if branches else args
+    if filters:
+        if float_start:
+            raise ValueError("--filters: trained from scratch, not continued (--float-start)")
+        float_run = (f"rtsr_x3_{'-'.join(map(str, filters))}_k{''.join(map(str, kernels))}"
+                     f"_f{float_epochs}x{float_steps}" + "_rep" * branches)
+        float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32", learning_rate=1e-3,
+                              steps=float_steps, epochs=float_epochs)
+    else:
+        float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "") + "_rep" * branches
+        start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
+        float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32",
+                              warm_start=str(branched_start(start, float_run) if branches else start),
+                              learning_rate=1e-4 if float_start else 2e-4, steps=float_steps or steps,
+                              epochs=float_epochs)
     return {
-        float_run: Recipe("rtsr", scale=3, args=float_args, precision="fp32",
-                          warm_start=str(branched_start(start, float_run) if branches else start),
-                          learning_rate=1e-4 if float_start else 2e-4, steps=steps, epochs=float_epochs),
-        f"{float_run}_int8": Recipe("rtsr", scale=3, args=ARGS["rtsr"], quantize="int8", precision="fp32",
+        float_run: float_recipe,
+        f"{float_run}_int8": Recipe("rtsr", scale=3, args=args, quantize="int8", precision="fp32",
                                     warm_start=str(paths.runs_dir() / float_run
                                                    / ("best_fused.keras" if branches else "best.keras")),
                                     learning_rate=5e-5, steps=steps, epochs=epochs),
@@ -157,7 +180,10 @@ def main():
     p.add_argument("--float-start", help="continue RTSR's float fine-tune from this run folder's best checkpoint")
     p.add_argument("--branches", action="store_true",
                    help="train RTSR's float run re-parameterised (ECBSR branches), QAT the fused plain model")
-    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--steps", type=int, default=500, help="steps per epoch")
+    p.add_argument("--float-steps", type=int, help="steps per epoch of RTSR's float run (default: --steps)")
+    p.add_argument("--filters", type=int, nargs="+", help="RTSR's hidden widths (with --kernels: from scratch)")
+    p.add_argument("--kernels", type=int, nargs="+", help="RTSR's kernel sides, one per hidden layer + output")
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
     p.add_argument("--sets", nargs="+", default=list(BENCHMARK_SETS))
     p.add_argument("--ship", action="store_true", help="export the int8 model into the zoo when it meets every bar")
@@ -165,7 +191,10 @@ def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.branches and args.arch != "rtsr":
         raise SystemExit("--branches: RTSR only (--arch rtsr)")
-    runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches)
+    if bool(args.filters) != bool(args.kernels) or (args.filters and args.arch != "rtsr"):
+        raise SystemExit("--filters and --kernels go together, with --arch rtsr")
+    runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches,
+                   args.filters, args.kernels, args.float_steps)
     if not args.score_only:
         for run, rec in runs.items():
             train(rec, paths.runs_dir() / run, verbose=2)
@@ -186,6 +215,8 @@ def main():
             raise SystemExit(f"{name} not shipped: it must meet every bar on {', '.join(BENCHMARK_SETS)}")
         log = pd.read_csv(paths.runs_dir() / run / "log.csv")
         arch = ("ESPCN 5-3-3, 64/32 filters, ReLU" if args.arch == "espcn"
+                else f"RTSR {'-'.join(map(str, rec.args['kernels']))}, {'/'.join(map(str, rec.args['filters']))} "
+                "filters, ReLU, + nearest-neighbour residual" if args.filters
                 else "RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual"
                 + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
         export(model, name, rec, log, paths.runs_dir() / run, tflite=blob, benchmark=rows,
