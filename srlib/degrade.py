@@ -25,6 +25,8 @@ levels (:func:`srlib.io.quantize`). Training form -> benchmark form (x3 wherever
 * ``bicubic_h264`` -- bicubic, rounded, then H.264 (:func:`h264`: libx264, preset medium, yuv420p, one thread,
   each image one intra frame) at CRF U{18..38} -> 28; ``bicubic_h264_clip`` encodes (N, H, W, C) as one clip
   (the frames of one video, in order): MATLAB bicubic x3 then H.264 CRF 28 is its benchmark form.
+* ``bicubic_h264_pan`` -- a still image panned into a short clip, bicubic, H.264 as one clip (CRF U{18..38} -> 28),
+  the LR of the frame that is the image (a P or B frame): the inter-frame artefacts of video from still photos.
 * ``bicubic_codec`` -- bicubic, rounded, then per image nothing (p 0.2), JPEG at quality U{30..95} (0.4) or H.264
   at CRF U{18..38} (0.4): downscaled-then-compressed input without blur or noise; each test image its own draw.
 * ``mixture`` -- blur, resize, noise and JPEG in a random order, each with random parameters
@@ -196,6 +198,12 @@ def bicubic_h264(hr, scale, seed, crf=(18, 38), clip=False, name="bicubic_h264")
     return h264(lr, _crfs(name, crf, seed, 1 if clip or lr.ndim == 3 else len(lr)), clip)
 
 
+def _image_rng(seed, x):
+    """The numpy generator of image ``x`` (float in [0, 1]) under a seed pair: the seed and a CRC of its uint8 levels,
+    so one seed (a fixed benchmark seed included) gives each distinct image its own draws."""
+    return np.random.default_rng([*(int(v) for v in seed), zlib.crc32(np.round(x * 255).astype(np.uint8).tobytes())])
+
+
 def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 0.4), name="bicubic_codec"):
     """MATLAB bicubic, rounded, then per image one of: nothing, :func:`jpeg` at an integer quality drawn from
     ``quality``, :func:`h264` (one intra frame) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
@@ -207,13 +215,42 @@ def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 
         raise ValueError(f"{name}: p={tuple(p)}; want three non-negative probabilities (none, JPEG, H.264)")
     lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
     out = []
-    for x in lr if lr.ndim == 4 else lr[None]:  # image i's draws: the seed and a hash of its levels (a fixed
-        digest = zlib.crc32(np.round(x * 255).astype(np.uint8).tobytes())  # benchmark seed gives each its own)
-        rng = np.random.default_rng([*(int(v) for v in seed), digest])
+    for x in lr if lr.ndim == 4 else lr[None]:
+        rng = _image_rng(seed, x)
         kind = rng.choice(3, p=p / p.sum())
         q, c = rng.integers(int(q_lo), int(q_hi) + 1), rng.integers(int(c_lo), int(c_hi) + 1)
         out.append(x if kind == 0 else np.asarray(jpeg(x, int(q))) if kind == 1 else h264(x, int(c)))
     return np.stack(out) if lr.ndim == 4 else out[0]
+
+
+def bicubic_h264_pan(hr, scale, seed, crf=(18, 38), frames=8, speed=(0.0, 4.0), name="bicubic_h264_pan"):
+    """A still image panned into a clip of ``frames`` frames, each MATLAB bicubic and rounded, the clip encoded as one
+    H.264 stream (:func:`h264` with ``clip``) at an integer CRF drawn from ``crf``; the LR of the frame that is the
+    image: (H / scale, W / scale, C) uint8 levels as float32 from (H, W, C) floats in [0, 1] (or (N, ...) from
+    (N, ...), each image its own clip); numpy in and out (out of graph).
+
+    Video LR is mostly P and B frames: motion-compensated prediction from other frames plus a quantised residual,
+    artefacts that one intra frame (:func:`bicubic_h264`) does not have. Per image (draws from the seed and its
+    levels): a velocity in HR pixels per frame (direction U(0, 2 pi), magnitude U(``speed``)) and the target frame
+    k0 in 1..frames - 1 (never the first, intra, frame). Frame t is the image moved by round((t - k0) * velocity)
+    HR pixels (reflect-padded, cropped to H x W; whole HR pixels are sub-pixel motion in the LR), so frame k0 is
+    the image itself and its LR is aligned with the HR.
+    """
+    (c_lo, c_hi), (s_lo, s_hi) = _range(name, "crf", crf, 0, 51), _range(name, "speed", speed, 0.0, 64.0)
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 2:
+        raise ValueError(f"{name}: frames={frames!r}; want an integer of at least 2")
+    hr = np.asarray(hr, np.float32)
+    out = []
+    for x in hr if hr.ndim == 4 else hr[None]:
+        rng = _image_rng(seed, x)
+        angle, v, k0 = rng.uniform(0, 2 * math.pi), rng.uniform(s_lo, s_hi), int(rng.integers(1, frames))
+        q = int(rng.integers(int(c_lo), int(c_hi) + 1))
+        shifts = np.round(np.outer(np.arange(frames) - k0, [v * math.sin(angle), v * math.cos(angle)])).astype(int)
+        pad, (h, w) = int(np.abs(shifts).max()), x.shape[:2]
+        padded = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        clip = np.stack([padded[pad - dy : pad - dy + h, pad - dx : pad - dx + w] for dy, dx in shifts])
+        out.append(h264(np.asarray(quantize(bicubic(tf.convert_to_tensor(clip), scale))), q, clip=True)[k0])
+    return np.stack(out) if hr.ndim == 4 else out[0]
 
 
 def _image_uniforms(seed, x, k):
@@ -364,6 +401,7 @@ REGISTRY = {e.name: e for e in [
     _entry("bicubic_jpeg", bicubic_jpeg, quality=50),
     _entry("bicubic_h264", bicubic_h264, in_graph=False, crf=28),
     _entry("bicubic_h264_clip", functools.partial(bicubic_h264, clip=True), in_graph=False, crf=28),
+    _entry("bicubic_h264_pan", bicubic_h264_pan, in_graph=False, crf=28),
     _entry("bicubic_codec", bicubic_codec, in_graph=False),
     _entry("mixture", mixture, (8, 8)),
     _entry("mixture_h264", mixture_h264, (8, 8), in_graph=False, crf=28),

@@ -87,3 +87,28 @@ def test_bicubic_codec_is_bicubic_then_one_codec_per_image(photo):
     assert 0 < sum(kinds) < len(kinds)  # each test image its own draw: some left clean, some compressed
     with pytest.raises(ValueError, match="bicubic_codec: p="):
         codec_fn(hr, 3, (1, 1), p=(1, 1))
+
+
+def test_bicubic_h264_pan_is_the_image_frame_of_a_panned_clip(photo):
+    """bicubic_h264_pan's LR is the frame of the panned clip that is the image itself: at CRF 0 (x264 lossless) it
+    is the clean LR's yuv420p round trip to the bit, still or moving (so it is aligned with the HR, and no other
+    frame of the clip); at CRF 28 it is another LR than the one intra frame of bicubic_h264 and than the still clip's,
+    plausibly close to the clean LR (PSNR-Y 30.6 measured on this crop, intra 27.7); uint8 levels; each image its own
+    draws (one seed, another image: other draws), a batch is each image alone."""
+    hr, clean = degrade.benchmark_lr(photo, 3)
+    pan = degrade.get("bicubic_h264_pan").fn
+    for speed in (0.0, 3.0):
+        np.testing.assert_array_equal(pan(hr, 3, (1, 1), crf=0, speed=speed), codec.h264(clean, 0))
+    _, lr = degrade.benchmark_lr(photo, 3, "bicubic_h264_pan")
+    assert lr.shape == (32, 40, 3) and lr.dtype == np.float32
+    np.testing.assert_array_equal(lr * 255, np.round(lr * 255))
+    intra = degrade.benchmark_lr(photo, 3, "bicubic_h264")[1]
+    still = pan(hr, 3, (0, 0), crf=28, speed=0.0)
+    assert np.abs(lr - intra).mean() > 2 / 255 and np.abs(lr - still).mean() > 2 / 255
+    assert 25 < _psnr_y(lr, clean) < 40
+    both = pan(np.stack([hr, hr[::-1]]), 3, (1, 1))
+    assert both.shape == (2, 32, 40, 3)
+    np.testing.assert_array_equal(both[1], pan(hr[::-1], 3, (1, 1)))
+    dot = hr.copy()
+    dot[0, 0] = 1 - dot[0, 0]  # one HR pixel changed: another image, so other draws (motion, frame, CRF)
+    assert np.abs(pan(dot, 3, (1, 1)) - both[0]).mean() > 2 / 255

@@ -186,7 +186,7 @@ def test_new_entries_in_dataset_map(rng, dynamic_map, name):
     np.testing.assert_allclose(out, np.asarray(entry(batch, 3, seed=(5, 6))), atol=2e-6)
 
 
-@pytest.mark.parametrize("name", NEW_ENTRIES + ["bicubic_h264", "mixture_h264"])
+@pytest.mark.parametrize("name", NEW_ENTRIES + ["bicubic_h264", "bicubic_h264_pan", "mixture_h264"])
 def test_fixed_seed_forms_are_deterministic(photo, name):
     """The benchmark form gives the same LR every time; the training form too for one seed; a random entry
     gives another LR for another seed."""
@@ -216,6 +216,8 @@ def test_mixture_draws_differ_by_seed_and_by_image(photo):
     ("bicubic_jpeg", {"quality": 120}, "quality"),
     ("bicubic_jpeg", {"quality": (90, 30)}, "quality"),
     ("bicubic_h264", {"crf": 60}, "crf"),
+    ("bicubic_h264_pan", {"speed": (4, 1)}, "speed"),
+    ("bicubic_h264_pan", {"frames": 1}, "frames"),
     ("blur_iso", {"sigma": "wide"}, "sigma"),
     ("blur_aniso", {"theta": (0, 7)}, "theta"),
     ("bicubic_noise", {"peak": 0}, "peak"),
