@@ -29,6 +29,7 @@ levels (:func:`srlib.io.quantize`). Training form -> benchmark form (x3 wherever
   the LR of the frame that is the image (a P or B frame): the inter-frame artefacts of video from still photos.
 * ``bicubic_codec`` -- bicubic, rounded, then per image nothing (p 0.2), JPEG at quality U{30..95} (0.4) or H.264
   at CRF U{18..38} (0.4): downscaled-then-compressed input without blur or noise; each test image its own draw.
+  ``bicubic_codec_pan`` -- the same, its H.264 the image's frame of a panned clip (``bicubic_h264_pan``).
 * ``mixture`` -- blur, resize, noise and JPEG in a random order, each with random parameters
   (:func:`mixture`, the Real-ESRGAN idea); benchmark seed (8, 8), each test image its own draws.
   ``mixture_h264`` -- the mixture, then H.264 at CRF U{18..38} -> 28.
@@ -204,23 +205,27 @@ def _image_rng(seed, x):
     return np.random.default_rng([*(int(v) for v in seed), zlib.crc32(np.round(x * 255).astype(np.uint8).tobytes())])
 
 
-def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 0.4), name="bicubic_codec"):
+def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 0.4), pan=False,
+                  name="bicubic_codec"):
     """MATLAB bicubic, rounded, then per image one of: nothing, :func:`jpeg` at an integer quality drawn from
-    ``quality``, :func:`h264` (one intra frame) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
+    ``quality``, :func:`h264` (one intra frame; with ``pan`` the image's frame of a panned clip instead, a P or B
+    frame: :func:`bicubic_h264_pan`) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
     downscaled-then-compressed input of photos and video, without the blur and noise of :func:`mixture`; numpy in and
     out (out of graph)."""
     (q_lo, q_hi), (c_lo, c_hi) = _range(name, "quality", quality, 1, 100), _range(name, "crf", crf, 0, 51)
     p = np.asarray(p, float)
     if p.shape != (3,) or (p < 0).any() or p.sum() <= 0:
         raise ValueError(f"{name}: p={tuple(p)}; want three non-negative probabilities (none, JPEG, H.264)")
-    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr, tf.float32), scale)))
-    out = []
-    for x in lr if lr.ndim == 4 else lr[None]:
+    hr = np.asarray(hr, np.float32)
+    lr = np.asarray(quantize(bicubic(tf.convert_to_tensor(hr), scale)))
+    out, batch = [], lr.ndim == 4
+    for image, x in zip(hr if batch else hr[None], lr if batch else lr[None], strict=True):
         rng = _image_rng(seed, x)
         kind = rng.choice(3, p=p / p.sum())
         q, c = rng.integers(int(q_lo), int(q_hi) + 1), rng.integers(int(c_lo), int(c_hi) + 1)
-        out.append(x if kind == 0 else np.asarray(jpeg(x, int(q))) if kind == 1 else h264(x, int(c)))
-    return np.stack(out) if lr.ndim == 4 else out[0]
+        out.append(x if kind == 0 else np.asarray(jpeg(x, int(q))) if kind == 1
+                   else bicubic_h264_pan(image, scale, seed, int(c), name=name) if pan else h264(x, int(c)))
+    return np.stack(out) if batch else out[0]
 
 
 def bicubic_h264_pan(hr, scale, seed, crf=(18, 38), frames=8, speed=(0.0, 4.0), name="bicubic_h264_pan"):
@@ -403,6 +408,7 @@ REGISTRY = {e.name: e for e in [
     _entry("bicubic_h264_clip", functools.partial(bicubic_h264, clip=True), in_graph=False, crf=28),
     _entry("bicubic_h264_pan", bicubic_h264_pan, in_graph=False, crf=28),
     _entry("bicubic_codec", bicubic_codec, in_graph=False),
+    _entry("bicubic_codec_pan", functools.partial(bicubic_codec, pan=True), in_graph=False),
     _entry("mixture", mixture, (8, 8)),
     _entry("mixture_h264", mixture_h264, (8, 8), in_graph=False, crf=28),
     Degradation("blur", _op(lambda x, scale, seed, sigma=1.0: gaussian_blur(x, sigma))),

@@ -87,6 +87,10 @@ def test_bicubic_codec_is_bicubic_then_one_codec_per_image(photo):
     assert 0 < sum(kinds) < len(kinds)  # each test image its own draw: some left clean, some compressed
     with pytest.raises(ValueError, match="bicubic_codec: p="):
         codec_fn(hr, 3, (1, 1), p=(1, 1))
+    pan = degrade.get("bicubic_codec_pan").fn  # its H.264 branch: the frame of a panned clip, not an intra frame
+    np.testing.assert_array_equal(pan(hr, 3, (0, 0), crf=28, p=(0, 0, 1)),
+                                  degrade.benchmark_lr(photo, 3, "bicubic_h264_pan")[1])
+    np.testing.assert_array_equal(pan(hr, 3, (4, 2), quality=50, p=(0, 1, 0)), lr["bicubic_jpeg"])
 
 
 def test_bicubic_h264_pan_is_the_image_frame_of_a_panned_clip(photo):
