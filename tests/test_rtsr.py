@@ -45,6 +45,16 @@ def test_repconv_is_the_sum_of_its_branches(k):
     np.testing.assert_allclose(plain, branch_sum(layer, x), atol=1e-5)
 
 
+def test_a_new_repconv_computes_the_plain_convolution_of_its_kernel():
+    """From scratch, the extra branches start silent (zero 1 x 1 and expand k x k kernels, edge scales ~1e-3): the
+    fused kernel is the k x k kernel's, not a sum of random kernels of several times its variance."""
+    layer = RepConv2D(16, 3)
+    layer(np.zeros((1, 4, 4, 8), np.float32))
+    kernel, _ = layer.fused()
+    np.testing.assert_allclose(kernel, layer.kernel.numpy(), atol=2e-2)
+    assert np.std(kernel) == pytest.approx(np.sqrt(2 / (9 * 8 + 9 * 16)), rel=0.15)  # glorot_uniform's std alone
+
+
 def test_sobel_x_branch_answers_an_impulse_with_its_mask():
     layer = RepConv2D(1, 3)
     impulse = np.zeros((1, 5, 5, 1), np.float32)

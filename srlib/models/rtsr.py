@@ -44,8 +44,11 @@ class RepConv2D(keras.layers.Layer):
       filters: output channels.
       kernel_size: the odd side k of the kernel.
       activation: applied after the sum (a Keras activation name or function).
-      kernel_initializer: of the k x k kernel, the 1 x 1 kernels and the expand branch's two kernels; the edge
-        branches' scales start at N(0, 1e-3) (as ECBSR's).
+      kernel_initializer: of the k x k kernel, the expand branch's 1 x 1 expansion and the edge branches' 1 x 1
+        weights. The 1 x 1 kernel and the expand branch's k x k kernel start at zero and the edge scales at
+        N(0, 1e-3), so a new layer computes the plain convolution of its k x k kernel (as :meth:`start_as`): a
+        from-scratch branched network starts as the plain one would. (Every branch random tripled the fused kernel's
+        variance; a 64/32/32 RTSR so started lost all its last layer's ReLUs in its first epoch at lr 1e-3.)
 
     Weights, in order (C = filters, M = 2C): ``kernel`` (k, k, C_in, C), ``bias`` (C,) (one bias for the sum),
     ``kernel_1x1`` (1, 1, C_in, C), ``expand`` (1, 1, C_in, M), ``expand_kernel`` (k, k, M, C), and for k >= 3
@@ -74,9 +77,9 @@ class RepConv2D(keras.layers.Layer):
 
         self.kernel = weight((k, k, c_in, c), "kernel")
         self.bias = weight((c,), "bias", "zeros")
-        self.kernel_1x1 = weight((1, 1, c_in, c), "kernel_1x1")
+        self.kernel_1x1 = weight((1, 1, c_in, c), "kernel_1x1", "zeros")
         self.expand = weight((1, 1, c_in, EXPAND * c), "expand")
-        self.expand_kernel = weight((k, k, EXPAND * c, c), "expand_kernel")
+        self.expand_kernel = weight((k, k, EXPAND * c, c), "expand_kernel", "zeros")
         if k >= 3:
             self.edge_weights = weight((3, c_in, c), "edge_weights")
             self.edge_scales = weight((3, c), "edge_scales", keras.initializers.RandomNormal(stddev=1e-3))
