@@ -221,14 +221,16 @@ def table():
     """One row per zoo model and scale its card scores: name, scale ('any' beside the scale for arbitrary-scale
     models), parameters, MACs per output pixel (an arbitrary-scale model's only at the scale its card counts them,
     ``recipe['scale']``), Set5 PSNR / SSIM (None for a model scored on other data) and the LR they were measured on
-    (the model's degradation: 'bicubic' or e.g. 'pixelate_noise')."""
+    (the model's degradation, 'bicubic' or e.g. 'pixelate_noise'; clean 'bicubic' for a model trained on a codec
+    mixture, whose card scores Set5 on clean LR only)."""
     rows = []
     for name, c in cards().items():
         for scale in c.scales or (c.scale,):
             counted = not c.arbitrary_scale or scale == c.recipe["scale"]
+            lr = c.degradation if c.row("Set5", scale) or not c.row("Set5", scale, "bicubic") else "bicubic"
             rows.append({
                 "model": name, "scale": f"{scale} (any)" if c.arbitrary_scale else scale, "parameters": c.parameters,
                 "macs_per_output_pixel": c.macs_per_output_pixel if counted else None,
-                "set5_psnr": c.psnr("Set5", scale), "set5_ssim": c.ssim("Set5", scale), "lr": c.degradation,
+                "set5_psnr": c.psnr("Set5", scale, lr), "set5_ssim": c.ssim("Set5", scale, lr), "lr": lr,
             })
     return rows

@@ -120,9 +120,11 @@ def test_table_has_a_row_per_scored_scale(tmp_path, monkeypatch):
     for c in [_card(),
               _card(model="any", scale=None, scales=[2, 4], arbitrary_scale=True, recipe={"model": "x", "scale": 4},
                     benchmark=[row("Set5", 2, 37.0), row("Set5", 4, 31.0)]),
-              _card(model="digits", task="digits", scale=4, scales=[4], benchmark=[row("MNIST-test-b", 4, 18.0)])]:
+              _card(model="digits", task="digits", scale=4, scales=[4], benchmark=[row("MNIST-test-b", 4, 18.0)]),
+              _card(model="real-x3", scale=3, scales=[3], degradation="bicubic_codec",  # scored on clean LR too
+                    benchmark=[row("Set5", 3, 32.1), {**row("BSD100", 3, 26.0), "lr": "bicubic_jpeg"}])]:
         (tmp_path / f"{c['model']}.json").write_text(json.dumps(c))
         (tmp_path / f"{c['model']}.keras").write_bytes(b"")
-    assert [(r["model"], r["scale"], r["macs_per_output_pixel"], r["set5_psnr"]) for r in zoo.table()] == [
-        ("any", "2 (any)", None, 37.0), ("any", "4 (any)", 5.0, 31.0), ("digits", 4, 5.0, None),
-        ("toy-x2", 2, 5.0, 36.0)]
+    assert [(r["model"], r["scale"], r["macs_per_output_pixel"], r["set5_psnr"], r["lr"]) for r in zoo.table()] == [
+        ("any", "2 (any)", None, 37.0, "bicubic"), ("any", "4 (any)", 5.0, 31.0, "bicubic"),
+        ("digits", 4, 5.0, None, "bicubic"), ("real-x3", 3, 5.0, 32.1, "bicubic"), ("toy-x2", 2, 5.0, 36.0, "bicubic")]
