@@ -73,21 +73,20 @@ def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=Fal
     if arch == "espcn":
         return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
-    args = design(filters, kernels)
+    args, float_steps = design(filters, kernels), float_steps or steps
     float_args = {**args, "branches": True} if branches else args
     if filters:
-        if float_start:
-            raise ValueError("--filters: trained from scratch, not continued (--float-start)")
         float_run = (f"rtsr_x3_{'-'.join(map(str, filters))}_k{''.join(map(str, kernels))}"
                      f"_f{float_epochs}x{float_steps}" + "_rep" * branches)
         float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32", learning_rate=1e-3,
                               steps=float_steps, epochs=float_epochs)
     else:
-        float_run = f"rtsr_x3_f{float_epochs}" + (f"_from_{float_start}" if float_start else "") + "_rep" * branches
+        float_run = (f"rtsr_x3_f{float_epochs}" + (f"x{float_steps}" if float_steps != steps else "")
+                     + (f"_from_{float_start}" if float_start else "") + "_rep" * branches)
         start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
         float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32",
                               warm_start=str(branched_start(start, float_run) if branches else start),
-                              learning_rate=1e-4 if float_start else 2e-4, steps=float_steps or steps,
+                              learning_rate=1e-4 if float_start else 2e-4, steps=float_steps,
                               epochs=float_epochs)
     return {
         float_run: float_recipe,
@@ -193,6 +192,9 @@ def main():
         raise SystemExit("--branches: RTSR only (--arch rtsr)")
     if bool(args.filters) != bool(args.kernels) or (args.filters and args.arch != "rtsr"):
         raise SystemExit("--filters and --kernels go together, with --arch rtsr")
+    if args.filters and (args.float_start or len(args.kernels) != len(args.filters) + 1):
+        raise SystemExit("--filters: trained from scratch (no --float-start), with one --kernels side per hidden "
+                         "layer plus the output layer")
     runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches,
                    args.filters, args.kernels, args.float_steps)
     if not args.score_only:
@@ -214,11 +216,13 @@ def main():
         if not all(met for _, _, met in checks.values()) or set(args.sets) != set(BENCHMARK_SETS):
             raise SystemExit(f"{name} not shipped: it must meet every bar on {', '.join(BENCHMARK_SETS)}")
         log = pd.read_csv(paths.runs_dir() / run / "log.csv")
-        arch = ("ESPCN 5-3-3, 64/32 filters, ReLU" if args.arch == "espcn"
-                else f"RTSR {'-'.join(map(str, rec.args['kernels']))}, {'/'.join(map(str, rec.args['filters']))} "
-                "filters, ReLU, + nearest-neighbour residual" if args.filters
-                else "RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual"
-                + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
+        if args.arch == "espcn":
+            arch = "ESPCN 5-3-3, 64/32 filters, ReLU"
+        else:
+            shape = (f"{'-'.join(map(str, rec.args['kernels']))}, {'/'.join(map(str, rec.args['filters']))} filters"
+                     if args.filters else "ESPCN 5-3-3, 64/32 filters")
+            arch = (f"RTSR: {shape}, ReLU, + nearest-neighbour residual"
+                    + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
         export(model, name, rec, log, paths.runs_dir() / run, tflite=blob, benchmark=rows,
                architecture=f"{arch}, Y channel; int8 (QAT fine-tune), TFLite",
                extra={"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,

@@ -28,8 +28,11 @@ from srlib.quant import calibrate, quantize_model, to_tflite
 def design(text):
     """'64,32' or '64,32,32:3,3,3,3' -> (filters, kernels)."""
     widths, _, sides = text.partition(":")
-    filters = tuple(int(v) for v in widths.split(","))
-    kernels = tuple(int(v) for v in sides.split(",")) if sides else (5,) + (3,) * len(filters)
+    try:
+        filters = tuple(int(v) for v in widths.split(","))
+        kernels = tuple(int(v) for v in sides.split(",")) if sides else (5,) + (3,) * len(filters)
+    except ValueError:
+        raise SystemExit(f"--widths {text}: want integers, e.g. 64,32 or 64,32,32:3,3,3,3") from None
     if len(kernels) != len(filters) + 1:
         raise SystemExit(f"--widths {text}: want one kernel side per hidden layer plus the output layer")
     return filters, kernels
@@ -50,7 +53,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--widths", nargs="+", default=["64,32", "48,24", "32,32", "32,16"],
                    help="designs: hidden widths w1,w2[,...], optionally :k1,k2,...,k_out")
-    p.add_argument("--frames", type=int, default=20, help="timed frames per width (after one warm-up)")
+    p.add_argument("--frames", type=int, default=20, help="timed frames per design (after one warm-up)")
     args = p.parse_args(argv)
     designs = [design(w) for w in args.widths]
     lr, _ = next(iter(make_dataset(datasets.path("T91"), 3, patch_size=24, batch_size=16, seed=0)))

@@ -210,7 +210,8 @@ def bicubic_codec(hr, scale, seed, quality=(30, 95), crf=(18, 38), p=(0.2, 0.4, 
     """MATLAB bicubic, rounded, then per image one of: nothing, :func:`jpeg` at an integer quality drawn from
     ``quality``, :func:`h264` (one intra frame; with ``pan`` the image's frame of a panned clip instead, a P or B
     frame: :func:`bicubic_h264_pan`) at an integer CRF drawn from ``crf``, with probabilities ``p``: the
-    downscaled-then-compressed input of photos and video, without the blur and noise of :func:`mixture`; numpy in and
+    downscaled-then-compressed input of photos and video, without the blur and noise of :func:`mixture`. (H, W, C)
+    or (N, H, W, C) floats in [0, 1] -> (H / scale, W / scale, C) or (N, ...) uint8 levels as float32; numpy in and
     out (out of graph)."""
     (q_lo, q_hi), (c_lo, c_hi) = _range(name, "quality", quality, 1, 100), _range(name, "crf", crf, 0, 51)
     p = np.asarray(p, float)

@@ -221,8 +221,8 @@ def table():
     """One row per zoo model and scale its card scores: name, scale ('any' beside the scale for arbitrary-scale
     models), parameters, MACs per output pixel (an arbitrary-scale model's only at the scale its card counts them,
     ``recipe['scale']``), Set5 PSNR / SSIM (None for a model scored on other data) and the LR they were measured on
-    (the model's degradation, 'bicubic' or e.g. 'pixelate_noise'; clean 'bicubic' for a model trained on a codec
-    mixture, whose card scores Set5 on clean LR only)."""
+    (the model's degradation, 'bicubic' or e.g. 'pixelate_noise'; clean 'bicubic' when the card has no Set5 row on
+    its own degradation but a clean one, as a model trained on a codec mixture)."""
     rows = []
     for name, c in cards().items():
         for scale in c.scales or (c.scale,):

@@ -46,7 +46,7 @@ class RepConv2D(keras.layers.Layer):
       activation: applied after the sum (a Keras activation name or function).
       kernel_initializer: of the k x k kernel, the expand branch's 1 x 1 expansion and the edge branches' 1 x 1
         weights. The 1 x 1 kernel and the expand branch's k x k kernel start at zero and the edge scales at
-        N(0, 1e-3), so a new layer computes the plain convolution of its k x k kernel (as :meth:`start_as`): a
+        N(0, 1e-3), so a new layer computes about the plain convolution of its k x k kernel (as :meth:`start_as`): a
         from-scratch branched network starts as the plain one would. (Every branch random tripled the fused kernel's
         variance; a 64/32/32 RTSR so started lost all its last layer's ReLUs in its first epoch at lr 1e-3.)
 
