@@ -146,6 +146,12 @@ def test_a_finished_study_reruns_in_a_fresh_process_with_zero_steps_and_the_same
     assert list(df["variant"]) == ["bicubic", "tanh", "relu"] and list(df["budget_steps"]) == [0, 2, 2]
     assert set(df["verdict"].dropna()) <= {"baseline", "failed to learn", "better", "worse",
                                             "no measurable difference", "baseline failed to learn"}
+    runs = pd.read_csv(tiny_data / "results" / "tables" / "study_99_cache_runs.csv", comment="#")
+    assert list(zip(runs["variant"], runs["seed"], strict=True)) == [("tanh", 1), ("tanh", 2), ("relu", 1), ("relu", 2)]
+    cached = pd.read_csv(first["study"].run_dir("relu", 2) / "scores_test.csv")  # relu seed 2's per-image scores
+    assert runs["test_psnr"].iloc[3] == pytest.approx(cached.query("split == 'test'")["psnr"].mean(), rel=1e-3)
+    floor = df.loc[df["variant"] == "bicubic", "test_psnr_mean"].iloc[0]
+    assert list(runs["learned"]) == list(runs["test_psnr"] > floor)
     timing = pd.read_csv(tiny_data / "results" / "tables" / "study_99_cache_timing.csv", comment="#")
     assert len(timing) == 4 and (timing["train_s"] > 0).all()
     curve = first["study"].learning_curve(reference="espcn-x2")  # the shipped model: well above bicubic
