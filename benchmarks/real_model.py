@@ -1,6 +1,7 @@
 """The x3 model for real inputs: RTSR trained on compressed LR, scored where real inputs are.
 
-    nice -n 10 python benchmarks/real_model.py [--degradation bicubic_codec] [--epochs 40] [--score-only] [--ship]
+    nice -n 10 python benchmarks/real_model.py [--degradation bicubic_codec] [--epochs 40] [--start RUN]
+                                               [--score-only] [--ship]
 
 1. Training (resumable, checkpoints every epoch under ``$SRLIB_RUNS/real_rtsr_x3_<degradation>_e<epochs>``):
    :func:`srlib.models.rtsr.rtsr` x3, 64 / 32 filters (espcn-x3's convolutions: the same cost), on T91 + BSD200
@@ -9,7 +10,9 @@
    another registry entry (``mixture_h264``: blur, four resize kernels, sensor noise and JPEG in a random order,
    then H.264, failed: see the chapter), validated on held-out training images under the same degradation's
    benchmark form; warm-started from the float RTSR of ``benchmarks/int8_model.py --arch rtsr`` (run
-   ``rtsr_x3_f24_from_rtsr_x3_f12``: clean-trained), so it starts as a clean model and learns the codecs.
+   ``rtsr_x3_f24_from_rtsr_x3_f12``: clean-trained), so it starts as a clean model and learns the codecs;
+   ``--start RUN``: from another clean float RTSR run of that script instead, in its design (widths and kernels;
+   a branched run's fused checkpoint), run folder + ``_from_<RUN>``.
 2. Scores (benchmark convention, Y channel, border 3) of bicubic, espcn-x3 and this model, per image:
    Vid4 calendar and city by ``bicubic_h264_clip`` (MATLAB bicubic x3, then one H.264 stream per clip: libx264,
    preset medium, CRF 28, yuv420p, one thread; :func:`srlib.evaluate.evaluate_clip`), BSD100 by ``bicubic_jpeg``
@@ -21,6 +24,7 @@
 """
 
 import argparse
+import json
 import logging
 
 import pandas as pd
@@ -33,6 +37,7 @@ from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.outputs import Outputs, write_csv
 
 NAME = "rtsr-x3-real"
+START = "rtsr_x3_f24_from_rtsr_x3_f12"  # the clean float RTSR it starts from, by default (espcn-x3's cost)
 CLEAN = "espcn-x3"  # the clean model of the same cost
 GAIN, CLEAN_TOLERANCE = 0.5, 0.5  # dB: the acceptance bars
 # (test set, folder kind, LR degradation): the compressed inputs the bars name, then clean LR
@@ -40,12 +45,15 @@ TESTS = [("Vid4 calendar", "clip", "bicubic_h264_clip"), ("Vid4 city", "clip", "
          ("BSD100", "images", "bicubic_jpeg"), *((s, "images", "bicubic") for s in BENCHMARK_SETS)]
 
 
-def recipe(degradation, epochs):
-    """The training recipe (warm start: the clean float RTSR run of benchmarks/int8_model.py)."""
-    start = paths.runs_dir() / "rtsr_x3_f24_from_rtsr_x3_f12" / "best.keras"
-    return Recipe("rtsr", scale=3, args={"filters": [64, 32]}, degradation=degradation, patch=24, batch=32,
-                  steps=500, epochs=epochs, learning_rate=2e-4, precision="fp32", seed=1, val="holdout",
-                  warm_start=str(start))
+def recipe(degradation, epochs, start=START):
+    """The training recipe, warm-started from the best checkpoint of the clean float RTSR run ``start`` of
+    benchmarks/int8_model.py (``best_fused.keras`` of a branched run), in its design."""
+    run = paths.runs_dir() / start
+    design = json.loads((run / "run.json").read_text())["recipe"]["args"]
+    args = {k: v for k, v in design.items() if k in ("filters", "kernels")}
+    checkpoint = run / ("best_fused.keras" if design.get("branches") else "best.keras")
+    return Recipe("rtsr", scale=3, args=args, degradation=degradation, patch=24, batch=32, steps=500, epochs=epochs,
+                  learning_rate=2e-4, precision="fp32", seed=1, val="holdout", warm_start=str(checkpoint))
 
 
 def folder(test):
@@ -103,12 +111,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--degradation", default="bicubic_codec", help="the training degradation (a registry name)")
     p.add_argument("--epochs", type=int, default=40, help="epochs of 500 steps")
+    p.add_argument("--start", default=START, help="the clean float RTSR run (under $SRLIB_RUNS) to start from")
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
     p.add_argument("--ship", action="store_true", help=f"export {NAME} into the zoo when every bar holds")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    rec = recipe(args.degradation, args.epochs)
-    run = paths.runs_dir() / f"real_rtsr_x3_{args.degradation}_e{args.epochs}"
+    if not (paths.runs_dir() / args.start / "run.json").is_file():
+        raise SystemExit(f"--start {args.start}: no training run there ({paths.display(paths.runs_dir())})")
+    rec = recipe(args.degradation, args.epochs, args.start)
+    run = paths.runs_dir() / (f"real_rtsr_x3_{args.degradation}_e{args.epochs}"
+                              + (f"_from_{args.start}" if args.start != START else ""))
     if not args.score_only:
         train(rec, run, verbose=2)
     model = best(run)
@@ -129,7 +141,9 @@ def main():
         up = ModelUpscaler(model, 3, name=NAME)  # its card rows: clean LR, then as every card's compressed rows
         rows = benchmark_rows(up, 3, {s: datasets.require(s) for s in BENCHMARK_SETS}) + compressed_rows(up, 3)
         export(model, NAME, rec, pd.read_csv(run / "log.csv"), run, benchmark=rows,
-               architecture="RTSR: ESPCN 5-3-3, 64/32 filters, ReLU, + nearest-neighbour residual, Y channel",
+               architecture=f"RTSR: {'-'.join(map(str, rec.args.get('kernels', (5, 3, 3))))}, "
+                            f"{'/'.join(map(str, rec.args['filters']))} filters, ReLU, + nearest-neighbour "
+                            "residual, Y channel",
                extra={"for": f"compressed inputs: H.264 video and JPEG photos (trained on {args.degradation})"})
         print(f"shipped {NAME} -> {paths.display(paths.weights_dir())}")
 
