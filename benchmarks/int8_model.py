@@ -62,38 +62,43 @@ def design(filters, kernels):
 
 
 def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=False, filters=None, kernels=None,
-            float_steps=None):
+            float_steps=None, patch=24):
     """{run folder name: Recipe} in training order: the QAT fine-tune last (float32: fake-quant runs there).
 
     RTSR's float run ``rtsr_x3_f<float_epochs>`` (``_from_<float_start>``: continued from that run's best
     checkpoint at half the learning rate, instead of from espcn-x3's hidden layers; ``_rep``: ``branches``, the
     re-parameterised RTSR, started by :func:`branched_start`), its QAT run the same name + ``_int8`` (from the float
     run's ``best_fused.keras`` with ``branches``: :func:`write_fused`). ``filters`` and ``kernels``: another RTSR
-    design, its float run from scratch (learning rate 1e-3, ``float_steps`` steps per epoch)."""
+    design, its float run from scratch (learning rate 1e-3, ``float_steps`` steps per epoch). ``patch``: the LR
+    patch side of both runs (batch 32 x (24 / patch)^2: the same pixels per step; run names + ``_p<patch>``): with
+    'same' zero padding the outer 4 LR pixels of a patch see zeros the whole image does not have, more than half a
+    24-pixel patch and under a third of a 48-pixel one."""
     if arch == "espcn":
         return {"espcn_x3_int8": Recipe("espcn", scale=3, args=ARGS["espcn"], warm_start=SHIPPED, quantize="int8",
                                         precision="fp32", learning_rate=5e-5, steps=steps, epochs=epochs)}
     args, float_steps = design(filters, kernels), float_steps or steps
     float_args = {**args, "branches": True} if branches else args
+    size = {"patch": patch, "batch": max(1, round(32 * (24 / patch) ** 2))}
+    tag = f"_p{patch}" if patch != 24 else ""
     if filters:
         float_run = (f"rtsr_x3_{'-'.join(map(str, filters))}_k{''.join(map(str, kernels))}"
-                     f"_f{float_epochs}x{float_steps}" + "_rep" * branches)
+                     f"_f{float_epochs}x{float_steps}" + tag + "_rep" * branches)
         float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32", learning_rate=1e-3,
-                              steps=float_steps, epochs=float_epochs)
+                              steps=float_steps, epochs=float_epochs, **size)
     else:
         float_run = (f"rtsr_x3_f{float_epochs}" + (f"x{float_steps}" if float_steps != steps else "")
-                     + (f"_from_{float_start}" if float_start else "") + "_rep" * branches)
+                     + (f"_from_{float_start}" if float_start else "") + tag + "_rep" * branches)
         start = paths.runs_dir() / float_start / "best.keras" if float_start else rtsr_start()
         float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32",
                               warm_start=str(branched_start(start, float_run) if branches else start),
                               learning_rate=1e-4 if float_start else 2e-4, steps=float_steps,
-                              epochs=float_epochs)
+                              epochs=float_epochs, **size)
     return {
         float_run: float_recipe,
         f"{float_run}_int8": Recipe("rtsr", scale=3, args=args, quantize="int8", precision="fp32",
                                     warm_start=str(paths.runs_dir() / float_run
                                                    / ("best_fused.keras" if branches else "best.keras")),
-                                    learning_rate=5e-5, steps=steps, epochs=epochs),
+                                    learning_rate=5e-5, steps=steps, epochs=epochs, **size),
     }
 
 
@@ -181,6 +186,7 @@ def main():
                    help="train RTSR's float run re-parameterised (ECBSR branches), QAT the fused plain model")
     p.add_argument("--steps", type=int, default=500, help="steps per epoch")
     p.add_argument("--float-steps", type=int, help="steps per epoch of RTSR's float run (default: --steps)")
+    p.add_argument("--patch", type=int, default=24, help="LR patch side of RTSR's runs (batch: the same pixels)")
     p.add_argument("--filters", type=int, nargs="+", help="RTSR's hidden widths (with --kernels: from scratch)")
     p.add_argument("--kernels", type=int, nargs="+", help="RTSR's kernel sides, one per hidden layer + output")
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
@@ -196,7 +202,7 @@ def main():
         raise SystemExit("--filters: trained from scratch (no --float-start), with one --kernels side per hidden "
                          "layer plus the output layer")
     runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches,
-                   args.filters, args.kernels, args.float_steps)
+                   args.filters, args.kernels, args.float_steps, args.patch)
     if not args.score_only:
         for run, rec in runs.items():
             train(rec, paths.runs_dir() / run, verbose=2)
