@@ -7,7 +7,9 @@ A design is its hidden widths, optionally ``:`` and its kernel sides, one per hi
 fake-quant (:func:`srlib.quant.quantize_model`), its ranges set from one batch of T91 crops
 (:func:`srlib.quant.calibrate`; trained weights would change the ranges, not the graph or its cost), exported to int8
 (:func:`srlib.quant.to_tflite`) and run by the int8 engine (:class:`srlib.lite.LiteFile`, XNNPACK, all cores) frame by
-frame, round-robin over the designs, on the same random 640x360 luma frames: median milliseconds per frame, with the
+frame, round-robin over the designs, on the same random uint8 640x360 luma frames through
+:meth:`~srlib.lite.LiteFile.grey_levels` (the path video takes; float frames would add a NumPy quantising pass
+to every call): median milliseconds per frame, with the
 multiply-adds per output pixel beside them (:func:`srlib.cost.macs_per_output_pixel`). Untrained: this says which
 designs fit a frame budget, not their quality. Prints a table; writes nothing.
 """
@@ -58,12 +60,12 @@ def main(argv=None):
     designs = [design(w) for w in args.widths]
     lr, _ = next(iter(make_dataset(datasets.path("T91"), 3, patch_size=24, batch_size=16, seed=0)))
     nets = engines(designs, lr.numpy())
-    frames = np.random.default_rng(0).random((args.frames + 1, 1, 360, 640, 1), dtype=np.float32)
+    frames = np.random.default_rng(0).integers(16, 236, (args.frames + 1, 1, 360, 640, 1), dtype=np.uint8)
     times = {k: [] for k in nets}
     for i, frame in enumerate(frames):
         for k, (net, _) in nets.items():
             t = time.perf_counter()
-            net(frame)
+            net.grey_levels(frame)
             if i:  # frame 0 warms up every engine
                 times[k].append(1000 * (time.perf_counter() - t))
     print(f"{'design':>20} {'MACs/px':>9} {'ms/frame':>9} {'fps':>6}")
