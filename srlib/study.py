@@ -236,10 +236,12 @@ class Study:
                        verdict_gain=None if p is None else verdict(low, high, p, ("above bicubic", "below bicubic")))
         return rows
 
-    def run_rows(self):
+    def run_rows(self, scores=None):
         """One row per run: its mean validation and test PSNR / SSIM (benchmark convention, the recipes' own LR) and
-        ``learned`` (test PSNR above bicubic's): a mean over seeds can hide a seed that never left its base."""
-        means = self.scores().groupby(["variant", "seed", "split"])[["psnr", "ssim"]].mean()
+        ``learned`` (test PSNR above bicubic's): a mean over seeds can hide a seed that never left its base.
+        ``scores``: :meth:`scores` when the caller has them already."""
+        scores = self.scores() if scores is None else scores
+        means = scores.groupby(["variant", "seed", "split"])[["psnr", "ssim"]].mean()
         floor = means.loc[("bicubic", 0, "test"), "psnr"]
         rows = []
         for variant, seed in self.grid():
@@ -256,7 +258,8 @@ class Study:
         if self.test_degradations:
             rows = self.matrix_rows()
         else:
-            rows = table(self.scores(), self.baseline, self.budgets, self.n_boot, self.boot_seed)
+            scores = self.scores()
+            rows = table(scores, self.baseline, self.budgets, self.n_boot, self.boot_seed)
         if outputs is not None:
             command = command or f"srlib.study.Study({self.name!r}).run()"
             (val, test), b = self.files, f"B = {self.n_boot}, seed {self.boot_seed}"
@@ -269,7 +272,7 @@ class Study:
                                    "that LR, same interval, Holm over every cell of the matrix")
             write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
             if not self.test_degradations:
-                write_csv(outputs(f"tables/{self.name}_runs.csv"), self.run_rows(), command=command,
+                write_csv(outputs(f"tables/{self.name}_runs.csv"), self.run_rows(scores), command=command,
                           notes={"test": notes["test"], "convention": CONVENTION,
                                  "learned": "test PSNR above bicubic's on the same images"})
             write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
