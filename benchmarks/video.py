@@ -23,7 +23,10 @@ drifts by tens of percent within minutes, so only back-to-back runs compare), an
 fps and stage split are those of its median round. Compiling / model loading and
 one warm-up frame are left out for every method. End to end includes starting
 ffmpeg and flushing x264, a fixed cost of about 0.1 s per clip: 120 frames
-(4.8 s of video) keep it small, as in real clips, for the fast methods too.
+(4.8 s of video) keep it small, as in real clips, for the fast methods too. Each end-to-end run also
+records its CPU time per frame, this process (network, colour, queues) and its ffmpeg children (decode,
+x264), against cores x wall: the CPU budget, which says whether anything but a cheaper network can still
+raise the frame rate.
 
 Memory allocation: OpenCV's ESPCN allocates blobs of ~60 MB per frame; with
 glibc's defaults each comes from a fresh mmap (thousands of page faults) and
@@ -43,6 +46,7 @@ Writes results/tables/video_benchmark.csv (or video_memory.csv), atomically.
 
 import argparse
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -205,6 +209,17 @@ def opencv_end_to_end(cv, src, dst):
     return {"frames": n, "fps": n / wall, "stages_s": stages}
 
 
+def with_cpu(run):
+    """``run()``'s stats with ``cpu_s``: CPU seconds (user + system) of this process (every srlib thread) and of
+    its finished child processes (ffmpeg decoding and x264 encoding) while it ran."""
+    t0 = os.times()
+    stats = run()
+    t1 = os.times()
+    stats["cpu_s"] = {"python": t1.user + t1.system - t0.user - t0.system,
+                      "ffmpeg": t1.children_user + t1.children_system - t0.children_user - t0.children_system}
+    return stats
+
+
 def vid4_scores(up):
     """{'calendar': (psnr, ssim, frames), 'city': ..., 'vid4': frame-weighted means} at x3, degrade mode."""
     out = {}
@@ -280,10 +295,11 @@ def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
     for r in range(args.rounds):
         for name in e2e:
             if name == "opencv":
-                e2e[name].append(opencv_end_to_end(cv, lr_clip, tmp / "opencv.mp4"))
+                run = functools.partial(opencv_end_to_end, cv, lr_clip, tmp / "opencv.mp4")
             else:
-                e2e[name].append(video.upscale_video(lr_clip, tmp / "out.mp4", ups[name], batch=batches[name],
-                                                     progress=False))
+                run = functools.partial(video.upscale_video, lr_clip, tmp / "out.mp4", ups[name],
+                                        batch=batches[name], progress=False)
+            e2e[name].append(with_cpu(run))
             print(f"  round {r + 1} {name:13s} end to end {e2e[name][-1]['fps']:5.2f} fps")
     ratio = {name: float(np.median([a["fps"] / b["fps"] for a, b in zip(stats, e2e["opencv"], strict=True)]))
              for name, stats in e2e.items()}
@@ -307,6 +323,8 @@ def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
         }
         for stage in ("decode", "colour", "network", "encode"):  # OpenCV's colour work is inside its network
             row[f"{stage}_ms_per_frame"] = 1000 * s["stages_s"][stage] / s["frames"] if stage in s["stages_s"] else ""
+        for proc, sec in s["cpu_s"].items():
+            row[f"cpu_{proc}_ms_per_frame"] = 1000 * sec / s["frames"]
         for seq in quality.get(name, {}):
             row[f"psnr_{seq}"], row[f"ssim_{seq}"] = quality[name][seq][:2]
         rows.append(row)
@@ -327,6 +345,10 @@ def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
         print(f"\n{name} end to end, busy ms per frame by stage (stages overlap): {split};"
               f" wall {1000 * s['wall_s'] / s['frames']:.1f}; network p50 {s['latency_ms']['p50']:.1f},"
               f" p95 {s['latency_ms']['p95']:.1f} ms; compile {s['compile_s']:.1f} s")
+        cpu, cores = {k: 1000 * v / s["frames"] for k, v in s["cpu_s"].items()}, os.cpu_count()
+        print(f"  CPU ms per frame: python {cpu['python']:.1f} (network, colour, queues), ffmpeg {cpu['ffmpeg']:.1f}"
+              f" (decode, x264); total {sum(cpu.values()):.1f} of {cores * 1000 * s['wall_s'] / s['frames']:.1f}"
+              f" ({cores} cores x wall)")
     print()
     q = {name: scores["vid4"][0] for name, scores in quality.items()}
     for r in rows[1:-1]:  # the ESPCN rows, against the acceptance target
