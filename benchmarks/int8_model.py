@@ -16,7 +16,11 @@ Architectures (``--arch``):
 * ``rtsr`` with ``--filters`` / ``--kernels``: another RTSR design (e.g. ``--filters 64 32 32 --kernels 3 3 3 3``:
   a 3 x 3 first layer, about half the 5 x 5's int8 time on one channel, and one more 32-wide layer), trained from
   scratch (no espcn-x3 layers fit it) at espcn-x3's learning rate for ``--float-epochs`` x ``--float-steps``; run
-  ``rtsr_x3_<filters>_k<kernels>_f<epochs>x<steps>`` (+ ``_rep``), its QAT run + ``_int8``.
+  ``rtsr_x3_<filters>_k<kernels>_f<epochs>x<steps>`` (+ ``_rep``), its QAT run + ``_int8``. With ``--float-start``
+  (a design that extends the start's by layers as wide as the one before, e.g. ``--filters 64 32 32 --kernels
+  5 3 1 3`` from a 5-3-3 run): the finished run deepened by identity layers
+  (:func:`srlib.models.rtsr.rtsr_deepened_from`, ``<run>_start.keras``), continued at lr 1e-4; run name +
+  ``_from_<float_start>``.
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
@@ -48,7 +52,7 @@ from srlib.evaluate import published
 from srlib.experiment import Recipe, best, build, train
 from srlib.infer import LiteUpscaler, ModelUpscaler
 from srlib.lite import LiteFile
-from srlib.models.rtsr import RepConv2D, fuse, rtsr_branched_from
+from srlib.models.rtsr import RepConv2D, fuse, rtsr_branched_from, rtsr_deepened_from
 from srlib.quant import to_tflite
 
 SHIPPED = "espcn-x3"  # the float model the int8 one must stay within 0.1 dB of on Set14 and BSD100
@@ -82,9 +86,14 @@ def recipes(arch, epochs, steps, float_epochs=12, float_start=None, branches=Fal
     tag = f"_p{patch}" if patch != 24 else ""
     if filters:
         float_run = (f"rtsr_x3_{'-'.join(map(str, filters))}_k{''.join(map(str, kernels))}"
-                     f"_f{float_epochs}x{float_steps}" + tag + "_rep" * branches)
-        float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32", learning_rate=1e-3,
-                              steps=float_steps, epochs=float_epochs, **size)
+                     f"_f{float_epochs}x{float_steps}" + (f"_from_{float_start}" if float_start else "")
+                     + tag + "_rep" * branches)
+        start = {}
+        if float_start:  # the finished run's function, deepened by identity layers, goes on training
+            start = {"warm_start": str(deepened_start(paths.runs_dir() / float_start / "best.keras", args, float_run))}
+        float_recipe = Recipe("rtsr", scale=3, args=float_args, precision="fp32",
+                              learning_rate=1e-4 if float_start else 1e-3, steps=float_steps, epochs=float_epochs,
+                              **start, **size)
     else:
         float_run = (f"rtsr_x3_f{float_epochs}" + (f"x{float_steps}" if float_steps != steps else "")
                      + (f"_from_{float_start}" if float_start else "") + tag + "_rep" * branches)
@@ -111,6 +120,16 @@ def rtsr_start():
         last.set_weights([w * 0 for w in last.get_weights()])
         file.parent.mkdir(parents=True, exist_ok=True)
         model.save(file)
+    return file
+
+
+def deepened_start(start, args, run):
+    """``$SRLIB_RUNS/<run>_start.keras`` (written once): the plain RTSR ``start`` (a .keras file) deepened to the
+    design ``args`` (filters, kernels) by identity layers (:func:`srlib.models.rtsr.rtsr_deepened_from`): the same
+    outputs as ``start``."""
+    file = paths.runs_dir() / f"{run}_start.keras"
+    if not file.exists():
+        rtsr_deepened_from(zoo.load_file(start), args["filters"], args["kernels"]).save(file)
     return file
 
 
@@ -187,7 +206,8 @@ def main():
     p.add_argument("--steps", type=int, default=500, help="steps per epoch")
     p.add_argument("--float-steps", type=int, help="steps per epoch of RTSR's float run (default: --steps)")
     p.add_argument("--patch", type=int, default=24, help="LR patch side of RTSR's runs (batch: the same pixels)")
-    p.add_argument("--filters", type=int, nargs="+", help="RTSR's hidden widths (with --kernels: from scratch)")
+    p.add_argument("--filters", type=int, nargs="+",
+                   help="RTSR's hidden widths (with --kernels: from scratch, or --float-start deepened)")
     p.add_argument("--kernels", type=int, nargs="+", help="RTSR's kernel sides, one per hidden layer + output")
     p.add_argument("--score-only", action="store_true", help="score the best checkpoint so far, no training")
     p.add_argument("--sets", nargs="+", default=list(BENCHMARK_SETS))
@@ -198,9 +218,10 @@ def main():
         raise SystemExit("--branches: RTSR only (--arch rtsr)")
     if bool(args.filters) != bool(args.kernels) or (args.filters and args.arch != "rtsr"):
         raise SystemExit("--filters and --kernels go together, with --arch rtsr")
-    if args.filters and (args.float_start or len(args.kernels) != len(args.filters) + 1):
-        raise SystemExit("--filters: trained from scratch (no --float-start), with one --kernels side per hidden "
-                         "layer plus the output layer")
+    if args.filters and len(args.kernels) != len(args.filters) + 1:
+        raise SystemExit("--filters: one --kernels side per hidden layer plus the output layer")
+    if args.filters and args.float_start and args.branches:
+        raise SystemExit("--filters with --float-start (a deepened plain run): no --branches")
     runs = recipes(args.arch, args.epochs, args.steps, args.float_epochs, args.float_start, args.branches,
                    args.filters, args.kernels, args.float_steps, args.patch)
     if not args.score_only:

@@ -1,4 +1,5 @@
-"""RTSR's re-parameterised training (srlib.models.rtsr): RepConv2D, fuse, rtsr_branched_from."""
+"""RTSR's re-parameterised training and deepening (srlib.models.rtsr): RepConv2D, fuse, rtsr_branched_from,
+rtsr_deepened_from."""
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ import tensorflow as tf
 from srlib import quant, zoo
 from srlib.experiment import Recipe, build
 from srlib.models.espcn import espcn
-from srlib.models.rtsr import EDGE_MASKS, RepConv2D, fuse, rtsr, rtsr_branched_from
+from srlib.models.rtsr import EDGE_MASKS, RepConv2D, fuse, rtsr, rtsr_branched_from, rtsr_deepened_from
 
 
 def randomize(model_or_layer, seed, scale=0.3):
@@ -152,3 +153,30 @@ def test_an_older_rtsr_with_a_concatenated_repeat_is_the_same_function():
     lr = np.random.default_rng(2).random((1, 7, 9, 1), np.float32)
     np.testing.assert_allclose(new(lr).numpy(), old(lr).numpy(), atol=1e-6)
     np.testing.assert_allclose(rtsr_branched_from(old)(lr).numpy(), old(lr).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("filters, kernels", [((8, 6, 6), (5, 3, 1, 3)), ((8, 8, 6, 6), (5, 3, 3, 3, 3))])
+def test_deepened_from_inserts_identity_layers_that_then_learn(filters, kernels, tmp_path):
+    keras.utils.set_random_seed(4)
+    x = np.random.default_rng(4).random((2, 10, 12, 1), np.float32)
+    plain = rtsr(3, filters=(8, 6))
+    randomize(plain, 4, scale=0.2)
+    deep = rtsr_deepened_from(plain, filters, kernels)
+    assert [c.kernel_size[0] for c in deep.layers if isinstance(c, keras.layers.Conv2D)] == list(kernels)
+    assert np.any(plain.layers[2](plain.layers[1](x)).numpy() == 0)  # the ReLUs do cut: identity only on >= 0
+    np.testing.assert_allclose(deep(x).numpy(), plain(x).numpy(), atol=1e-6)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((deep(x, training=True) - np.float32(0.5)) ** 2)
+    grads = tape.gradient(loss, deep.trainable_weights)
+    assert all(np.any(g.numpy()) for g in grads)  # every layer learns, the new ones too
+    deep.save(tmp_path / "start.keras")  # the warm start of experiment.build carries it exactly
+    recipe = Recipe("rtsr", scale=3, args={"filters": list(filters), "kernels": list(kernels)},
+                    warm_start=str(tmp_path / "start.keras"))
+    np.testing.assert_array_equal(build(recipe)(x).numpy(), deep(x).numpy())
+
+
+@pytest.mark.parametrize("filters, kernels", [((8, 7), (5, 3, 3)), ((6, 6, 6), (5, 3, 3, 3)), ((8, 6), (3, 3, 3)),
+                                              ((8, 6, 6), (5, 3, 3, 5))])
+def test_deepened_from_refuses_a_design_that_does_not_extend_the_model(filters, kernels):
+    with pytest.raises(ValueError, match="do not extend"):
+        rtsr_deepened_from(rtsr(3, filters=(8, 6)), filters, kernels)

@@ -198,3 +198,38 @@ def rtsr_branched_from(model):
     for source, target in zip(convs, targets, strict=True):
         target.start_as(*source.get_weights())
     return branched
+
+
+def rtsr_deepened_from(model, filters, kernels):
+    """A plain RTSR of hidden widths ``filters`` and kernel sides ``kernels`` that computes exactly what the plain
+    RTSR ``model`` computes: its layers are ``model``'s in order, with new hidden layers inserted, each as wide as
+    the layer before it and started as the identity (the centre tap of its kernel the identity matrix, bias zero:
+    on the ReLU outputs it takes, all >= 0, its ReLU passes them through), so training goes on from ``model``'s
+    function with more layers (Net2Net's deepening, Chen et al. 2016).
+
+    Raises ValueError (one line) when ``filters`` / ``kernels`` do not extend ``model``'s design that way.
+    """
+    convs, _ = _twin(model, branched=False)
+    source = [(c.filters, c.kernel_size[0]) for c in convs]
+    scale = next(layer for layer in model.layers if isinstance(layer, SubPixelUpscale)).scale
+    deep = rtsr(scale, model.inputs[0].shape[-1], filters=filters, kernels=kernels)
+    targets = [layer for layer in deep.layers if type(layer) is keras.layers.Conv2D]
+    design = [(t.filters, t.kernel_size[0]) for t in targets]
+    i, width = 0, None
+    for target, (c, k) in zip(targets, design, strict=True):
+        last = target is targets[-1]
+        if i < len(source) and (c, k) == source[i] and (last or i < len(source) - 1):
+            target.set_weights(convs[i].get_weights())
+            i += 1
+        elif not last and i > 0 and c == width:
+            kernel = np.zeros((k, k, c, c), np.float32)
+            kernel[k // 2, k // 2] = np.eye(c, dtype=np.float32)
+            target.set_weights([kernel, np.zeros(c, np.float32)])
+        else:
+            i = -1
+            break
+        width = c
+    if i != len(source):
+        raise ValueError(f"{model.name}: widths {list(filters)} and kernels {list(kernels)} do not extend its "
+                         f"design {[w for w, _ in source[:-1]]} / {[k for _, k in source]} by identity layers")
+    return deep
