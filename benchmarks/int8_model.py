@@ -40,6 +40,7 @@ Usage:
 """
 
 import argparse
+import dataclasses
 import logging
 import time
 
@@ -250,10 +251,17 @@ def main():
                      if args.filters else "ESPCN 5-3-3, 64/32 filters")
             arch = (f"RTSR: {shape}, ReLU, + nearest-neighbour residual"
                     + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
+        extra = {"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
+                 "io": "float32 in and out; int8 inside, input and output ranges fixed to [0, 1]"}
+        if len(runs) > 1:  # the card's steps and wall time are the QAT run's; the float run it started from:
+            float_run, float_rec = list(runs.items())[0]
+            float_log = pd.read_csv(paths.runs_dir() / float_run / "log.csv")
+            extra["float_run"] = {"run": float_run, "steps": int(len(float_log) * float_rec.steps),
+                                  "wall_time_s": float(float_log["wall_s"].iloc[-1]),
+                                  "warm_start": float_rec.warm_start and paths.display(float_rec.warm_start)}
+        rec = dataclasses.replace(rec, warm_start=paths.display(rec.warm_start))  # no machine path in the card
         export(model, name, rec, log, paths.runs_dir() / run, tflite=blob, benchmark=rows,
-               architecture=f"{arch}, Y channel; int8 (QAT fine-tune), TFLite",
-               extra={"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
-                      "io": "float32 in and out; int8 inside, input and output ranges fixed to [0, 1]"})
+               architecture=f"{arch}, Y channel; int8 (QAT fine-tune), TFLite", extra=extra)
         print(f"shipped {name} -> {paths.display(zoo.path(name))}")
 
 

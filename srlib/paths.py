@@ -95,9 +95,11 @@ def absolute_env(env=None):
 
 
 def display(path):
-    """``path`` for committed outputs: relative to the data directory, the checkout or ``~``; no machine paths."""
+    """``path`` for committed outputs: relative to the data directory, the training runs, the checkout or ``~``; no
+    machine paths."""
     path = Path(path).absolute()
-    for base, label in ((data_dir(), "$SRLIB_DATA_DIR"), (ROOT, ""), (Path.home(), "~")):
+    for base, label in ((data_dir(), "$SRLIB_DATA_DIR"), (runs_dir(), "$SRLIB_RUNS"), (ROOT, ""),
+                        (Path.home(), "~")):
         if path.is_relative_to(base):
             rel = path.relative_to(base).as_posix()
             return f"{label}/{rel}" if label else rel

@@ -38,6 +38,14 @@ def test_write_timing_header_has_date_and_machine_and_no_machine_paths(tmp_path)
     assert pd.read_csv(path, comment="#").to_dict("records") == [{"a": 1, "b": 0.1235}]
 
 
+def test_display_writes_no_machine_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRLIB_RUNS", str(tmp_path / "runs"))
+    assert paths.display(tmp_path / "runs" / "r1" / "best.keras") == "$SRLIB_RUNS/r1/best.keras"
+    assert paths.display(paths.data_dir() / "Set5") == "$SRLIB_DATA_DIR/Set5"
+    assert paths.display(paths.ROOT / "results" / "x.csv") == "results/x.csv"
+    assert paths.display(tmp_path / "elsewhere" / "x.png") == "x.png"
+
+
 def test_profiles_are_defined_once_and_checked():
     """Outputs and reproduce take their profile names from srlib.paths.PROFILES; an unknown one is refused."""
     from srlib import reproduce
