@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+INT8_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}  # int8 dot products in one instruction
 
 PRECISIONS = {  # name: (dtype policy of the body, of the last weighted layer and what follows it)
     "float32": ("float32", "float32"),
@@ -48,14 +49,18 @@ def gpus():
 
 
 def machine(cpuinfo="/proc/cpuinfo"):
-    """One line for cards and CSV headers: CPU model, cores, bf16 support, GPUs, TensorFlow version.
+    """One line for cards and CSV headers: CPU model, cores, bf16 support, int8 dot-product instructions (what int8
+    models run on: VNNI or AMX, else AVX2), GPUs, TensorFlow version.
 
-    e.g. ``"AMD EPYC, 2 cores, native bf16 (avx512_bf16), no GPU, TF 2.21.0"``.
+    e.g. ``"AMD EPYC, 2 cores, native bf16 (avx512_bf16), int8 avx512_vnni, no GPU, TF 2.21.0"``.
     """
-    native = sorted(cpu_flags(cpuinfo) & BF16_FLAGS)
+    flags = cpu_flags(cpuinfo)
+    native = sorted(flags & BF16_FLAGS)
     bf16 = f"native bf16 ({', '.join(native)})" if native else "no native bf16"
+    dot = sorted(flags & INT8_FLAGS)
+    int8 = f"int8 {', '.join(dot)}" if dot else f"int8 {'avx2' if 'avx2' in flags else 'without avx2'}"
     gpu = ", ".join(gpus()) or "no GPU"
-    return f"{cpu_name(cpuinfo)}, {os.cpu_count()} cores, {bf16}, {gpu}, TF {tf.__version__}"
+    return f"{cpu_name(cpuinfo)}, {os.cpu_count()} cores, {bf16}, {int8}, {gpu}, TF {tf.__version__}"
 
 
 def auto_precision():

@@ -35,13 +35,15 @@ def test_cpu_flags_parses_cpuinfo(tmp_path):
     assert precision.cpu_flags(tmp_path / "missing") == set()
 
 
-def test_machine_line_names_cpu_cores_and_bf16(tmp_path):
+def test_machine_line_names_cpu_cores_bf16_and_int8(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512_bf16\n")
     line = precision.machine(info)
     assert line.startswith("Test CPU 9000, ") and "cores" in line and "native bf16 (avx512_bf16)" in line
     info.write_text("processor\t: 0\nmodel name\t: Old CPU\nflags\t\t: fpu avx2\n")
-    assert "no native bf16" in precision.machine(info)
+    assert "no native bf16, int8 avx2," in precision.machine(info)
+    info.write_text("processor\t: 0\nmodel name\t: New CPU\nflags\t\t: fpu avx2 avx512_vnni amx_int8 amx_bf16\n")
+    assert "native bf16 (amx_bf16), int8 amx_int8, avx512_vnni," in precision.machine(info)
 
 
 def test_with_precision_float32_copy_keeps_weights_and_output():
