@@ -44,13 +44,19 @@ def card_macs(name, scale):
 
 def time_1080p(name, scale, repeats=3):
     """Median milliseconds for zoo model ``name`` to produce the Y channel of one 1920 x 1080 frame at ``scale``
-    (network only, float32, after one warm-up run)."""
+    (network only, float32 in Keras; an int8 model in its int8 engine, not its fake-quant Keras twin; after one
+    warm-up run)."""
     import tensorflow as tf
 
-    model = zoo.load(name)
+    from srlib.infer import load_net
+    from srlib.lite import LiteFile
+
+    model = load_net(name)
     rng = np.random.default_rng(0)
     lr = rng.random((1, round(1080 / scale), round(1920 / scale), 1)).astype(np.float32)
-    if isinstance(model.input, dict):
+    if isinstance(model, LiteFile):
+        run = lambda: model(lr)  # noqa: E731
+    elif isinstance(model.input, dict):
         from srlib.models.cppn_gan import render
 
         run = lambda: render(model, lr, (1080, 1920))  # noqa: E731
