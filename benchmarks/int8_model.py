@@ -252,7 +252,8 @@ def main():
             arch = (f"RTSR: {shape}, ReLU, + nearest-neighbour residual"
                     + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
         extra = {"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
-                 "io": "float32 in and out; int8 inside, input and output ranges fixed to [0, 1]"}
+                 "io": "int8 in and out on grey levels (scale 1/255, zero point -128: a uint8 level minus 128), "
+                       "int8 inside; srlib.lite quantises float32 callers' inputs and outputs at the edges"}
         if len(runs) > 1:  # the card's steps and wall time are the QAT run's; the float run it started from:
             float_run, float_rec = list(runs.items())[0]
             float_log = pd.read_csv(paths.runs_dir() / float_run / "log.csv")

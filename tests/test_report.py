@@ -45,7 +45,7 @@ def test_pareto_front():
 def test_photo_models_leave_out_digits_and_other_degradations():
     assert photo_models() == {
         "ae-skip-x2": [2], "ae-skip-x3": [3], "ae-skip-x4": [4], "cnn-x2": [2], "cppn-any": [2, 3, 4], "espcn-x2": [2],
-        "espcn-x3": [3], "espcn-x3-fast": [3], "espcn-x4": [4], "vae-res-x2": [2], "vae-x2": [2],
+        "espcn-x3": [3], "espcn-x3-fast": [3], "espcn-x4": [4], "rtsr-x3-int8": [3], "vae-res-x2": [2], "vae-x2": [2],
     }
 
 
