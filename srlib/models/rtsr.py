@@ -214,22 +214,17 @@ def rtsr_deepened_from(model, filters, kernels):
     scale = next(layer for layer in model.layers if isinstance(layer, SubPixelUpscale)).scale
     deep = rtsr(scale, model.inputs[0].shape[-1], filters=filters, kernels=kernels)
     targets = [layer for layer in deep.layers if type(layer) is keras.layers.Conv2D]
-    design = [(t.filters, t.kernel_size[0]) for t in targets]
-    i, width = 0, None
-    for target, (c, k) in zip(targets, design, strict=True):
-        last = target is targets[-1]
-        if i < len(source) and (c, k) == source[i] and (last or i < len(source) - 1):
+    i = 0  # the next layer of ``model`` to place; its output layer only goes last
+    for n, target in enumerate(targets):
+        c, k, last = target.filters, target.kernel_size[0], n == len(targets) - 1
+        if i < len(source) and (c, k) == source[i] and (i == len(source) - 1) == last:
             target.set_weights(convs[i].get_weights())
             i += 1
-        elif not last and i > 0 and c == width:
+        elif not last and i > 0 and c == targets[n - 1].filters:
             kernel = np.zeros((k, k, c, c), np.float32)
             kernel[k // 2, k // 2] = np.eye(c, dtype=np.float32)
             target.set_weights([kernel, np.zeros(c, np.float32)])
         else:
-            i = -1
-            break
-        width = c
-    if i != len(source):
-        raise ValueError(f"{model.name}: widths {list(filters)} and kernels {list(kernels)} do not extend its "
-                         f"design {[w for w, _ in source[:-1]]} / {[k for _, k in source]} by identity layers")
+            raise ValueError(f"{model.name}: widths {list(filters)} and kernels {list(kernels)} do not extend its "
+                             f"design {[w for w, _ in source[:-1]]} / {[k for _, k in source]} by identity layers")
     return deep
