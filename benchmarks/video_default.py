@@ -2,8 +2,8 @@
 whole command runs, on a 640x360 clip at x2, x3 and x4 on this machine.
 
 The clip is the first ``--frames`` frames of the cockatoo clip downscaled to 640x360 (as benchmarks/video.py makes
-it). Each scale runs the exact command line in a fresh process (its speed cache ``$SRLIB_RUNS/speed.json`` is used
-when present, as a user's second run would). Printed per scale: the model and reason the command gave on stderr, the
+it). Each scale runs the exact command line in a fresh process, its model trials (``srlib.choose.clip_fps``)
+included. Printed per scale: the model and reason the command gave on stderr, the
 frame rate it reports (frames / seconds after loading the model), the wall time of the whole command (start-up,
 model choice, loading and compiling included) and the 1-minute load average before and after.
 

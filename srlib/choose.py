@@ -19,8 +19,9 @@ without the key's row is not ranked by it.
 
 * Images (:func:`for_image`, :func:`image_default`): the best by the key; an arbitrary-scale model for a scale no
   card scores; else bicubic.
-* Videos (:func:`for_video`): the best by the key among the luma models whose frame engine keeps up with the clip's
-  frame rate on this machine at the clip's frame size, measured here and now (a few frames each); if none does, the
+* Videos (:func:`for_video`): the best by the key among the luma models that keep up with the clip's frame rate on
+  this machine, end to end with the encoder, measured here and now on the clip's first frames (:func:`clip_fps`,
+  :data:`TRIAL_FRAMES` each); if none does, the
   fastest model at or above SRCNN's published Set5 PSNR (clean LR) at that scale (the fastest of all when that row is
   unknown), so a default never runs at a fraction of a frame per second when a real-time model exists.
 """
@@ -28,7 +29,7 @@ without the key's row is not ranked by it.
 import dataclasses
 import functools
 import logging
-import time
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 QUALITY_FLOOR = "SRCNN"  # the published method a video default must reach when nothing keeps up
 JPEG_SUFFIXES = (".jpg", ".jpeg")
+TRIAL_FRAMES = 30  # frames of the clip each video candidate is timed on (clip_fps)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,23 +105,22 @@ def for_image(scale, jpeg=False):
 
 
 @functools.cache
-def frame_fps(name, width, height, frames=3):
-    """Frames per second of zoo model ``name``'s frame engine (colour split, network, merge to I420) on LR frames of
-    ``width`` x ``height`` on this machine now: the median of ``frames`` timed frames after a warm-up. Measured once
-    per process (not stored: a figure taken while the machine is busy would stay wrong)."""
+def clip_fps(name, clip, scale, degrade=False, frames=TRIAL_FRAMES):
+    """Frames per second of the whole video pipeline (decode, zoo model ``name``'s frame engine, x264 encode to a
+    temporary file: :func:`srlib.video.upscale_video`) on the first ``frames`` frames of ``clip`` at ``scale`` on this
+    machine now, after the first frame is out (start-up and compiling left out). ``degrade``: ``clip`` is HR, made LR
+    and scored, as ``srlib upscale --degrade`` does. The encoder's share of the CPU is in it: a frame engine timed
+    alone keeps up where the command does not. Measured once per process (not stored: a figure taken while the machine
+    is busy would stay wrong)."""
     from srlib.frames import FastLuma
     from srlib.infer import load_net
+    from srlib.video import upscale_video
 
     engine = FastLuma(load_net(name), zoo.card(name).scale, name=name)  # a Keras model, or an int8 .tflite
-    engine.compile(1, height, width, i420=True)
-    planes = np.random.default_rng(0).integers(0, 256, (1, height * 3 // 2, width), dtype=np.uint8)
-    seconds = []
-    for _ in range(frames):
-        t = time.perf_counter()
-        y, cbcr = engine.split(planes)
-        engine.merge(engine.net(y), cbcr)
-        seconds.append(time.perf_counter() - t)
-    return 1.0 / float(np.median(seconds))
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = upscale_video(clip, Path(tmp) / "trial.mp4", engine, degrade_scale=scale if degrade else None,
+                              max_frames=frames, progress=False)
+    return stats["steady_fps"]
 
 
 def _floor(scale):
@@ -135,7 +136,7 @@ def _engine(card):
     return card.raw["extra"].get("engine", "keras")
 
 
-def _keeping_up(cards, key, scale, width, height, fps):
+def _keeping_up(cards, key, scale, clip, fps, degrade):
     """(name, frames per second, reason) of the best by ``key`` among ``cards`` ({name: Card}, each with ``key``'s
     row) that keep up with ``fps``, timed from the cheapest (multiply-adds per pixel, from the cards) until one falls
     behind; if none keeps up, the fastest at or above SRCNN's Set5 PSNR on clean LR (the cheapest when none is)."""
@@ -145,7 +146,7 @@ def _keeping_up(cards, key, scale, width, height, fps):
     for name in order:  # the cheapest first; once one falls behind, costlier ones on its engine would too
         if _engine(cards[name]) in behind:
             continue
-        measured[name] = frame_fps(name, width, height)
+        measured[name] = clip_fps(name, clip, scale, degrade)
         if measured[name] < fps:
             behind.add(_engine(cards[name]))
     fast = [n for n in measured if measured[n] >= fps]
@@ -155,7 +156,7 @@ def _keeping_up(cards, key, scale, width, height, fps):
     floor, clean = _floor(scale), CLEAN.scores(cards, scale)
     good = [n for n in order if floor is not None and clean.get(n, -np.inf) >= floor] or order[:1]
     cheapest = cards[good[0]].macs_per_output_pixel  # 4x its multiply-adds is never the faster one: not timed
-    speeds = {n: measured.get(n) or frame_fps(n, width, height) for n in good
+    speeds = {n: measured.get(n) or clip_fps(n, clip, scale, degrade) for n in good
               if cards[n].macs_per_output_pixel <= 4 * cheapest}
     best = max(speeds, key=speeds.get)
     why = (f"nothing keeps up with {fps:g} fps here: the fastest at or above {QUALITY_FLOOR}'s Set5 {floor:.2f} dB"
@@ -164,9 +165,9 @@ def _keeping_up(cards, key, scale, width, height, fps):
     return best, speeds[best], why if key == CLEAN else f"{why}, of those scored on {key.dataset} {key.lr}"
 
 
-def for_video(scale, width, height, fps):
-    """(zoo name, expected frames per second of the network stage, reason) for a clip of LR ``width`` x ``height``
-    at ``fps`` frames per second upscaled by ``scale``.
+def for_video(scale, clip, fps, degrade=False):
+    """(zoo name, expected frames per second of the whole command, reason) for video file ``clip`` of ``fps`` frames
+    per second upscaled by ``scale`` (``degrade``: ``clip`` is HR, made LR and scored first; :func:`clip_fps`).
 
     Candidates are the fixed-scale luma photo models (the frame engine runs Y models). The pick by :data:`CLEAN`
     (:func:`_keeping_up` over the candidates with the clean row) decides whether :data:`VIDEO` may rank: when it has
@@ -178,8 +179,8 @@ def for_video(scale, width, height, fps):
     clean = {n: luma[n] for n in CLEAN.scores(luma, scale)}
     if not clean:
         return image_default(scale)[0], None, "no video model for this scale: the image default"
-    pick, speed, why = _keeping_up(clean, CLEAN, scale, width, height, fps)
+    pick, speed, why = _keeping_up(clean, CLEAN, scale, clip, fps, degrade)
     video = {n: luma[n] for n in VIDEO.scores(luma, scale)}
     if pick not in video:
         return pick, speed, why + _unlike(VIDEO, pick)
-    return _keeping_up(video, VIDEO, scale, width, height, fps)
+    return _keeping_up(video, VIDEO, scale, clip, fps, degrade)

@@ -71,9 +71,8 @@ def _upscale_video(job, args, scale):
         raise VideoError(f"{job.src}: videos take an integer scale (x2, x3, x4), not x{scale:g}")
     info, model = probe(job.src), args.model
     if model is None:
-        lr = tuple(n // scale for n in info.size) if args.degrade else info.size
-        model, fps, why = choose.for_video(scale, *lr, info.fps or 25.0)
-        speed = f"; about {fps:.0f} fps for the network here" if fps else ""
+        model, fps, why = choose.for_video(scale, job.src, info.fps or 25.0, degrade=args.degrade)
+        speed = f"; about {fps:.0f} fps end to end here" if fps else ""
         print(f"model: {model} for {job.src} ({why}{speed}; choose with --model)", file=sys.stderr)
     up = upscaler(model, scale)
     side = job.dst.with_name(f"{job.dst.stem}_compare.mp4") if args.compare else None

@@ -24,6 +24,7 @@ class Pipe:
         self.error = None
         self.seconds = {}
         self.in_flight = self.peak = self.done = 0
+        self.first_out = None  # perf_counter() when the first frame was encoded
         self._lock = threading.Lock()
 
     def fail(self, err):
@@ -59,6 +60,8 @@ class Pipe:
         with self._lock:
             self.in_flight -= 1
             self.done += 1
+            if self.done == 1:
+                self.first_out = time.perf_counter()
 
     def add(self, stage, seconds):
         with self._lock:

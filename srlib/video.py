@@ -265,7 +265,8 @@ def upscale_video(
       warmup: network batches left out of the latency percentiles.
 
     Returns:
-      dict: ``frames``; ``wall_s`` and ``fps`` (after compiling); ``compile_s``;
+      dict: ``frames``; ``wall_s`` and ``fps`` (after compiling); ``steady_fps``: the frames after the first over
+      the seconds after it was encoded (the pipeline's start-up left out); ``compile_s``;
       ``latency_ms`` {'p50', 'p95'} of network time per frame; ``stages_s``
       {decode, colour, network, encode, and degrade/metrics/compare when used}:
       busy seconds of each stage (they overlap, so they add up to more than
@@ -329,11 +330,13 @@ def upscale_video(
         raise pipe.error
     if animation:
         animation.write_gifs()
-    wall = time.perf_counter() - start
+    end = time.perf_counter()
+    wall, after_first = end - start, end - (pipe.first_out or end)
     lat = network.latency_ms
     stats = {
         "upscaler": getattr(upscaler, "name", type(upscaler).__name__),
         "frames": pipe.done, "wall_s": wall, "fps": pipe.done / wall, "compile_s": compile_s,
+        "steady_fps": (pipe.done - 1) / after_first if pipe.done > 1 and after_first > 0 else pipe.done / wall,
         "latency_ms": {q: float(np.percentile(lat, int(q[1:]))) for q in ("p50", "p95")} if lat else None,
         "stages_s": dict(pipe.seconds), "input_size": (lr_w, lr_h), "output_size": (lr_w * s, lr_h * s),
         "max_in_flight": pipe.peak, "in_flight_bound": pipe.bound,

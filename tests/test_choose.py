@@ -27,18 +27,18 @@ def _card(name, macs, psnr, scale=3, degradation="bicubic", rows=()):
 
 
 def _zoo(folder, monkeypatch, cards, speeds):
-    """Write ``cards`` into a zoo at ``folder``; frame_fps answers from ``speeds`` and lists what it timed."""
+    """Write ``cards`` into a zoo at ``folder``; clip_fps answers from ``speeds`` and lists what it timed."""
     monkeypatch.setenv("SRLIB_WEIGHTS", str(folder))
     for card in cards:
         (folder / f"{zoo.file_stem(card['model'])}.json").write_text(json.dumps(card))
         (folder / f"{zoo.file_stem(card['model'])}.keras").write_bytes(b"")
     measured = []
 
-    def fps(name, w, h):
+    def fps(name, clip, scale, degrade):
         measured.append(name)
         return speeds[name]
 
-    monkeypatch.setattr(choose, "frame_fps", fps)
+    monkeypatch.setattr(choose, "clip_fps", fps)
     monkeypatch.setattr(choose, "_floor", lambda scale: 32.75)
     return measured
 
@@ -72,7 +72,7 @@ def _compressed_zoo(folder, monkeypatch, big_jpeg=None, clean_rows=True):
     (50, "mid-x3", "at or above SRCNN"),  # nothing keeps up: the fastest at SRCNN's quality, never big-x3
 ])
 def test_video_default(made_up_zoo, clip_fps, expected, why):
-    name, fps, reason = choose.for_video(3, 640, 360, clip_fps)
+    name, fps, reason = choose.for_video(3, "clip.mp4", clip_fps)
     assert name == expected and why in reason and fps > 1
     assert ("big-x3" in made_up_zoo) == (clip_fps == 10)  # timed only while the cheaper ones keep up
 
@@ -83,7 +83,7 @@ def test_image_default_is_the_best_set5(made_up_zoo):
 
 
 def test_no_video_model_for_the_scale_falls_back(made_up_zoo):
-    name, fps, reason = choose.for_video(2, 640, 360, 25)
+    name, fps, reason = choose.for_video(2, "clip.mp4", 25)
     assert (name, fps) == ("bicubic", None) and "image default" in reason
 
 
@@ -92,7 +92,7 @@ def test_video_ranks_by_the_h264_row(tmp_path, monkeypatch, clip_fps, expected):
     """The compressed-trained model wins for video where it keeps up (its Vid4 row is the best), never for a PNG,
     and its own-degradation Set5 row is not taken for a clean one; where it falls behind, the fastest that keeps up."""
     _compressed_zoo(tmp_path, monkeypatch)
-    name, fps, reason = choose.for_video(3, 640, 360, clip_fps)
+    name, fps, reason = choose.for_video(3, "clip.mp4", clip_fps)
     assert name == expected and f"H.264 video (Vid4, CRF 28) that keeps up with {clip_fps} fps" in reason
     assert choose.image_default(3) == ("big-x3", "the best Set5 PSNR (clean bicubic LR) among the shipped x3 models")
 
@@ -110,7 +110,7 @@ def test_jpeg_ranks_by_the_bsd100_jpeg_row(tmp_path, monkeypatch, big_jpeg, expe
 def test_compressed_keys_fall_back_where_the_clean_pick_has_no_row(tmp_path, monkeypatch):
     """Only real-x3 is scored on compressed input: nothing to compare it with, so the clean key decides, and says so."""
     _compressed_zoo(tmp_path, monkeypatch, clean_rows=False)
-    name, _, reason = choose.for_video(3, 640, 360, 10)
+    name, _, reason = choose.for_video(3, "clip.mp4", 10)
     assert name == "mid-x3" and reason.startswith("the best Set5 PSNR (clean bicubic LR) that keeps up")
     assert reason.endswith("mid-x3 has no Vid4 bicubic_h264_clip row, so PSNR on H.264 video (Vid4, CRF 28) "
                            "cannot compare")

@@ -266,10 +266,10 @@ def test_video_default_measures_an_int8_model_when_the_float_one_falls_behind(tm
         (tmp_path / f"{zoo.file_stem(name)}.json").write_text(json.dumps(card))
         (tmp_path / f"{zoo.file_stem(name)}{suffix}").write_bytes(b"")
     speeds = {"small-x3": 60.0, "big-x3": 14.0, "big-x3-int8": 30.0}
-    monkeypatch.setattr(choose, "frame_fps", lambda name, w, h: speeds[name])
+    monkeypatch.setattr(choose, "clip_fps", lambda name, clip, scale, degrade: speeds[name])
     monkeypatch.setattr(choose, "_floor", lambda scale: 32.75)
-    assert choose.for_video(3, 640, 360, 25)[0] == "big-x3-int8"  # keeps up, better than small-x3
+    assert choose.for_video(3, "clip.mp4", 25)[0] == "big-x3-int8"  # keeps up, better than small-x3
     speeds["big-x3-int8"] = 20.0
-    name, _, why = choose.for_video(3, 640, 360, 25)
+    name, _, why = choose.for_video(3, "clip.mp4", 25)
     assert name == "small-x3" and "keeps up" in why
-    assert choose.for_video(3, 640, 360, 100)[0] == "big-x3-int8"  # nothing keeps up: the fastest at SRCNN
+    assert choose.for_video(3, "clip.mp4", 100)[0] == "big-x3-int8"  # nothing keeps up: the fastest at SRCNN
