@@ -38,3 +38,16 @@ def test_a_failing_stage_stops_the_others():
             pipe.put(pipe.q_in, 0)
     thread.join()
     assert isinstance(pipe.error, OSError) and str(pipe.error) == "disk full"
+
+
+def test_the_first_frame_out_is_stamped_once():
+    """upscale_video's steady_fps counts from the first encoded frame: leave() stamps it once, not per frame."""
+    pipe = Pipe(queue_size=2, batch=1)
+    assert pipe.first_out is None
+    before = time.perf_counter()
+    pipe.enter()
+    pipe.leave()
+    first = pipe.first_out
+    pipe.enter()
+    pipe.leave()
+    assert before <= first <= time.perf_counter() and pipe.first_out == first and pipe.done == 2
