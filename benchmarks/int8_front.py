@@ -40,10 +40,10 @@ from srlib.video import upscale_video
 
 def design(run_dir):
     """'RTSR 3-3-3-3, 64/32/32' (or 'ESPCN ...') from the run's recipe: architecture, kernel sides, hidden widths."""
-    args = json.loads((run_dir / "run.json").read_text())["recipe"]
-    filters = args["args"]["filters"]
-    kernels = args["args"].get("kernels", [5] + [3] * len(filters))
-    return f"{args['model'].upper()} {'-'.join(map(str, kernels))}, {'/'.join(map(str, filters))}"
+    recipe = json.loads((run_dir / "run.json").read_text())["recipe"]
+    filters = recipe["args"]["filters"]
+    kernels = recipe["args"].get("kernels", [5] + [3] * len(filters))
+    return f"{recipe['model'].upper()} {'-'.join(map(str, kernels))}, {'/'.join(map(str, filters))}"
 
 
 def quality(run_dir):
