@@ -105,6 +105,17 @@ def for_image(scale, jpeg=False):
 
 
 @functools.cache
+def video_engine(name):
+    """The frame engine of luma zoo model ``name`` (:class:`srlib.frames.FastLuma` of a Keras model or an int8
+    ``.tflite``), built once per process: the trial of :func:`clip_fps` and the run of the model it picks share it, so
+    the pick is loaded and compiled once."""
+    from srlib.frames import FastLuma
+    from srlib.infer import load_net
+
+    return FastLuma(load_net(name), zoo.card(name).scale, name=name)
+
+
+@functools.cache
 def clip_fps(name, clip, scale, degrade=False, frames=TRIAL_FRAMES):
     """Frames per second of the whole video pipeline (decode, zoo model ``name``'s frame engine, x264 encode to a
     temporary file: :func:`srlib.video.upscale_video`) on the first ``frames`` frames of ``clip`` at ``scale`` on this
@@ -112,14 +123,11 @@ def clip_fps(name, clip, scale, degrade=False, frames=TRIAL_FRAMES):
     and scored, as ``srlib upscale --degrade`` does. The encoder's share of the CPU is in it: a frame engine timed
     alone keeps up where the command does not. Measured once per process (not stored: a figure taken while the machine
     is busy would stay wrong)."""
-    from srlib.frames import FastLuma
-    from srlib.infer import load_net
     from srlib.video import upscale_video
 
-    engine = FastLuma(load_net(name), zoo.card(name).scale, name=name)  # a Keras model, or an int8 .tflite
     with tempfile.TemporaryDirectory() as tmp:
-        stats = upscale_video(clip, Path(tmp) / "trial.mp4", engine, degrade_scale=scale if degrade else None,
-                              max_frames=frames, progress=False)
+        stats = upscale_video(clip, Path(tmp) / "trial.mp4", video_engine(name),
+                              degrade_scale=scale if degrade else None, max_frames=frames, progress=False)
     return stats["steady_fps"]
 
 

@@ -69,12 +69,14 @@ def _upscale_video(job, args, scale):
         raise VideoError(f"{job.dst}: exists (use --force to replace it)")
     if not float(scale).is_integer():
         raise VideoError(f"{job.src}: videos take an integer scale (x2, x3, x4), not x{scale:g}")
-    info, model = probe(job.src), args.model
+    info, model, up = probe(job.src), args.model, None
     if model is None:
         model, fps, why = choose.for_video(scale, job.src, info.fps or 25.0, degrade=args.degrade)
         speed = f"; about {fps:.0f} fps end to end here" if fps else ""
         print(f"model: {model} for {job.src} ({why}{speed}; choose with --model)", file=sys.stderr)
-    up = upscaler(model, scale)
+        if fps:  # timed on this clip: the trial's engine runs it, loaded and compiled once
+            up = choose.video_engine(model)
+    up = up or upscaler(model, scale)
     side = job.dst.with_name(f"{job.dst.stem}_compare.mp4") if args.compare else None
     stats = upscale_video(job.src, job.dst, up, degrade_scale=up.scale if args.degrade else None, compare=side,
                           animation=side.with_suffix(".gif") if side else None, progress=not args.quiet)

@@ -338,11 +338,18 @@ def test_fast_luma_video_odd_output(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_upscales_video(tmp_path, capsys):
+def test_cli_upscales_video(tmp_path, capsys, monkeypatch):
+    """The default is chosen by a trial on the clip; the model chosen is loaded once, for the trial and the run."""
+    from srlib import choose, infer
     from srlib.cli import main
 
+    loaded, load = [], infer.load_net
+    monkeypatch.setattr(infer, "load_net", lambda name: loaded.append(name) or load(name))
+    for cached in (choose.video_engine, choose.clip_fps):
+        cached.cache_clear()
     src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=24, h=18))
     assert main(["upscale", str(src), "-o", str(tmp_path / "out"), "--scale", "3", "--degrade", "--compare"]) == 0
+    assert loaded and len(loaded) == len(set(loaded))  # each candidate timed was loaded once, the pick included
     assert videoio.probe(tmp_path / "out" / "clip_x3.mp4").size == (24, 18)  # LR 8x6 of the HR clip, x3
     assert (tmp_path / "out" / "clip_x3_compare.mp4").is_file() and (tmp_path / "out" / "clip_x3_compare.gif").is_file()
     out = capsys.readouterr().out
