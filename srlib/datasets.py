@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from srlib import paths
+from srlib import paths, videoio
 from srlib.io import ImageError, list_images, load_image, save_image
 
 log = logging.getLogger(__name__)
@@ -291,8 +291,33 @@ def get(name, force=False):
 
 
 def require(name):
-    """The set's folder if present, else :func:`get` it."""
+    """The set's folder if present, else :func:`get` it; for a registered clip (:data:`srlib.paths.CLIPS`), the
+    folder of its frames (:func:`clip_frames`)."""
+    if name in paths.CLIPS:
+        return clip_frames(name)
     return path(name) if is_present(name) else get(name)
+
+
+def clip_frames(name):
+    """The folder of registered clip ``name``'s frames as PNG files (00001.png ...), a training source: decoded once
+    into ``runs_dir()/frames/<name>/``, made beside it and renamed into place (complete or absent). Raises
+    DatasetError naming the file when the clip is missing."""
+    folder = paths.runs_dir() / "frames" / name
+    if folder.is_dir():
+        return folder
+    clip = paths.clip(name)
+    if not clip.is_file():
+        raise DatasetError(f"{name}: no clip at {clip}; put the file there")
+    tmp = folder.with_name(f".{name}.{uuid.uuid4().hex[:8]}.part")
+    tmp.mkdir(parents=True)
+    try:
+        for i, frame in enumerate(videoio.read_frames(clip), 1):
+            save_image(tmp / f"{i:05d}.png", frame.astype(np.float32) / 255.0)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _replace_dir(tmp, folder)
+    return folder
 
 
 def hr_folders(names):

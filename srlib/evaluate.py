@@ -40,12 +40,22 @@ def evaluate_image(upscaler, hr, scale, degradation="bicubic"):
 
     Returns (psnr, ssim, sr) with sr the (H', W', C) upscaled image.
     """
+    return evaluate_many([upscaler], hr, scale, degradation)[0]
+
+
+def evaluate_many(upscalers, hr, scale, degradation="bicubic"):
+    """[(psnr, ssim, sr)] of each of ``upscalers`` on one HR image, as :func:`evaluate_image`, from one benchmark LR
+    made once for all of them (a codec's LR costs far more than a small network's pass)."""
     gray = hr.shape[-1] == 1
     hr, lr = benchmark_lr(np.repeat(hr, 3, axis=-1) if gray else hr, scale, degradation)
-    sr = upscaler(lr)
     if gray:
-        sr, hr = sr.mean(axis=-1, keepdims=True), hr[..., :1]
-    return (*score(sr, hr, scale), sr)
+        hr = hr[..., :1]
+    out = []
+    for upscaler in upscalers:
+        sr = upscaler(lr)
+        sr = sr.mean(axis=-1, keepdims=True) if gray else sr
+        out.append((*score(sr, hr, scale), sr))
+    return out
 
 
 def evaluate(upscaler, folder, scale, progress=True, degradation="bicubic"):

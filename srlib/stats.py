@@ -112,8 +112,8 @@ def table(scores, baseline, budgets, n_boot=N_BOOT, boot_seed=BOOT_SEED):
                "budget_steps": budgets.get(v, 0)}
         for split in ("val", "test"):
             per_seed = mine[mine["split"] == split].groupby("seed")[metrics].mean()
-            for m in metrics:
-                mean, std = mean_std(per_seed[m])
+            for m in metrics:  # a split without scores (a clip has no validation frames): None
+                mean, std = mean_std(per_seed[m]) if len(per_seed) else (None, float("nan"))
                 row[f"{split}_{m}_mean"], row[f"{split}_{m}_std"] = mean, None if math.isnan(std) else std
         by_image[v] = mine[mine["split"] == "test"].groupby("image")[metrics].mean()
         rows[v] = row

@@ -4,7 +4,7 @@
                   "relu": ESPCN.replace(args={"activation": "relu"})}, seeds=(1, 2, 3), budget=20_000, epochs=10)
     rows = study.run(Outputs(profile))      # trains what is missing, writes results/tables/study_02_activation.csv
 
-Each (variant, seed) is a :func:`srlib.experiment.train` run in ``runs_dir(profile)/studies/<study>/<variant>/
+Each (variant, seed) is a :func:`srlib.experiment.train` run in ``paths.runs_dir(profile)/studies/<study>/<variant>/
 seed<k>``, so a study is resumable and grows across sessions: a finished run is reused (zero training steps).
 Its checkpoint chosen on the validation images (:func:`srlib.experiment.best`) is scored per image, benchmark
 convention, on the validation split (the holdout training validates on) and the test set (BSD100 by default;
@@ -29,16 +29,16 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from srlib import datasets, degrade, experiment
+from srlib import datasets, degrade, experiment, paths
 from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
-from srlib.evaluate import CONVENTION, evaluate_image
+from srlib.evaluate import CONVENTION, evaluate_clip, evaluate_many
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import atomic_write, list_images, load_image, quantize, write_json
 from srlib.metrics import psnr, sharpness
 from srlib.outputs import write_csv, write_timing
-from srlib.paths import runs_dir
 from srlib.precision import machine, set_precision
 from srlib.stats import BOOT_SEED, KEYS, N_BOOT, holm, paired_bootstrap, table, verdict
 from srlib.train import finished
@@ -46,11 +46,12 @@ from srlib.train import finished
 log = logging.getLogger(__name__)
 
 RATES = "step_rates.json"  # in a study's folder: the step rates its equal-time budget was converted with
+CLIP_DEGRADATION = "bicubic_h264_clip"  # the Vid4 clips of a matrix: MATLAB bicubic, then one H.264 stream (CRF 28)
 
 
 def study_dir(name, profile="full"):
-    """The folder of study ``name``'s runs: ``runs_dir(profile)/studies/<name>``."""
-    return runs_dir(profile) / "studies" / name
+    """The folder of study ``name``'s runs: ``paths.runs_dir(profile)/studies/<name>``."""
+    return paths.runs_dir(profile) / "studies" / name
 
 
 def extra_metrics(scale, *names):
@@ -75,17 +76,19 @@ def extra_metrics(scale, *names):
     return {name: known[name] for name in names}
 
 
-def score_images(upscaler, files, scale, metrics=None, degradation="bicubic"):
-    """[{image, psnr, ssim, <metric>...}] of ``upscaler`` on ``files`` under the benchmark convention
-    (:func:`srlib.evaluate.evaluate_image`); ``image`` is 'folder/file' (stable across machines); each
-    extra ``metrics[name](sr, hr)`` sees SR (H, W, C) and the HR it is compared with, cropped alike."""
-    rows = []
-    for f in files:
+def score_images(upscalers, files, scale, metrics=None, degradation="bicubic"):
+    """{key: [{image, psnr, ssim, <metric>...}]} of each of ``upscalers`` ({key: upscaler}) on ``files`` under the
+    benchmark convention (:func:`srlib.evaluate.evaluate_many`: each image's LR made once for all of them);
+    ``image`` is 'folder/file' (stable across machines); each extra ``metrics[name](sr, hr)`` sees SR (H, W, C)
+    and the HR it is compared with, cropped alike."""
+    rows = {key: [] for key in upscalers}
+    for f in tqdm(files, desc=f"{degradation} x{scale}", unit="image", leave=False):
         hr = load_image(f, channels=None)
-        p, s, sr = evaluate_image(upscaler, hr, scale, degradation)
-        hr = hr[: sr.shape[0], : sr.shape[1]]
-        rows.append({"image": _image_name(f), "psnr": p, "ssim": s,
-                     **{name: float(fn(sr, hr)) for name, fn in (metrics or {}).items()}})
+        for key, (p, s, sr) in zip(upscalers, evaluate_many(list(upscalers.values()), hr, scale, degradation),
+                                   strict=True):
+            crop = hr[: sr.shape[0], : sr.shape[1]]
+            rows[key].append({"image": _image_name(f), "psnr": p, "ssim": s,
+                              **{name: float(fn(sr, crop)) for name, fn in (metrics or {}).items()}})
     return rows
 
 
@@ -102,7 +105,8 @@ class Study:
       baseline: the variant every other one is compared with.
       variants: {name: :class:`srlib.experiment.Recipe`}; names are folder names (letters, digits, ``_.+-``).
         All share scale, degradation, training data and validation split (paired comparisons); with
-        ``test_degradations`` the degradation may differ (the train axis of a matrix).
+        ``test_degradations`` the degradation and the training data may differ (the train axis of a matrix; the
+        validation split scored is the first variant's, each run still choosing its checkpoint on its own).
       seeds: one run per seed and variant (at least 3 for a claim).
       budget: training steps per run, one int, or {variant: steps} for an equal-time question
         (:func:`steps_for_equal_time`); each is a multiple of ``epochs``.
@@ -114,6 +118,8 @@ class Study:
       profile: where runs go (:func:`srlib.paths.runs_dir`).
       test_degradations: names of :data:`srlib.degrade.REGISTRY`: every run is scored on the validation and test
         LR of each (a train x test matrix, :meth:`matrix_rows`); empty: the recipes' own degradation.
+      clips: Vid4 sequences (:func:`srlib.paths.vid4`) the matrix also scores every run on, frame by frame, under
+        :data:`CLIP_DEGRADATION` (one H.264 stream per clip: P and B frames; :meth:`clip_scores`).
     """
 
     name: str
@@ -129,6 +135,7 @@ class Study:
     boot_seed: int = BOOT_SEED
     profile: str = "full"
     test_degradations: tuple = ()
+    clips: tuple = ()
 
     def __post_init__(self):
         if not re.fullmatch(r"study_\d\d_[a-z0-9_]+", self.name):
@@ -143,7 +150,8 @@ class Study:
             raise ValueError(f"{self.name}: budgets {self.budgets} must be positive multiples of epochs={self.epochs}")
         for d in self.test_degradations:
             degrade.get(d)  # a one-line error naming an unknown one
-        shared = {(r.scale, None if self.test_degradations else r.degradation, tuple(r.data), r.val)
+        matrix = bool(self.test_degradations)
+        shared = {(r.scale, None if matrix else r.degradation, None if matrix else tuple(r.data), r.val)
                   for r in self.variants.values()}
         if len(shared) > 1:
             raise ValueError(f"{self.name}: variants differ in scale / degradation / data / val: {sorted(shared)}")
@@ -171,21 +179,33 @@ class Study:
         test = Path(self.test) if Path(self.test).is_dir() else datasets.require(str(self.test))
         return val, list_images(test)
 
-    def _cached(self, folder, upscaler, degradation=None):
-        """Per-image scores of ``upscaler()`` (made only when needed) from ``folder/scores_<test>.csv``, else scored;
-        on the LR of ``degradation`` (``scores_<test>_<degradation>.csv``) instead of the recipes' own."""
-        path = folder / f"scores_{Path(self.test).name}{'_' + degradation if degradation else ''}.csv"
+    def _cache(self, folder, degradation=None):
+        """``folder/scores_<test>[_<degradation>].csv``: per-image scores on the LR of ``degradation`` (default: the
+        recipes' own)."""
+        return folder / f"scores_{Path(self.test).name}{'_' + degradation if degradation else ''}.csv"
+
+    def _cached(self, upscalers, degradation=None):
+        """{folder: per-image scores} of each ``upscalers`` item ({folder: () -> upscaler}) from its :meth:`_cache`;
+        those missing or stale are scored together (each image's LR made once) and cached."""
         val, test = self.files
-        want = ["split", "image", "psnr", "ssim", *self.metrics]
-        df = pd.read_csv(path, float_precision="round_trip") if path.exists() else None
-        if df is None or not set(want) <= set(df.columns) or list(df["image"]) != [_image_name(f) for f in val + test]:
-            up, r = upscaler(), next(iter(self.variants.values()))
-            df = pd.DataFrame([{"split": split, **row} for split, files in (("val", val), ("test", test))
-                               for row in score_images(up, files, r.scale, self.metrics,
-                                                       degradation or r.degradation)])
-            atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))  # full precision
-            df = pd.read_csv(path, float_precision="round_trip")  # the very values a rerun reads
-        return df[want]
+        want, names = ["split", "image", "psnr", "ssim", *self.metrics], [_image_name(f) for f in val + test]
+
+        def read(folder):
+            path = self._cache(folder, degradation)
+            df = pd.read_csv(path, float_precision="round_trip") if path.exists() else None
+            return df[want] if df is not None and set(want) <= set(df.columns) and list(df["image"]) == names else None
+
+        out = {folder: read(folder) for folder in upscalers}
+        todo = {folder: upscalers[folder]() for folder, df in out.items() if df is None}
+        if todo:
+            r = next(iter(self.variants.values()))
+            scored = {split: score_images(todo, files, r.scale, self.metrics, degradation or r.degradation)
+                      for split, files in (("val", val), ("test", test))}
+            for folder in todo:
+                df = pd.DataFrame([{"split": split, **row} for split, rows in scored.items() for row in rows[folder]])
+                atomic_write(self._cache(folder, degradation), lambda tmp, df=df: df.to_csv(tmp, index=False))
+                out[folder] = read(folder)  # the very values a rerun reads (full precision)
+        return out
 
     def train(self, verbose=0):
         """Train every missing or unfinished (variant, seed) run; a finished run is reused without loading data."""
@@ -198,38 +218,67 @@ class Study:
             experiment.train(recipe, run, self.sources, verbose=verbose, callbacks=[count])
             self.trained_steps += len(steps)
 
+    def _folders(self):
+        """{folder: (variant, seed)} of bicubic (variant 'bicubic', seed 0) and every run."""
+        return {self.root / "bicubic": ("bicubic", 0)} | {self.run_dir(v, k): (v, k) for v, k in self.grid()}
+
+    @property
+    def scale(self):
+        return next(iter(self.variants.values())).scale
+
+    def _upscaler(self, folder, variant, seed):
+        return Bicubic(self.scale) if variant == "bicubic" else _upscaler(folder, self.recipe(variant, seed))
+
     def scores(self, degradation=None):
         """Long DataFrame of per-image scores (columns :data:`KEYS` + psnr, ssim, extras) of every run and bicubic,
         on the LR of ``degradation`` (default: the recipes' own)."""
-        parts = [self._bicubic(degradation).assign(variant="bicubic", seed=0)]
-        for variant, seed in self.grid():
-            recipe, run = self.recipe(variant, seed), self.run_dir(variant, seed)
-            df = self._cached(run, lambda run=run, recipe=recipe: _upscaler(run, recipe), degradation)
-            parts.append(df.assign(variant=variant, seed=seed))
+        keys = self._folders()
+        dfs = self._cached({folder: functools.partial(self._upscaler, folder, *vk) for folder, vk in keys.items()},
+                           degradation)
+        parts = [dfs[folder].assign(variant=v, seed=k) for folder, (v, k) in keys.items()]
         return pd.concat(parts, ignore_index=True)[[*KEYS, "psnr", "ssim", *self.metrics]]
 
+    def clip_scores(self, clip):
+        """Long DataFrame (:data:`KEYS` + psnr, ssim; split 'test', image '<clip>/<frame>') of every run and bicubic
+        on the frames of Vid4 sequence ``clip`` under :data:`CLIP_DEGRADATION`, the clip degraded as one stream
+        (:func:`srlib.evaluate.evaluate_clip`); cached per run in ``scores_vid4_<clip>.csv``."""
+        parts = []
+        for folder, (v, k) in self._folders().items():
+            path = folder / f"scores_vid4_{clip}.csv"
+            if not path.exists():
+                frames = evaluate_clip(self._upscaler(folder, v, k), paths.vid4()[clip], self.scale, CLIP_DEGRADATION,
+                                       progress=False)
+                df = pd.DataFrame([{"split": "test", "image": f"{clip}/{r['image']}", "psnr": r["psnr"],
+                                    "ssim": r["ssim"]} for r in frames["rows"]])
+                atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
+            parts.append(pd.read_csv(path, float_precision="round_trip").assign(variant=v, seed=k))
+        return pd.concat(parts, ignore_index=True)[[*KEYS, "psnr", "ssim"]]
+
     def _bicubic(self, degradation=None):
-        scale = next(iter(self.variants.values())).scale
-        return self._cached(self.root / "bicubic", lambda: Bicubic(scale), degradation)
+        folder = self.root / "bicubic"
+        return self._cached({folder: functools.partial(self._upscaler, folder, "bicubic", 0)}, degradation)[folder]
 
     def matrix_rows(self):
-        """The train x test matrix: for each of ``test_degradations``, :func:`srlib.stats.table`'s rows on its LR
-        (``test_degradation`` first), each variant's ``gain_psnr`` over bicubic there (mean per-image PSNR-Y
-        difference of the seed means, ``_low`` / ``_high``: 95 % paired bootstrap interval over the test images),
-        ``p_holm_gain`` (Holm over every cell of the matrix) and ``verdict_gain``."""
+        """The train x test matrix: for each of ``test_degradations`` (on the test set) and each of ``clips`` (Vid4,
+        under :data:`CLIP_DEGRADATION`), :func:`srlib.stats.table`'s rows there (``test`` and ``test_degradation``
+        first; a clip has no validation split), each variant's ``gain_psnr`` over bicubic (mean per-image PSNR-Y
+        difference of the seed means, ``_low`` / ``_high``: 95 % paired bootstrap interval over the test images or
+        frames), ``p_holm_gain`` (Holm over every cell of the matrix) and ``verdict_gain``."""
+        columns = [(Path(self.test).name, d, functools.partial(self.scores, d)) for d in self.test_degradations]
+        columns += [(f"Vid4 {c}", CLIP_DEGRADATION, functools.partial(self.clip_scores, c)) for c in self.clips]
         rows, cells = [], {}
-        for d in self.test_degradations:
-            scores = self.scores(d)
-            rows += [{"test_degradation": d, **row}
+        for name, d, get in columns:
+            scores = get()
+            rows += [{"test": name, "test_degradation": d, **row}
                      for row in table(scores, self.baseline, self.budgets, self.n_boot, self.boot_seed)]
             test = scores[scores["split"] == "test"]
             floor = test[test["variant"] == "bicubic"].groupby("image")["psnr"].mean()
             for v in self.variants:
                 diff = test[test["variant"] == v].groupby("image")["psnr"].mean() - floor
-                cells[d, v] = paired_bootstrap(diff.to_numpy(), self.n_boot, self.boot_seed)
+                cells[name, d, v] = paired_bootstrap(diff.to_numpy(), self.n_boot, self.boot_seed)
         adjusted = dict(zip(cells, holm([c[3] for c in cells.values()]), strict=True))
         for row in rows:
-            key = (row["test_degradation"], row["variant"])
+            key = (row["test"], row["test_degradation"], row["variant"])
             mean, low, high, _ = cells.get(key, (None,) * 4)
             p = adjusted.get(key)
             row.update(gain_psnr=mean, gain_psnr_low=low, gain_psnr_high=high, p_holm_gain=p,
@@ -314,8 +363,8 @@ class Study:
         if reference is None:
             return {"curve": curve, "bicubic": bicubic, "reference": None, "fraction": None}
         up = load_upscaler(str(reference)) if isinstance(reference, (str, Path)) else reference
-        rows = score_images(up, self.files[0], recipe.scale, degradation=recipe.degradation)
-        ref = float(np.mean([r["psnr"] for r in rows]))
+        rows = score_images({"reference": up}, self.files[0], recipe.scale, degradation=recipe.degradation)
+        ref = float(np.mean([r["psnr"] for r in rows["reference"]]))
         curve["fraction"] = (curve["mean"] - bicubic) / (ref - bicubic)
         return {"curve": curve, "bicubic": bicubic, "reference": ref, "fraction": float(curve["fraction"].iloc[-1])}
 

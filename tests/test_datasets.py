@@ -318,3 +318,27 @@ def test_sample_folder_holds_the_sample_photos():
         assert load_image(files[0]).shape == sample_images("photos")[0].shape
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_registered_clip_is_a_training_source_of_its_frames(tmp_path, monkeypatch):
+    """``require`` of a clip name gives the folder of its frames, decoded once (lossless clip: the very pixels); a
+    missing clip is a one-line error naming the file."""
+    from srlib import paths, videoio
+    from srlib.io import load_image
+
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SRLIB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setitem(paths.CLIPS, "tiny", "video/clips/tiny.mp4")
+    with pytest.raises(DatasetError, match=r"tiny: no clip at .*tiny\.mp4"):
+        datasets.require("tiny")
+    frames = [np.full((16, 24, 3), 40 * k, np.uint8) for k in range(3)]
+    with videoio.VideoWriter(paths.clip("tiny"), fps=10, crf=0) as w:
+        for f in frames:
+            w.write(f)
+    folder = datasets.require("tiny")
+    assert folder == tmp_path / "runs" / "frames" / "tiny"
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == ["00001.png", "00002.png", "00003.png"]
+    for f, want in zip(files, frames, strict=True):
+        assert np.abs(load_image(f, dtype=np.uint8).astype(int) - want).max() <= 2  # lossless H.264, via yuv420p
+    assert datasets.require("tiny") == folder and len(list(folder.iterdir())) == 3  # decoded once

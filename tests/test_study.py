@@ -207,21 +207,27 @@ def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp
 def test_matrix_rows_give_each_cell_its_gain_over_bicubic(monkeypatch):
     """A train x test matrix (``test_degradations``): per test degradation the study table, and each variant's gain
     over bicubic on that LR with its interval, Holm-adjusted over the cells: +0.5 dB on every image is +0.5 with the
-    interval [0.5, 0.5], 'above bicubic'; -0.3 'below bicubic'. Variants may then differ in degradation; an unknown
-    test degradation is a one-line error."""
+    interval [0.5, 0.5], 'above bicubic'; -0.3 'below bicubic'. A Vid4 clip (``clips``) is a column too, with no
+    validation split. Variants may then differ in degradation and training data; an unknown test degradation is a
+    one-line error."""
     base = np.random.default_rng(5).normal(28, 2, 100)
-    gains = {"bicubic": {"a": 0.5, "b": -0.3}, "bicubic_jpeg": {"a": -0.3, "b": 0.5}}
+    gains = {"bicubic": {"a": 0.5, "b": -0.3}, "bicubic_jpeg": {"a": -0.3, "b": 0.5},
+             "bicubic_h264_clip": {"a": 0.2, "b": -0.1}}
 
-    def scores(self, degradation=None):
-        g = gains[degradation]
+    def frame(g):
         return scores_frame({"bicubic": lambda s: base, "a": lambda s: base + g["a"], "b": lambda s: base + g["b"]})
 
-    monkeypatch.setattr(Study, "scores", scores)
+    monkeypatch.setattr(Study, "scores", lambda self, degradation=None: frame(gains[degradation]))
+    monkeypatch.setattr(Study, "clip_scores", lambda self, clip: frame(gains["bicubic_h264_clip"]).query(
+        "split == 'test'"))
     r = Recipe("espcn", scale=2)
-    variants = {"a": r, "b": r.replace(degradation="bicubic_jpeg")}
-    study = Study("study_99_matrix", "a", variants, budget=10, epochs=1, test_degradations=tuple(gains))
+    variants = {"a": r, "b": r.replace(degradation="bicubic_jpeg", data=("cockatoo-720p",))}
+    study = Study("study_99_matrix", "a", variants, budget=10, epochs=1, test_degradations=tuple(gains)[:2],
+                  clips=("calendar",))
     rows = {(x["test_degradation"], x["variant"]): x for x in study.matrix_rows()}
-    assert len(rows) == 6 and rows["bicubic", "bicubic"]["gain_psnr"] is None
+    assert len(rows) == 9 and rows["bicubic", "bicubic"]["gain_psnr"] is None
+    assert rows["bicubic_h264_clip", "a"]["test"] == "Vid4 calendar" and rows["bicubic", "a"]["test"] == "BSD100"
+    assert rows["bicubic_h264_clip", "a"]["val_psnr_mean"] is None and rows["bicubic", "a"]["val_psnr_mean"] > 28
     for d, g in gains.items():
         for v, gain in g.items():
             cell = rows[d, v]
