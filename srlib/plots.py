@@ -289,6 +289,33 @@ def validation_set(recipe):
     return f"{HOLDOUT_IMAGES} images held out of {' + '.join(data)}"
 
 
+def study_curve(study, reference, path=None):
+    """The learning curve of a :class:`srlib.study.Study`'s baseline: validation PSNR-Y against training steps (each
+    seed and their mean) between bicubic and ``reference`` (a zoo name: the shipped model of the family, the long-run
+    value) with the 80 % mark; prints the fraction of the way covered. Returns ``study.learning_curve``'s dict."""
+    lc, r = study.learning_curve(reference=reference), study.recipe(study.baseline, study.seeds[0])
+    c, n_val = lc["curve"], len(study.files[0])
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for s in study.seeds:
+        ax.plot(c["step"], c[f"seed{s}"], color="tab:blue", alpha=0.3, lw=1)
+    ax.plot(c["step"], c["mean"], "o-", ms=3, color="tab:blue",
+            label=f"{study.baseline}: mean of seeds {', '.join(map(str, study.seeds))}")
+    ax.axhline(lc["bicubic"], color="grey", ls=":", label=f"bicubic {lc['bicubic']:.2f} dB")
+    ax.axhline(lc["reference"], color="tab:red", ls="--", label=f"{reference} (shipped) {lc['reference']:.2f} dB")
+    ax.axhline(lc["bicubic"] + 0.8 * (lc["reference"] - lc["bicubic"]), color="tab:red", ls=":", lw=1,
+               label="80 % of the way")
+    ax.set_xlabel(f"training steps (batch {r.batch}, {r.patch}x{r.patch} LR patches, x{r.scale})")
+    ax.set_ylabel("validation PSNR-Y (dB)")
+    held = "crops" if study.sources else " + ".join(r.data)
+    ax.set_title(f"{study.name}: validation = {n_val} images held out of {held}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    save(fig, path)
+    print(f"after {int(c['step'].iloc[-1]):,} steps the baseline covers {lc['fraction']:.0%} of the way from bicubic "
+          f"({lc['bicubic']:.2f} dB) to {reference} ({lc['reference']:.2f} dB) on the validation images")
+    return lc
+
+
 def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
     """Label each point (``xs``, ``ys`` in data coordinates) so that no label overlaps another label, a point or
     the axes' edge: each label takes the first of a ring of positions around its point that is free, trying rings

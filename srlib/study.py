@@ -369,6 +369,31 @@ class Study:
         return {"curve": curve, "bicubic": bicubic, "reference": ref, "fraction": float(curve["fraction"].iloc[-1])}
 
 
+def summary(rows, extra=()):
+    """A study table's main columns as a DataFrame (rounded to 4 places): test means / stds over seeds and the
+    differences to the baseline with their 95 % intervals; ``extra`` metrics add theirs."""
+    cols = ["variant", "seeds", "budget_steps", "val_psnr_mean", "test_psnr_mean", "test_psnr_std", "test_ssim_mean",
+            "d_psnr", "d_psnr_low", "d_psnr_high", "verdict"]
+    cols += [c for m in extra for c in (f"test_{m}_mean", f"d_{m}", f"d_{m}_low", f"d_{m}_high", f"verdict_{m}")]
+    return pd.DataFrame(rows)[cols].round(4)
+
+
+def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
+    """One line per variant of a study table: its mean per-image difference to ``baseline`` on the test set per
+    metric (95 % interval) and verdict, or why it was not compared (failed to learn)."""
+    floor, lines = rows[0]["test_psnr_mean"], []
+    for r in rows[1:]:
+        if r["variant"] == baseline:
+            continue
+        if r["d_psnr"] is None:
+            lines.append(f"{r['variant']}: {r['verdict']} (test PSNR {r['test_psnr_mean']:.2f} dB, "
+                         f"bicubic {floor:.2f} dB)")
+            continue
+        diffs = "; ".join(f"{m} {r[f'd_{m}']:+.3f} [{r[f'd_{m}_low']:+.3f}, {r[f'd_{m}_high']:+.3f}]" for m in metrics)
+        lines.append(f"{r['variant']} minus {baseline}, {r['seeds'].count(' ') + 1} seeds: {diffs} -> {r['verdict']}")
+    return lines
+
+
 def _run_info(run):
     return json.loads((run / "run.json").read_text())
 
