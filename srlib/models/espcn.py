@@ -10,7 +10,7 @@ import keras
 from srlib.layers import SubPixelUpscale
 
 
-def espcn(scale, channels=1, activation="tanh", filters=(64, 32), name=None):
+def espcn(scale, channels=1, activation="tanh", filters=(64, 32), init=None, name=None):
     """Build ESPCN.
 
     Args:
@@ -18,13 +18,15 @@ def espcn(scale, channels=1, activation="tanh", filters=(64, 32), name=None):
       channels: 1 for Y-only, 3 for RGB.
       activation: hidden activation, ``"tanh"`` (the paper) or ``"relu"``.
       filters: widths of the two hidden layers.
+      init: the hidden layers' kernel initialiser; None: ``"orthogonal"`` for tanh, ``"he_normal"`` otherwise
+        (a study that changes only the activation names it, so both sides start alike).
 
     Returns:
       A functional ``keras.Model`` mapping (N, h, w, channels) in [0, 1] to
       (N, h * scale, w * scale, channels). Any h and w; the output is float32
       even under a mixed-precision policy. Not clipped: callers clip to [0, 1].
     """
-    init = "orthogonal" if activation == "tanh" else "he_normal"
+    init = init or ("orthogonal" if activation == "tanh" else "he_normal")
     inp = keras.Input((None, None, channels), name="lr")
     x = keras.layers.Conv2D(filters[0], 5, padding="same", activation=activation, kernel_initializer=init)(inp)
     x = keras.layers.Conv2D(filters[1], 3, padding="same", activation=activation, kernel_initializer=init)(x)
