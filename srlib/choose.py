@@ -8,7 +8,8 @@ benchmark row of their cards (:class:`Key`):
 
 * a still image from a clean file (PNG, TIFF, ...; an array): :data:`CLEAN`, Set5 PSNR on MATLAB-bicubic LR;
 * a JPEG photo (``.jpg`` / ``.jpeg``, :func:`is_jpeg`): :data:`JPEG`, BSD100 PSNR on bicubic LR saved as JPEG
-  quality 50;
+  quality 50. The quality the file was saved at, estimated from its quantisation tables (:func:`image_input`), is
+  passed in and stated in the reason; no rule uses it yet (see :func:`image_default`);
 * a video (every real video is compressed): :data:`VIDEO`, PSNR on Vid4 calendar and city, bicubic LR encoded as
   one H.264 stream per clip (CRF 28), their frames pooled.
 
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from srlib import zoo
+from srlib.jpeg_quality import jpeg_quality
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,14 @@ def is_jpeg(path):
     return Path(path).suffix.lower() in JPEG_SUFFIXES
 
 
+def image_input(path):
+    """(jpeg, quality) of image file ``path``: whether it is ranked by :data:`JPEG` (:func:`is_jpeg`) and, for a JPEG,
+    the IJG quality it was saved at, estimated from its quantisation tables (:func:`srlib.jpeg_quality.jpeg_quality`;
+    None when its content is not JPEG). ImageError (one line) for a JPEG whose header cannot be read."""
+    jpeg = is_jpeg(path)
+    return jpeg, jpeg_quality(path) if jpeg else None
+
+
 def _photo_cards(scale):
     """{name: Card} of the photo models that upscale by ``scale``, whatever LR they were trained on."""
     return {n: c for n, c in zoo.cards().items()
@@ -79,9 +89,17 @@ def _unlike(key, clean_pick):
     return f"; {clean_pick} has no {key.dataset} {key.lr} row, so {key.says} cannot compare"
 
 
-def image_default(scale, jpeg=False):
+def image_default(scale, jpeg=False, quality=None):
     """(zoo name or 'bicubic', reason) of the default model for still images at ``scale``: by :data:`JPEG` for a JPEG
-    photo (``jpeg``), else by :data:`CLEAN`, under the module's like-with-like rule."""
+    photo (``jpeg``), else by :data:`CLEAN`, under the module's like-with-like rule.
+
+    ``quality``: the JPEG quality the file was saved at (:func:`image_input`), or None; the reason states it. It does
+    not rank yet: a model for JPEG input will bring the rule, one line here (e.g. its card's quality range deciding
+    whether :data:`JPEG` or a quality-matched row ranks), and every caller already passes the estimate.
+    """
+    if jpeg and quality is not None:
+        name, why = image_default(scale, jpeg)
+        return name, f"JPEG quality {quality:g}, estimated from its quantisation tables; {why}"
     cards = _photo_cards(scale)
     clean = CLEAN.scores(cards, scale)
     if not clean:
@@ -99,9 +117,9 @@ def image_default(scale, jpeg=False):
     return best, f"the best {JPEG.says} among the x{scale:g} models scored on it"
 
 
-def for_image(scale, jpeg=False):
+def for_image(scale, jpeg=False, quality=None):
     """Zoo name (or 'bicubic') of the default model for still images at ``scale`` (:func:`image_default`)."""
-    return image_default(scale, jpeg)[0]
+    return image_default(scale, jpeg, quality)[0]
 
 
 @functools.cache

@@ -95,16 +95,16 @@ def _upscale(args):
 
     scale = upscaler(args.model, args.scale).scale if args.model else args.scale or DEFAULT_SCALE
     jobs, failures = batch.plan(args.inputs, args.output, scale)
-    notes, errors, told = [], [], set()  # told: the image defaults named so far (JPEG or not)
+    notes, errors, told = [], [], set()  # told: the image kinds whose default is named (JPEG or not, quality)
     for job in tqdm(jobs, desc="upscale", unit="file", disable=len(jobs) < 2 or args.quiet):
         try:
             if job.video:
                 note = _upscale_video(job, args, scale)
             else:
-                if not args.model and (jpeg := choose.is_jpeg(job.src)) not in told:
-                    told.add(jpeg)
-                    name, why = choose.image_default(scale, jpeg)
-                    kind = "JPEG files" if jpeg else "images"
+                if not args.model and (jpeg_quality := choose.image_input(job.src)) not in told:
+                    told.add(jpeg_quality)
+                    name, why = choose.image_default(scale, *jpeg_quality)
+                    kind = "JPEG files" if jpeg_quality[0] else "images"
                     print(f"model: {name} for {kind} ({why}; choose with --model)", file=sys.stderr)
                 note = upscale_file(job.src, job.dst, args.model, scale, args.tile, args.force,
                                     progress=not args.quiet)

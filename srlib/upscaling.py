@@ -39,15 +39,15 @@ TILE_BATCH = 4  # tiles per network call at most (benchmarks/tiles.py: 4 at a ti
 
 
 @functools.lru_cache(maxsize=4)
-def upscaler(model, scale, jpeg=False):
-    """The upscaler of ``model`` ('bicubic', a zoo name, a ``.keras`` file or None: the default for ``scale``, for JPEG
-    input when ``jpeg``) at ``scale`` (None: the model's own; :data:`DEFAULT_SCALE` without a model). ValueError for a
-    scale outside (1, :data:`MAX_SCALE`]."""
+def upscaler(model, scale):
+    """The upscaler of ``model`` ('bicubic', a zoo name, a ``.keras`` file or None: the default for clean input at
+    ``scale``) at ``scale`` (None: the model's own; :data:`DEFAULT_SCALE` without a model). ValueError for a scale
+    outside (1, :data:`MAX_SCALE`]."""
     if scale is not None and not 1 < scale <= MAX_SCALE:
         raise ValueError(f"scale {scale:g}: must be above 1 and at most {MAX_SCALE}")
     if model is None:
         scale = scale or DEFAULT_SCALE
-        model = choose.for_image(scale, jpeg)
+        model = choose.for_image(scale)
     return load_upscaler(model, scale)
 
 
@@ -94,7 +94,7 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
       image: a path, or an array (H, W) or (H, W, C) with C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA),
         uint8, uint16 or float in [0, 1].
       model: 'bicubic', a zoo name ('espcn-x3'), a ``.keras`` file, or None: the default for the scale (for a JPEG
-        file, the default for JPEG input: :func:`srlib.choose.is_jpeg`).
+        file, the default for JPEG input and its estimated quality: :func:`srlib.choose.image_input`).
       scale: the factor; None: the model's own, or :data:`DEFAULT_SCALE` when no model is named.
       tile: LR tile side (None: :func:`tile_side`, from the image and the free memory); rounded up to the network's
         stride. Tiles overlap by the model's receptive radius, so the result does not depend on it.
@@ -114,7 +114,10 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
         raise ValueError(f"pixels must be uint8, uint16 or float in [0, 1], not {arr.dtype}")
     if tile is not None and tile < 1:
         raise ValueError(f"tile {tile}: must be a positive number of LR pixels")
-    up = upscaler(model, scale, model is None and isinstance(image, (str, Path)) and choose.is_jpeg(image))
+    if model is None and isinstance(image, (str, Path)):  # a file's default: by its kind (JPEG or not, quality)
+        scale = scale or DEFAULT_SCALE
+        model = choose.for_image(scale, *choose.image_input(image))
+    up = upscaler(model, scale)
     x = arr[..., None] if arr.ndim == 2 else arr
     colour, alpha = (x[..., :-1], x[..., -1:]) if x.shape[-1] in (2, 4) else (x, None)
     s, (h, w) = up.scale, x.shape[:2]

@@ -118,6 +118,21 @@ def test_compressed_keys_fall_back_where_the_clean_pick_has_no_row(tmp_path, mon
     assert name == "big-x3" and "big-x3 has no BSD100 bicubic_jpeg row" in reason
 
 
+def test_jpeg_quality_reaches_the_choice_and_its_reason(tmp_path, monkeypatch):
+    """image_input estimates a .jpg's quality (None for PNG content under a .jpg name); image_default states it and
+    picks as without it (no rule uses it yet)."""
+    _compressed_zoo(tmp_path, monkeypatch, big_jpeg=26.0)
+    photo = (np.random.default_rng(0).random((8, 8, 3)) * 255).astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "q30.jpeg", quality=30)
+    Image.fromarray(photo).save(tmp_path / "png.jpg", format="PNG")
+    Image.fromarray(photo).save(tmp_path / "c.png")
+    assert [choose.image_input(tmp_path / f) for f in ("q30.jpeg", "png.jpg", "c.png")] == [
+        (True, 30.0), (True, None), (False, None)]
+    name, why = choose.image_default(3, True, 30.0)
+    assert (name, why) == ("real-x3", "JPEG quality 30, estimated from its quantisation tables; "
+                                      + choose.image_default(3, True)[1])
+
+
 def test_files_choose_per_file_and_the_cli_says_why(tmp_path, monkeypatch, capsys):
     """upscale() on a .JPG asks for the JPEG default, on a .png for the clean one, --model overrides both; the CLI
     names each default once with its reason."""
@@ -128,7 +143,7 @@ def test_files_choose_per_file_and_the_cli_says_why(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(upscaling, "load_upscaler", lambda model, scale: asked.append(model) or Bicubic(scale))
     upscaling.upscaler.cache_clear()
     photo = (np.random.default_rng(0).random((8, 8, 3)) * 255).astype(np.uint8)
-    Image.fromarray(photo).save(tmp_path / "a.JPG")
+    Image.fromarray(photo).save(tmp_path / "a.JPG", quality=75)
     Image.fromarray(photo).save(tmp_path / "b.png")
     try:
         for file in ("a.JPG", "b.png"):
@@ -140,5 +155,6 @@ def test_files_choose_per_file_and_the_cli_says_why(tmp_path, monkeypatch, capsy
     finally:
         upscaling.upscaler.cache_clear()
     err = capsys.readouterr().err
-    assert "model: real-x3 for JPEG files (the best PSNR on JPEG photos (BSD100, quality 50)" in err
+    assert ("model: real-x3 for JPEG files (JPEG quality 75, estimated from its quantisation tables; the best PSNR on "
+            "JPEG photos (BSD100, quality 50)") in err
     assert "model: big-x3 for images (the best Set5 PSNR (clean bicubic LR)" in err
