@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from srlib import choose, tiling
 from srlib.infer import load_upscaler
-from srlib.io import ImageError, frames, quantize, read_image, write_image
+from srlib.io import META_SUFFIXES, ImageError, frames, quantize, read_image, read_meta, write_image
 from srlib.resize import imresize
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,9 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
 
 
 def upscale_file(src, dst, model=None, scale=None, tile=None, force=False, progress=False):
-    """Upscale the image file ``src`` into ``dst`` (format from its suffix), atomically.
+    """Upscale the image file ``src`` into ``dst`` (format from its suffix), atomically, with what the photo carries:
+    its ICC colour profile and EXIF (Orientation 1: the pixels are turned as viewers show them), in every format that
+    holds them (:data:`srlib.io.META_SUFFIXES`; :func:`srlib.io.read_meta`, :func:`srlib.io.write_image`).
 
     Refuses (ImageError, one line) to overwrite ``src``, or an existing ``dst`` unless ``force``. Returns a note
     for the summary: '' or what the output differs in ('3 frames: upscaled the first', '16 -> 8 bits: ...').
@@ -165,7 +167,10 @@ def upscale_file(src, dst, model=None, scale=None, tile=None, force=False, progr
     if dst.exists() and not force:
         raise ImageError(f"{dst}: exists (use --force to replace it)")
     out = upscale(src, model, scale, tile, progress)
-    bits = write_image(dst, out)
+    meta = read_meta(src)
+    bits = write_image(dst, out, meta)
     notes = [f"{n} frames: upscaled the first"] if (n := frames(src)) > 1 else []
     notes += ["16 -> 8 bits: this format keeps 8"] if out.dtype == np.uint16 and bits == 8 else []
+    notes += ["colour profile and EXIF dropped: this format keeps neither"] if (
+        (meta.icc or meta.exif) and dst.suffix.lower() not in META_SUFFIXES) else []
     return "; ".join(notes)
