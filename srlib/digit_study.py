@@ -10,10 +10,11 @@ models nor the classifier saw. Per digit: PSNR and SSIM (:func:`srlib.digits.dig
 the classifier (:func:`srlib.recognise.digit_classifier`, trained on :data:`TRAIN_HALF`) names it right, and its
 classifier features; per set: the sharpness ratio and the Fréchet distance of SR to HR features.
 
-Intervals (95 %, over the test digits, the seeds' mean per digit): per-digit differences by
-:func:`srlib.stats.paired_bootstrap`; accuracy, and the Fréchet distance and its differences by the same percentile
-bootstrap with the digits resampled (:func:`bootstrap`). Holm's adjustment covers every comparison of a table;
-verdicts by :func:`srlib.stats.verdict`. A variant at or below bicubic's test PSNR is 'failed to learn'.
+Intervals: per-digit metrics (PSNR, SSIM, accuracy) over the seeds that learned and the test digits
+(:func:`srlib.stats.seeds_and_images`); the Fréchet distance, a statistic of the whole set, by a percentile
+bootstrap with the digits resampled, of the seeds' mean (digits only). Holm's adjustment covers every comparison
+of a table and each interval is drawn at its Holm-adjusted level, so it and its verdict agree. A run at or below
+bicubic's test PSNR failed to learn: counted ('k of n'), never averaged into a comparison.
 """
 
 import dataclasses
@@ -29,7 +30,18 @@ from srlib.models.cppn_gan import render
 from srlib.outputs import write_csv, write_timing
 from srlib.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
 from srlib.resize import imresize
-from srlib.stats import BOOT_SEED, N_BOOT, holm, mean_std, paired_bootstrap, verdict
+from srlib.stats import (
+    ALPHA,
+    BOOT_SEED,
+    MIN_SEEDS,
+    N_BOOT,
+    holm,
+    mean_std,
+    paired_bootstrap,
+    seeds_and_images,
+    t_test,
+    verdict,
+)
 from srlib.study import Study
 
 BUDGET, EPOCHS = 1_000, 5  # training steps per run (batches of 32 digits), checkpoints
@@ -59,10 +71,10 @@ def study(lr_size, seeds=(1, 2, 3), budget=BUDGET, epochs=EPOCHS, profile="full"
     return Study(f"study_05_digits_{lr_size}to28", "mse_kl", v, seeds, budget, epochs, profile=profile)
 
 
-def interval(value, resampled):
-    """(value, 2.5 and 97.5 percentiles of ``resampled`` (B,), two-sided p of 0) as
+def interval(value, resampled, alpha=ALPHA):
+    """(value, alpha / 2 and 1 - alpha / 2 percentiles of ``resampled`` (B,), two-sided p of 0) as
     :func:`srlib.stats.paired_bootstrap` computes them, for a statistic recomputed on resampled digits."""
-    low, high = np.percentile(resampled, [2.5, 97.5])
+    low, high = np.percentile(resampled, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     tail = min(int((resampled <= 0).sum()), int((resampled >= 0).sum()))
     return float(value), float(low), float(high), min(1.0, 2.0 * (tail + 1) / (len(resampled) + 1))
 
@@ -163,12 +175,12 @@ class DigitStudy:
                                 "gradient energy SR / HR, pooled; accuracy: a 2-conv digit classifier trained on "
                                 f"{TRAIN_HALF}; frechet: Fréchet distance of its {FEATURES} penultimate features, "
                                 "SR vs HR",
-                     "comparison": f"d_<metric>_vs_<ref>: mean per-digit difference of seed means with its 95 % "
-                                   f"paired bootstrap interval over digits (B = {self.n_boot}; Fréchet distance: "
-                                   f"recomputed on B = {self.n_boot_frechet} resamples of the digits), Holm-adjusted "
-                                   "p over every comparison of this table; verdict: PSNR vs bicubic; "
-                                   "seeds_above_bicubic: seeds whose own PSNR interval vs bicubic lies above 0 "
-                                   "(unadjusted)"}
+                     "comparison": f"d_<metric>_vs_<ref>, over the seeds that learned (at least {MIN_SEEDS}): "
+                                   "mean difference with its t interval over seeds and digits "
+                                   "(srlib.stats.seeds_and_images); Fréchet distance: percentile interval over "
+                                   f"B = {self.n_boot_frechet} resamples of the digits, seed means (digits only); "
+                                   "each at the Holm-adjusted 95 % level over every comparison of this table; "
+                                   "verdict: PSNR vs bicubic"}
             write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
             write_timing(outputs(f"tables/{self.name}_timing.csv"), self.study.timing(), command=command)
         return rows
@@ -180,7 +192,7 @@ class DigitStudy:
         and frechet ``_mean`` / ``_std`` (over seeds) with ``_low`` / ``_high`` (95 % interval of the seed mean over
         digits); per variant and reference (bicubic; 'mse_kl' for the others) and metric (psnr, ssim, accuracy,
         frechet): ``d_<metric>_vs_<ref>`` with ``_low`` / ``_high``, ``p_holm_<metric>_vs_<ref>``,
-        ``verdict_<metric>_vs_<ref>``; ``verdict`` (PSNR vs bicubic, or 'failed to learn') and seeds_above_bicubic.
+        ``verdict_<metric>_vs_<ref>``; ``verdict`` (PSNR vs bicubic, or 'failed to learn') and ``learned`` ('k of n').
         """
         hr = scores["HR"][0]["test"]
         scores = {v: runs for v, runs in scores.items() if v != "HR"}
@@ -208,23 +220,27 @@ class DigitStudy:
                                                            for r in runs.values()])
             _, row["frechet_low"], row["frechet_high"], _ = interval(*fd[v])
             rows[v] = row
-        floor = rows["bicubic"]["test_psnr_mean"]
+        floor = float(scores["bicubic"][0]["test"]["psnr"].mean())
+        good = {v: [s for s, r in scores[v].items() if r["test"]["psnr"].mean() > floor] for v in self.study.variants}
+        good["bicubic"] = [0]
         for v in self.study.variants:
-            if rows[v]["test_psnr_mean"] <= floor:
-                rows[v]["verdict"] = "failed to learn"
+            n = len(scores[v])
+            rows[v]["learned"] = f"{len(good[v])} of {n}"
+            if len(good[v]) < MIN_SEEDS:
+                rows[v]["verdict"] = "failed to learn" if not good[v] else f"{len(good[v])} of {n} learned: too few"
                 continue
-            for ref in ["bicubic"] + (["mse_kl"] if v != "mse_kl" and "mse_kl" in rows else []):
+            for ref in ["bicubic"] + (["mse_kl"] if v != "mse_kl" and len(good.get("mse_kl", ())) >= MIN_SEEDS
+                                      else []):
                 for m, col in (("psnr", "psnr"), ("ssim", "ssim"), ("accuracy", "correct")):
-                    tests[v, ref, m] = paired_bootstrap(seed_mean(v, col) - seed_mean(ref, col), self.n_boot)
-                tests[v, ref, "frechet"] = interval(fd[v][0] - fd[ref][0], fd[v][1] - fd[ref][1])
-            rows[v]["seeds_above_bicubic"] = sum(
-                paired_bootstrap(r["test"]["psnr"] - scores["bicubic"][0]["test"]["psnr"], self.n_boot)[1] > 0
-                for r in scores[v].values())
-        adjusted = dict(zip(tests, holm([t[3] for t in tests.values()]), strict=True))
-        for (v, ref, m), (mean, low, high, _) in tests.items():
-            key, p = f"d_{m}_vs_{ref}", adjusted[v, ref, m]
-            word = verdict(low, high, p, WORDS[m])
-            rows[v].update({key: mean, f"{key}_low": low, f"{key}_high": high, f"p_holm_{m}_vs_{ref}": p,
+                    tests[v, ref, m] = seeds_and_images(*(np.stack([scores[x][s]["test"][col] for s in good[x]])
+                                                          for x in (v, ref)))
+                tests[v, ref, "frechet"] = (fd[v][0] - fd[ref][0], fd[v][1] - fd[ref][1])
+        p = [interval(*t)[3] if m == "frechet" else t_test(*t)[2] for (_, _, m), t in tests.items()]
+        for ((v, ref, m), t), p_raw, p_adj in zip(tests.items(), p, holm(p), strict=True):
+            level = ALPHA * p_raw / p_adj if p_adj > 0 else ALPHA  # the Holm-adjusted level: verdict = interval
+            mean, low, high = interval(*t, level)[:3] if m == "frechet" else (t[0], *t_test(*t, level)[:2])
+            key, word = f"d_{m}_vs_{ref}", verdict(low, high, WORDS[m])
+            rows[v].update({key: mean, f"{key}_low": low, f"{key}_high": high, f"p_holm_{m}_vs_{ref}": float(p_adj),
                             f"verdict_{m}_vs_{ref}": word})
             if m == "psnr" and ref == "bicubic":
                 rows[v]["verdict"] = word

@@ -11,11 +11,12 @@ convention, on the validation split (the holdout training validates on) and the 
 Set5 never decides), with any extra metrics ``{name: f(sr, hr) -> float}`` (:func:`extra_metrics`), cached
 in the run folder (``scores_<test>.csv``). Bicubic, scored alike, is the floor.
 
-:func:`srlib.stats.table` makes the rows: mean and std over seeds; against the baseline, the paired per-image
-difference of seed means with a 95 % bootstrap interval, a Holm-adjusted p-value over every comparison of the
-table (false positives: at most 5 % chance of any false verdict in it) and a verdict; a variant at or below
-bicubic's test PSNR is 'failed to learn', never compared. The table holds no times, dates or machines (they go
-to ``<study>_timing.csv``): the same scores give the same bytes on any machine.
+:func:`srlib.stats.table` makes the rows: means and stds over the runs that learned, "k of n" learned; against the
+baseline, the mean difference with its interval over seeds and images at the Holm-adjusted level over every
+comparison of the table, each run's difference and a verdict. Every run's per-image scores and the study's
+definition are committed (:mod:`srlib.evidence`) and the tables are made from them, so they can be rebuilt
+without training. The table holds no times, dates or machines (they go to ``<study>_timing.csv``): the same
+scores give the same bytes on any machine.
 """
 
 import dataclasses
@@ -31,16 +32,16 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from srlib import datasets, degrade, experiment, paths
+from srlib import datasets, degrade, evidence, experiment, paths
 from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
 from srlib.evaluate import CONVENTION, evaluate_clip, evaluate_many
 from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import atomic_write, list_images, load_image, quantize, write_json
 from srlib.metrics import psnr, sharpness
-from srlib.outputs import write_csv, write_timing
+from srlib.outputs import write_timing
 from srlib.precision import machine, set_precision
-from srlib.stats import BOOT_SEED, KEYS, N_BOOT, holm, paired_bootstrap, table, verdict
+from srlib.stats import KEYS, MIN_SEEDS
 from srlib.train import finished
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,6 @@ class Study:
       test: test set name (:data:`srlib.datasets.REGISTRY`) or a folder.
       sources: training images instead of the recipes' ``data`` (passed to :func:`srlib.experiment.train`).
       metrics: extra per-image metrics {name: f(sr, hr) -> float} (:func:`extra_metrics`).
-      n_boot, boot_seed: bootstrap resamples and seed (:func:`srlib.stats.paired_bootstrap`).
       profile: where runs go (:func:`srlib.paths.runs_dir`).
       test_degradations: names of :data:`srlib.degrade.REGISTRY`: every run is scored on the validation and test
         LR of each (a train x test matrix, :meth:`matrix_rows`); empty: the recipes' own degradation.
@@ -131,8 +131,6 @@ class Study:
     test: str | Path = "BSD100"
     sources: list | None = None
     metrics: dict = dataclasses.field(default_factory=dict)
-    n_boot: int = N_BOOT
-    boot_seed: int = BOOT_SEED
     profile: str = "full"
     test_degradations: tuple = ()
     clips: tuple = ()
@@ -157,6 +155,7 @@ class Study:
             raise ValueError(f"{self.name}: variants differ in scale / degradation / data / val: {sorted(shared)}")
         self.root = study_dir(self.name, self.profile)
         self.trained_steps = 0  # training steps this process ran (0 on the rerun of a finished study)
+        self.committed = None  # (meta, scores) of the committed evidence, when this profile tabulates it (quick)
 
     def recipe(self, variant, seed):
         """The variant's recipe at the study's budget and ``seed``."""
@@ -258,74 +257,65 @@ class Study:
         folder = self.root / "bicubic"
         return self._cached({folder: functools.partial(self._upscaler, folder, "bicubic", 0)}, degradation)[folder]
 
-    def matrix_rows(self):
-        """The train x test matrix: for each of ``test_degradations`` (on the test set) and each of ``clips`` (Vid4,
-        under :data:`CLIP_DEGRADATION`), :func:`srlib.stats.table`'s rows there (``test`` and ``test_degradation``
-        first; a clip has no validation split), each variant's ``gain_psnr`` over bicubic (mean per-image PSNR-Y
-        difference of the seed means, ``_low`` / ``_high``: 95 % paired bootstrap interval over the test images or
-        frames), ``p_holm_gain`` (Holm over every cell of the matrix) and ``verdict_gain``."""
+    def evidence(self, command):
+        """(meta, scores) of the finished grid as :mod:`srlib.evidence` stores them: every run's and bicubic's
+        per-image scores (a matrix: on each test column) and the study's definition, ``command`` included."""
+        (val, test), r = self.files, self.recipe(self.baseline, self.seeds[0])
+        notes = {"test": f"{Path(self.test).name} ({len(test)} images); validation: {len(val)} held-out images",
+                 "convention": CONVENTION,
+                 "comparison": f"vs {self.baseline}, over the runs that learned (at least {MIN_SEEDS} a side): mean "
+                 "difference with its t interval over seeds and images (srlib.stats.seeds_and_images), at the "
+                 "Holm-adjusted 95 % level over all comparisons of this table; at or below bicubic's test PSNR: "
+                 "'failed to learn', counted, never averaged",
+                 "evidence": f"per-image scores of every run: results/studies/{self.name}_scores.csv.gz"}
+        meta = {"name": self.name, "baseline": self.baseline, "budgets": self.budgets, "seeds": list(self.seeds),
+                "metrics": ["psnr", "ssim", *self.metrics], "command": command, "notes": notes, "per_image": True,
+                "steps_per_epoch": r.steps, "curves": {v: {str(k): pd.read_csv(self.run_dir(v, k) / "log.csv")[
+                    "val_psnr"].round(4).tolist() for k in self.seeds} for v in self.variants}}
+        if not self.test_degradations:
+            return meta, self.scores()
+        notes["matrix"] = ("rows per test column (its validation and test LR); gain_psnr: vs bicubic on that LR, "
+                           "same interval, Holm over every cell of the matrix; a run learned when it beat bicubic "
+                           "on its own training LR")
         columns = [(Path(self.test).name, d, functools.partial(self.scores, d)) for d in self.test_degradations]
         columns += [(f"Vid4 {c}", CLIP_DEGRADATION, functools.partial(self.clip_scores, c)) for c in self.clips]
-        rows, cells = [], {}
-        for name, d, get in columns:
-            scores = get()
-            rows += [{"test": name, "test_degradation": d, **row}
-                     for row in table(scores, self.baseline, self.budgets, self.n_boot, self.boot_seed)]
-            test = scores[scores["split"] == "test"]
-            floor = test[test["variant"] == "bicubic"].groupby("image")["psnr"].mean()
-            for v in self.variants:
-                diff = test[test["variant"] == v].groupby("image")["psnr"].mean() - floor
-                cells[name, d, v] = paired_bootstrap(diff.to_numpy(), self.n_boot, self.boot_seed)
-        adjusted = dict(zip(cells, holm([c[3] for c in cells.values()]), strict=True))
-        for row in rows:
-            key = (row["test"], row["test_degradation"], row["variant"])
-            mean, low, high, _ = cells.get(key, (None,) * 4)
-            p = adjusted.get(key)
-            row.update(gain_psnr=mean, gain_psnr_low=low, gain_psnr_high=high, p_holm_gain=p,
-                       verdict_gain=None if p is None else verdict(low, high, p, ("above bicubic", "below bicubic")))
-        return rows
-
-    def run_rows(self, scores=None):
-        """One row per run: its mean validation and test PSNR / SSIM (benchmark convention, the recipes' own LR) and
-        ``learned`` (test PSNR above bicubic's): a mean over seeds can hide a seed that never left its base.
-        ``scores``: :meth:`scores` when the caller has them already."""
-        scores = self.scores() if scores is None else scores
-        means = scores.groupby(["variant", "seed", "split"])[["psnr", "ssim"]].mean()
-        floor = means.loc[("bicubic", 0, "test"), "psnr"]
-        rows = []
-        for variant, seed in self.grid():
-            val, test = means.loc[(variant, seed, "val")], means.loc[(variant, seed, "test")]
-            rows.append({"variant": variant, "seed": seed, "val_psnr": val["psnr"], "val_ssim": val["ssim"],
-                         "test_psnr": test["psnr"], "test_ssim": test["ssim"], "learned": bool(test["psnr"] > floor)})
-        return rows
+        meta |= {"columns": [[t, d] for t, d, _ in columns],
+                 "own": {v: rv.degradation for v, rv in self.variants.items()}}
+        scores = pd.concat([get().assign(test=t, test_degradation=d) for t, d, get in columns], ignore_index=True)
+        return meta, scores[[*KEYS, *evidence.COLUMN, *meta["metrics"]]]
 
     def run(self, outputs=None, command=None, verbose=0):
-        """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write
-        ``tables/<name>.csv`` (stable bytes), ``tables/<name>_runs.csv`` (:meth:`run_rows`; not for a matrix) and
-        ``tables/<name>_timing.csv``. Returns the rows."""
+        """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write the evidence
+        (:func:`srlib.evidence.write`) and, from what it reads back, ``tables/<name>.csv`` and ``<name>_runs.csv``
+        (stable bytes: :func:`srlib.evidence.rebuild` remakes them), and ``tables/<name>_timing.csv``.
+
+        The quick profile trains no grid when the evidence of the full one is committed: it trains and scores one
+        short stand-in run (:meth:`stand_in`: the code path) and tabulates the committed evidence. Returns the rows.
+        """
+        command = command or f"srlib.study.Study({self.name!r}).run()"
+        if self.profile == "quick" and evidence.files(self.name)[0].exists():
+            self.stand_in()
+            self.committed = evidence.read(self.name)
+            return evidence.write_tables(outputs, *self.committed) if outputs else evidence.tabulate(*self.committed)[0]
         self.train(verbose)
-        if self.test_degradations:
-            rows = self.matrix_rows()
-        else:
-            scores = self.scores()
-            rows = table(scores, self.baseline, self.budgets, self.n_boot, self.boot_seed)
-        if outputs is not None:
-            command = command or f"srlib.study.Study({self.name!r}).run()"
-            (val, test), b = self.files, f"B = {self.n_boot}, seed {self.boot_seed}"
-            notes = {"test": f"{Path(self.test).name} ({len(test)} images); validation: {len(val)} held-out images",
-                     "convention": CONVENTION, "comparison": f"vs {self.baseline}: mean per-image difference of "
-                     f"seed means, 95 % paired bootstrap interval over images ({b}), Holm-adjusted bootstrap p "
-                     "over all comparisons of this table; at or below bicubic's test PSNR: 'failed to learn'"}
-            if self.test_degradations:
-                notes["matrix"] = ("rows per test degradation (its validation and test LR); gain_psnr: vs bicubic on "
-                                   "that LR, same interval, Holm over every cell of the matrix")
-            write_csv(outputs(f"tables/{self.name}.csv"), rows, command=command, notes=notes)
-            if not self.test_degradations:
-                write_csv(outputs(f"tables/{self.name}_runs.csv"), self.run_rows(scores), command=command,
-                          notes={"test": notes["test"], "convention": CONVENTION,
-                                 "learned": "test PSNR above bicubic's on the same images"})
-            write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
+        meta, scores = self.evidence(command)
+        if outputs is None:
+            return evidence.tabulate(meta, scores)[0]
+        path = evidence.write(outputs, meta, scores)
+        rows = evidence.write_tables(outputs, *evidence.read(self.name, path.parent))
+        write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
         return rows
+
+    def stand_in(self):
+        """Train the baseline's first seed at this (quick) profile's budget and score it on the validation images:
+        one short run through the study's code path. Returns its mean validation PSNR (dB)."""
+        variant, seed = self.baseline, self.seeds[0]
+        run = self.run_dir(variant, seed)
+        experiment.train(self.recipe(variant, seed), run, self.sources)
+        rows = score_images({"run": self._upscaler(run, variant, seed)}, self.files[0], self.scale)["run"]
+        value = float(np.mean([r["psnr"] for r in rows]))
+        log.info("%s: stand-in run %s seed %d, validation PSNR %.2f dB", self.name, variant, seed, value)
+        return value
 
     def timing(self):
         """[{variant, seed, train_s, samples_per_s, machine}] of the finished runs (machine-dependent), with
@@ -353,13 +343,22 @@ class Study:
         Returns {'curve': DataFrame (epoch, step, seed<k>..., mean, fraction), 'bicubic', 'reference', 'fraction'}.
         """
         recipe = self.recipe(self.baseline, self.seeds[0])
-        curve = pd.DataFrame({"epoch": np.arange(1, self.epochs + 1)})
-        curve["step"] = curve["epoch"] * recipe.steps
-        for seed in self.seeds:
-            curve[f"seed{seed}"] = pd.read_csv(self.run_dir(self.baseline, seed) / "log.csv")["val_psnr"]
-        curve["mean"] = curve[[f"seed{s}" for s in self.seeds]].mean(axis=1)
-        own = recipe.degradation if self.test_degradations else None  # the baseline's validation LR
-        bicubic = float(self._bicubic(own).query("split == 'val'")["psnr"].mean())
+        if self.committed is None:  # this profile's runs
+            logs = {k: pd.read_csv(self.run_dir(self.baseline, k) / "log.csv")["val_psnr"] for k in self.seeds}
+            steps, own = recipe.steps, recipe.degradation if self.test_degradations else None
+            bicubic = float(self._bicubic(own).query("split == 'val'")["psnr"].mean())
+        else:  # the committed evidence of the full profile (quick)
+            meta, scores = self.committed
+            logs, steps = meta["curves"][self.baseline], meta["steps_per_epoch"]
+            val = scores[(scores["variant"] == "bicubic") & (scores["split"] == "val")]
+            if "columns" in meta:  # the baseline's validation LR
+                val = val[(val["test"] == meta["columns"][0][0]) & (val["test_degradation"] == recipe.degradation)]
+            bicubic = float(val["psnr"].mean())
+        curve = pd.DataFrame({"epoch": np.arange(1, len(next(iter(logs.values()))) + 1)})
+        curve["step"] = curve["epoch"] * steps
+        for seed, values in logs.items():
+            curve[f"seed{seed}"] = list(values)
+        curve["mean"] = curve[[f"seed{s}" for s in logs]].mean(axis=1)
         if reference is None:
             return {"curve": curve, "bicubic": bicubic, "reference": None, "fraction": None}
         up = load_upscaler(str(reference)) if isinstance(reference, (str, Path)) else reference
@@ -370,12 +369,12 @@ class Study:
 
 
 def summary(rows, extra=()):
-    """A study table's main columns as a DataFrame (rounded to 4 places): test means / stds over seeds and the
-    differences to the baseline with their 95 % intervals; ``extra`` metrics add theirs."""
-    cols = ["variant", "seeds", "budget_steps", "val_psnr_mean", "test_psnr_mean", "test_psnr_std", "test_ssim_mean",
-            "d_psnr", "d_psnr_low", "d_psnr_high", "verdict"]
+    """A study table's main columns as a DataFrame (rounded to 4 places): seeds learned, test means / stds over them,
+    the differences to the baseline with their intervals and per-seed differences; ``extra`` metrics add theirs."""
+    cols = ["variant", "learned", "budget_steps", "val_psnr_mean", "test_psnr_mean", "test_psnr_std", "test_ssim_mean",
+            "d_psnr", "d_psnr_low", "d_psnr_high", "d_psnr_seeds", "verdict"]
     cols += [c for m in extra for c in (f"test_{m}_mean", f"d_{m}", f"d_{m}_low", f"d_{m}_high", f"verdict_{m}")]
-    return pd.DataFrame(rows)[cols].round(4)
+    return pd.DataFrame(rows).reindex(columns=cols).round(4)
 
 
 def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
@@ -386,11 +385,12 @@ def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
         if r["variant"] == baseline:
             continue
         if r["d_psnr"] is None:
-            lines.append(f"{r['variant']}: {r['verdict']} (test PSNR {r['test_psnr_mean']:.2f} dB, "
-                         f"bicubic {floor:.2f} dB)")
+            lines.append(f"{r['variant']}: {r['verdict']}, {r['learned']} seeds learned (test PSNR "
+                         f"{r['test_psnr_mean']:.2f} dB, bicubic {floor:.2f} dB)")
             continue
         diffs = "; ".join(f"{m} {r[f'd_{m}']:+.3f} [{r[f'd_{m}_low']:+.3f}, {r[f'd_{m}_high']:+.3f}]" for m in metrics)
-        lines.append(f"{r['variant']} minus {baseline}, {r['seeds'].count(' ') + 1} seeds: {diffs} -> {r['verdict']}")
+        lines.append(f"{r['variant']} minus {baseline}, {r['learned']} seeds learned (per seed "
+                     f"{r['d_psnr_seeds']}): {diffs} -> {r['verdict']}")
     return lines
 
 

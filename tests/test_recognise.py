@@ -78,7 +78,7 @@ def test_digit_study_table_known_answers(rng):
     good = rows["mse_kl"]
     assert (good["d_psnr_vs_bicubic"], good["d_psnr_vs_bicubic_low"], good["d_psnr_vs_bicubic_high"]) == (
         pytest.approx(1.0), pytest.approx(1.0), pytest.approx(1.0))
-    assert good["verdict"] == "better" and good["seeds_above_bicubic"] == 3 and good["test_psnr_std"] == 0.0
+    assert good["verdict"] == "better" and good["learned"] == "3 of 3" and good["test_psnr_std"] == 0.0
     assert good["frechet_mean"] == pytest.approx(0.0, abs=1e-6)
     assert rows["bicubic"]["frechet_mean"] == pytest.approx(3.0)  # a shift of 1 in each of 3 features
     assert good["verdict_frechet_vs_bicubic"] == "closer to HR"
