@@ -21,7 +21,8 @@ from srlib.outputs import Outputs
 from srlib.reproduce import ROOT
 from srlib.train import finished
 
-ORDER = ["study_02_activation", "study_02_colour", "study_01_design", "study_01_loss", "study_04_design",
+ORDER = ["study_02_activation", "study_03_skips", "study_01_output", "study_04_design", "study_02_colour",
+         "study_01_design", "study_01_loss",
          "study_03_design", "study_03_placement", "study_08_matrix"]
 
 
