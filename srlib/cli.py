@@ -156,7 +156,7 @@ def _data(args):
 
     if args.action == "list":
         for name, present, count, path in datasets.status():
-            print(f"{name:10s} {'present' if present else 'missing':8s} {count:6d}  {path}")
+            print(f"{name:12s} {'present' if present else 'missing':8s} {count:6d}  {path}")
     else:
         for name in args.names:
             print(f"{name}: {datasets.get(name)}")

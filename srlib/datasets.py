@@ -2,7 +2,7 @@
 
 Layout under the data directory (``$SRLIB_DATA_DIR``, default ``data/`` in the current directory)::
 
-    train/T91  train/BSD200  train/DIV2K_train_HR  train/DIV2K_valid_HR
+    train/T91  train/BSD200  train/BSDS500_test  train/Kodak  train/DIV2K_train_HR  train/DIV2K_valid_HR
     benchmark/Set5  benchmark/Set14  benchmark/BSD100  benchmark/Urban100  benchmark/Manga109
     video/vid4/<sequence>/0001.png ...
     mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
@@ -72,6 +72,7 @@ class DatasetSpec:
     """A registered data set: ``kind`` ("train", "benchmark", "video" or "mnist"), sources, citation, home page.
 
     ``count`` is the number of files expected once present (images; MNIST: its 4 files), None when unknown.
+    ``licence``: the terms the images are released under, as their home page states them ("" where not recorded).
     """
 
     name: str
@@ -80,6 +81,7 @@ class DatasetSpec:
     citation: str
     home: str = ""
     count: int | None = None
+    licence: str = ""
 
     @property
     def folders(self):
@@ -101,6 +103,8 @@ _BSDS = (
     "D. Martin, C. Fowlkes, D. Tal, J. Malik. A Database of Human Segmented Natural Images and its Application "
     "to Evaluating Segmentation Algorithms and Measuring Ecological Statistics. ICCV 2001."
 )
+_BSR = "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
+_KODAK = "https://r0k.us/graphics/kodak/kodak/kodim{:02d}.png"
 
 REGISTRY = {
     spec.name: spec
@@ -121,6 +125,26 @@ REGISTRY = {
             _BSDS + " (BSDS300 training split)",
             "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/bsds/",
             200,
+        ),
+        DatasetSpec(  # the BSDS300 images that BSD200 and BSD100 are not: none of Set5, Set14, BSD100
+            "BSDS500_test",
+            "train",
+            (Source(_BSR, "train/BSDS500_test", archive="tar", member="images/test", pattern="*.jpg"),),
+            _BSDS + " P. Arbelaez, M. Maire, C. Fowlkes, J. Malik. Contour Detection and Hierarchical Image "
+            "Segmentation. IEEE TPAMI 33(5), 2011 (BSDS500 test split).",
+            "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/resources.html",
+            200,
+            "Berkeley Segmentation Dataset: for research use (non-commercial); photos from the Corel collection",
+        ),
+        DatasetSpec(
+            "Kodak",
+            "train",
+            tuple(Source(_KODAK.format(i), "train/Kodak", archive="file") for i in range(1, 25)),
+            "Eastman Kodak Company. Kodak Lossless True Color Image Suite (PhotoCD PCD0992): 24 photos, 768 x 512 "
+            "(some portrait).",
+            "https://r0k.us/graphics/kodak/",
+            24,
+            "released by the Eastman Kodak Company for unrestricted usage",
         ),
         DatasetSpec(
             "DIV2K",

@@ -342,3 +342,40 @@ def test_a_registered_clip_is_a_training_source_of_its_frames(tmp_path, monkeypa
     for f, want in zip(files, frames, strict=True):
         assert np.abs(load_image(f, dtype=np.uint8).astype(int) - want).max() <= 2  # lossless H.264, via yuv420p
     assert datasets.require("tiny") == folder and len(list(folder.iterdir())) == 3  # decoded once
+
+
+def _thumb(image):
+    """A 16 x 16 grey thumbnail (area average) as float levels: a resized or re-encoded copy lands within a level."""
+    return np.asarray(image.convert("L").resize((16, 16), Image.Resampling.BOX), np.float32)
+
+
+def test_new_training_sets_hold_no_test_image(monkeypatch):
+    """BSDS500_test and Kodak share no image with Set5, Set14 or BSD100: no equal file (SHA-256) and no near-equal
+    16 x 16 grey thumbnail (mean difference under 4 levels; the closest pair is 14.5 apart). A BSD100 image resized to
+    90 % and saved as JPEG quality 75 is caught (under a level from its original)."""
+    from srlib.io import list_images
+
+    root = Path(os.environ.get("SRLIB_DATA_DIR") or SHARED)
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(root))
+    train, test = ("BSDS500_test", "Kodak"), ("Set5", "Set14", "BSD100")
+    absent = [n for n in train + test if not datasets.is_present(n)]
+    if absent:
+        pytest.skip(f"{', '.join(absent)} not in {root}")
+
+    def files(names):
+        return [f for n in names for f in list_images(datasets.path(n))]
+
+    train_files, test_files = files(train), files(test)
+    assert len(train_files) == 224 and len(test_files) == 119
+    digest = {hashlib.sha256(f.read_bytes()).hexdigest(): f for f in test_files}
+    assert not [f for f in train_files if hashlib.sha256(f.read_bytes()).hexdigest() in digest]
+    thumbs = np.stack([_thumb(Image.open(f)) for f in test_files])
+
+    def nearest(image):
+        return float(np.abs(thumbs - _thumb(image)).mean(axis=(1, 2)).min())
+
+    assert min(nearest(Image.open(f)) for f in train_files) > 4.0
+    copy = Image.open(test_files[-1])
+    buf = io.BytesIO()
+    copy.resize((copy.width * 9 // 10, copy.height * 9 // 10), Image.Resampling.BICUBIC).save(buf, "JPEG", quality=75)
+    assert nearest(Image.open(buf)) < 1.0
