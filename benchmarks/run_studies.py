@@ -2,13 +2,16 @@
 
     SRLIB_RUNS=... nohup nice -n 19 python benchmarks/run_studies.py > runs/logs/studies.log 2>&1 &
     python benchmarks/run_studies.py --status           # runs done / total per study, trains nothing
+    python benchmarks/run_studies.py --rebuild          # every study's tables from its committed evidence, minutes
 
 A study is defined once, in its notebook: the code cell tagged ``studies`` holds one function per question
 (``study_02_activation(profile, ...) -> srlib.study.Study``) and ``run_study(study, outputs)``. This script
 executes that cell and calls them, in the order given (default: the cheapest first), so the notebook and the
-background grid are the same code. Each (variant, seed) is cached under ``runs_dir(profile)/studies/`` and a
-killed grid loses at most the epoch in progress; a study's table (``results/tables/<study>.csv``, through
-:class:`srlib.outputs.Outputs`) is written only once every run of its grid has finished.
+background grid are the same code. ``--rebuild`` trains and scores nothing: it rewrites each study's
+``tables/<study>.csv`` and ``<study>_runs.csv`` from ``results/studies/`` (:func:`srlib.evidence.rebuild`); the
+chapters draw the study figures from the same evidence under the quick profile. Each (variant, seed) is cached under
+``runs_dir(profile)/studies/`` and a killed grid loses at most the epoch in progress; a study's evidence and
+tables (through :class:`srlib.outputs.Outputs`) are written only once every run of its grid has finished.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import logging
 import sys
 import time
 
+from srlib import evidence
 from srlib.outputs import Outputs
 from srlib.reproduce import ROOT
 from srlib.train import finished
@@ -48,7 +52,16 @@ def main(argv=None):
     p.add_argument("studies", nargs="*", default=ORDER, help=f"study names, in order (default: {' '.join(ORDER)})")
     p.add_argument("--profile", default="full", help="the notebooks' profile (default: full)")
     p.add_argument("--status", action="store_true", help="print runs done / total per study and exit")
+    p.add_argument("--rebuild", action="store_true", help="rewrite the tables from the committed evidence and exit")
     args = p.parse_args(argv)
+    if args.rebuild:
+        for name in args.studies:
+            if evidence.files(name)[0].exists():
+                rows = evidence.rebuild(name, Outputs(args.profile))
+                print(f"{name}: {len(rows)} rows from {evidence.files(name)[0].name}", flush=True)
+            else:
+                print(f"{name}: no committed evidence (results/studies/); retrain it to make some", flush=True)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stdout)
     for name in args.studies:
         notebook = next((ROOT / "notebooks").glob(f"{name.split('_')[1]}_*.ipynb"), None)

@@ -65,3 +65,16 @@ def test_export_into_results_records_provenance(tmp_path, monkeypatch):
     card = json.loads((tmp_path / "results" / "weights" / "tiny_x2.json").read_text())
     assert card["benchmark"] == [] and card["scales"] == [2] and card["scored_on"] is None
     assert np.isclose(card["macs_per_output_pixel"], (25 * 4 + 9 * 4 * 4 + 9 * 4 * 4) / 4, atol=0.1)
+
+
+@pytest.mark.parametrize("name", sorted(p.name.removesuffix("_scores.csv.gz")
+                                        for p in (ROOT / "results" / "studies").glob("*_scores.csv.gz")))
+def test_every_study_table_rebuilds_byte_for_byte_from_its_committed_evidence(name, tmp_path):
+    """``benchmarks/run_studies.py --rebuild``'s path: the committed per-image (or per-run) scores and definition give
+    the committed study tables, bytes and all, without training or images."""
+    from srlib import evidence
+    from srlib.outputs import Outputs
+
+    evidence.rebuild(name, Outputs("full", root=tmp_path))
+    for table in (f"{name}.csv", f"{name}_runs.csv"):
+        assert (tmp_path / "tables" / table).read_bytes() == (ROOT / "results" / "tables" / table).read_bytes(), table
