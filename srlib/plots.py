@@ -3,10 +3,12 @@
 The rules a figure here keeps by construction:
 
 * :func:`comparison` shows every image at its native resolution or enlarged by an integer factor with nearest
-  neighbour (the pixels on screen are the pixels of the array), never shrunk; given the reference HR it puts PSNR /
+  neighbour (the pixels on screen are the pixels of the array), never shrunk; a zoom a title states is the zoom
+  drawn (the figure records each panel's zoom in ``fig.srlib_panels``); given the reference HR it puts PSNR /
   SSIM (the benchmark convention of :func:`srlib.evaluate.score`) in the title of every other HR-sized panel, and
-  can add an |SR − HR| error row on a fixed, stated scale.
+  can add an |SR − HR| error row on a fixed, stated scale (signed maps: a diverging scale centred on 0).
 * :func:`heatmap` always draws a colour bar on a fixed scale.
+* :func:`bars` writes each value so that no decimal reads as a thousands separator (``37.8``, ``17 035``).
 * :func:`curves` takes a y label (with its unit) for every panel and the name of the validation set for every
   ``val_*`` metric, and keeps the legend outside the panels.
 * :func:`label_points` places point labels so that none overlaps another label or a point.
@@ -66,12 +68,15 @@ def _check_zoom(zoom):
 
 
 def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=True, error=False, maps=None,
-               heat_max=None, heat_label="grey levels (of 255)", cols=None, title=None, path=None):
+               heat_max=None, heat_label="grey levels (of 255)", cols=None, title=None, path=None, heat_min=0.0):
     """Images side by side, pixel for pixel: the whole images and/or an enlarged crop, with scores and error maps.
 
     Every panel shows an array at its native resolution or enlarged by an integer factor with nearest neighbour,
     never shrunk. An image smaller than the largest (an LR input) is enlarged by the largest integer factor that fits
-    the largest image's size, and its title says so on a line of its own ("shown nearest ×3").
+    the largest image's size, and its title says so on a line of its own ("shown nearest ×3": the whole zoom it is
+    drawn at, ``zoom`` included). The returned figure's ``srlib_panels`` lists every panel drawn: {"axes", "title",
+    "kind" ("image" or "heat"), "native" (the array's (H, W) before enlarging), "zoom" (the integer it was enlarged
+    by)}, so a test can check a title's zoom against the pixels drawn.
 
     Args:
       images: list of (H, W, 3) or (H, W, 1) float arrays in [0, 1]; sizes may differ.
@@ -90,6 +95,8 @@ def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=Tr
         image, each one more item shown like an image (whole and / or cropped).
       heat_max: the top of the one fixed colour scale of every heat map, in the maps' unit (grey levels for the
         error maps); required with ``error`` or ``maps``. Values above it saturate.
+      heat_min: the bottom of that scale (default 0); below 0 (signed maps, e.g. one variant's error minus
+        another's) the maps are drawn on a diverging scale, white at 0.
       heat_label: the colour bar's label.
       cols: items (images, maps) per row; the items wrap into several rows. Default: all in one row.
       title: a line above the figure; the crop's zoom and the scoring convention are added to it.
@@ -112,48 +119,49 @@ def comparison(images, titles, hr=None, scale=None, box=None, zoom=None, full=Tr
     items = []  # per item: a list of panels (array, title, kind, rectangle)
     if not full and box is not None:
         whole_image = ref if ref is not None else max(images, key=lambda im: im.shape[0] * im.shape[1])
-        items.append([(whole_image, "whole image (box: the crops)", "image", box)])
+        items.append([(whole_image, "whole image (box: the crops)", "image", box, 1)])
     for im, label in zip(images, titles, strict=True):
         im = np.clip(np.asarray(im, np.float32), 0, 1)
-        k = max(1, min(big[0] // im.shape[0], big[1] // im.shape[1]))  # integer enlargement of a smaller image
-        label += f"\nshown nearest ×{k}" if k > 1 else ""
-        k *= whole
+        k = max(1, min(big[0] // im.shape[0], big[1] // im.shape[1])) * whole  # integer enlargement, drawn
         scored = ref is not None and im.shape == ref.shape and not np.array_equal(im, ref)
+        scores = ""
         if scored:
             from srlib.evaluate import score  # TensorFlow: only when scoring
 
             p, q = score(im, ref, scale)
-            label += f"\n{p:.2f} dB / {q:.4f}"
-        stack = []
+            scores = f"\n{p:.2f} dB / {q:.4f}"
+        stack = []  # a title states the zoom its panel is drawn at where it differs from the one the header states
         if full or box is None:
             rect = None if box is None else tuple(round(v * k * im.shape[i % 2] / big[i % 2])
                                                   for i, v in enumerate(box))
-            stack.append((_zoom(im, k), label, "image", rect))
-            label = ""
+            stack.append((_zoom(im, k), label + (f"\nshown nearest ×{k}" if k > whole else "") + scores, "image",
+                          rect, k))
         if box is not None:
             crop, kc = _crop(im, box, big, zoom)
-            stack.append((_zoom(crop, kc), label or (f"nearest ×{kc}" if kc != zoom else ""), "image", None))
+            note = f"nearest ×{kc}" if kc != zoom else ""
+            title_ = note if stack else label + (f"\nshown {note}" if note else "") + scores  # crops only: its title
+            stack.append((_zoom(crop, kc), title_, "image", None, kc))
         if scored and error:
             diff = np.abs(_luma_255(im) - _luma_255(ref))
             if box is not None:
                 diff = _zoom(_crop(diff[..., None], box, big, zoom)[0], zoom)[..., 0]
-            stack.append((diff, "|SR − HR| (Y)", "heat", None))
+            stack.append((diff, "|SR − HR| (Y)", "heat", None, 1 if box is None else zoom))
         items.append(stack)
     for label, values in (maps or {}).items():  # like an image: whole (boxed) and / or its crop
         values = np.asarray(values, np.float32)
-        stack = [] if box is not None and not full else [(values, label, "heat", None if box is None else box)]
+        stack = [] if box is not None and not full else [(values, label, "heat", None if box is None else box, 1)]
         if box is not None:
             crop = _zoom(_crop(values[..., None], box, big, zoom)[0], zoom)[..., 0]
-            stack.append((crop, "" if full else label, "heat", None))
+            stack.append((crop, "" if full else label, "heat", None, zoom))
         items.append(stack)
     if box is not None:
         notes.append(f"crops: the {box[2]}×{box[3]}-pixel box enlarged ×{zoom} by nearest neighbour")
     if hr is not None:
         notes.append(f"PSNR (dB) / SSIM of the whole image on Y, {int(np.ceil(scale))}-pixel border shaved, "
                      "SR rounded to uint8")
-    if any(kind == "heat" for stack in items for _, _, kind, _ in stack):
-        notes.append(f"heat maps on one fixed scale, 0 to {heat_max:g} {heat_label}")
-    fig = _layout(items, cols or len(items), [title] * bool(title) + notes, heat_max, heat_label)
+    if any(p[2] == "heat" for stack in items for p in stack):
+        notes.append(f"heat maps on one fixed scale, {heat_min:g} to {heat_max:g} {heat_label}")
+    fig = _layout(items, cols or len(items), [title] * bool(title) + notes, (heat_min, heat_max), heat_label)
     return save(fig, path, dpi=DPI)
 
 
@@ -165,14 +173,17 @@ def _crop(im, box, big, zoom):
     return im[y : y + max(h, 1), x : x + max(w, 1)], max(1, int(round(zoom * r)))
 
 
-def _layout(items, cols, header, heat_max, heat_label):
-    """A figure of ``items`` (stacks of panels), ``cols`` per row, every array drawn one array pixel to one figure
-    pixel at :data:`DPI`; one colour bar for all heat panels."""
+def _layout(items, cols, header, heat_range, heat_label):
+    """A figure of ``items`` (stacks of panels: drawn array, title, kind, rectangle, zoom), ``cols`` per row, every
+    array drawn one array pixel to one figure pixel at :data:`DPI`; one colour bar for all heat panels on
+    ``heat_range`` (vmin, vmax). The figure's ``srlib_panels`` records each panel (see :func:`comparison`)."""
     col_w = max(a.shape[1] for stack in items for a, *_ in stack)
     fit = max(20, int(col_w / 5.3))  # characters of a title line at FONT points
-    items = [[(a, "\n".join(textwrap.fill(t, fit) for t in label.split("\n")) if label else label, kind, rect)
-              for a, label, kind, rect in stack] for stack in items]
+    items = [[(a, "\n".join(textwrap.fill(t, fit) for t in label.split("\n")) if label else label, kind, rect, z)
+              for a, label, kind, rect, z in stack] for stack in items]
     panels = [p for stack in items for p in stack]
+    heat_min, heat_max = heat_range
+    heat_cmap = "RdBu_r" if heat_min < 0 else "magma"  # signed maps: white at 0
     lines = lambda t: t.count("\n") + 1 if t else 0
     groups = [items[i : i + cols] for i in range(0, len(items), cols)]
     levels = []  # per group, per level: (title band, panel height)
@@ -180,12 +191,13 @@ def _layout(items, cols, header, heat_max, heat_label):
         depth = max(len(s) for s in g)
         levels.append([(max(lines(s[j][1]) for s in g if j < len(s)) * _LINE_PX + 4,
                         max(s[j][0].shape[0] for s in g if j < len(s))) for j in range(depth)])
-    heat = any(kind == "heat" for _, _, kind, _ in panels)
+    heat = any(p[2] == "heat" for p in panels)
     bar_w = 70 if heat else 0
     head = sum(lines(h) for h in header) * _LINE_PX + (6 if header else 0)
     width = min(cols, len(items)) * (col_w + _GAP) + bar_w + _GAP
     height = head + sum(t + h + _GAP for lv in levels for t, h in lv) + _GAP
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    fig.srlib_panels = []
     if header:
         fig.text(_GAP / width, 1 - 4 / height, "\n".join(header), fontsize=FONT, va="top", ha="left")
     top, bar_at = head, None
@@ -195,12 +207,13 @@ def _layout(items, cols, header, heat_max, heat_label):
             for i, stack in enumerate(g):
                 if j >= len(stack):
                     continue
-                arr, label, kind, rect = stack[j]
+                arr, label, kind, rect, z = stack[j]
                 ph, pw = arr.shape[:2]
                 left = _GAP + i * (col_w + _GAP) + (col_w - pw) // 2
                 ax = fig.add_axes([left / width, 1 - (top + ph) / height, pw / width, ph / height])
                 if kind == "heat":
-                    im = ax.imshow(arr, cmap="magma", vmin=0, vmax=heat_max, interpolation="nearest", aspect="auto")
+                    im = ax.imshow(arr, cmap=heat_cmap, vmin=heat_min, vmax=heat_max, interpolation="nearest",
+                                   aspect="auto")
                     bar_at = bar_at or (im, top, ph)
                 else:
                     grey = arr.shape[-1] == 1
@@ -211,6 +224,8 @@ def _layout(items, cols, header, heat_max, heat_label):
                     ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), rw, rh, fill=False, color="yellow", lw=1.2))
                 ax.set_title(label, fontsize=FONT, pad=2)
                 ax.set_axis_off()  # no frame over the edge pixels
+                fig.srlib_panels.append({"axes": ax, "title": label, "kind": kind, "zoom": z,
+                                         "native": (ph // z, pw // z)})
             top += h + _GAP
     if bar_at:
         im, bar_top, bar_h = bar_at
@@ -292,7 +307,10 @@ def validation_set(recipe):
 def study_curve(study, reference, path=None):
     """The learning curve of a :class:`srlib.study.Study`'s baseline: validation PSNR-Y against training steps (each
     seed and their mean) between bicubic and ``reference`` (a zoo name: the shipped model of the family, the long-run
-    value) with the 80 % mark; prints the fraction of the way covered. Returns ``study.learning_curve``'s dict."""
+    value) with the 80 % mark; prints the fraction of the way covered. The 80 % mark is a fraction of the way
+    from bicubic up to the reference, so it is drawn only where the reference lies above the baseline's last mean
+    (a way still to go); where the baseline ends at or above the reference, the figure and the printed line say by
+    how much instead. Returns ``study.learning_curve``'s dict."""
     lc, r = study.learning_curve(reference=reference), study.recipe(study.baseline, study.seeds[0])
     c, n_val = lc["curve"], len(study.files[0])
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
@@ -301,9 +319,13 @@ def study_curve(study, reference, path=None):
     ax.plot(c["step"], c["mean"], "o-", ms=3, color="tab:blue",
             label=f"{study.baseline}: mean of seeds {', '.join(map(str, study.seeds))}")
     ax.axhline(lc["bicubic"], color="grey", ls=":", label=f"bicubic {lc['bicubic']:.2f} dB")
-    ax.axhline(lc["reference"], color="tab:red", ls="--", label=f"{reference} (shipped) {lc['reference']:.2f} dB")
-    ax.axhline(lc["bicubic"] + 0.8 * (lc["reference"] - lc["bicubic"]), color="tab:red", ls=":", lw=1,
-               label="80 % of the way")
+    end, ref = float(c["mean"].iloc[-1]), lc["reference"]
+    above = end >= ref  # the baseline has reached the reference: no way left to measure a fraction of
+    ax.axhline(ref, color="tab:red", ls="--", label=f"{reference} (shipped) {ref:.2f} dB"
+               + (f": the baseline ends {end - ref:+.2f} dB above it, no 80 % mark" if above else ""))
+    if not above:
+        ax.axhline(lc["bicubic"] + 0.8 * (ref - lc["bicubic"]), color="tab:red", ls=":", lw=1,
+                   label=f"80 % of the way from bicubic to {reference}")
     ax.set_xlabel(f"training steps (batch {r.batch}, {r.patch}x{r.patch} LR patches, x{r.scale})")
     ax.set_ylabel("validation PSNR-Y (dB)")
     held = "crops" if study.sources else " + ".join(r.data)
@@ -311,16 +333,22 @@ def study_curve(study, reference, path=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     save(fig, path)
-    print(f"after {int(c['step'].iloc[-1]):,} steps the baseline covers {lc['fraction']:.0%} of the way from bicubic "
-          f"({lc['bicubic']:.2f} dB) to {reference} ({lc['reference']:.2f} dB) on the validation images")
+    if above:
+        print(f"after {int(c['step'].iloc[-1]):,} steps the baseline's mean ({end:.2f} dB) is {end - ref:.2f} dB above "
+              f"{reference} ({ref:.2f} dB) on the validation images: it has reached the reference (bicubic "
+              f"{lc['bicubic']:.2f} dB)")
+    else:
+        print(f"after {int(c['step'].iloc[-1]):,} steps the baseline covers {lc['fraction']:.0%} of the way from "
+              f"bicubic ({lc['bicubic']:.2f} dB) to {reference} ({ref:.2f} dB) on the validation images")
     return lc
 
 
-def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
-    """Label each point (``xs``, ``ys`` in data coordinates) so that no label overlaps another label, a point or
-    the axes' edge: each label takes the first of a ring of positions around its point that is free, trying rings
-    further out (with a leader line) when the near ones are taken. Call after the axis limits and the figure's layout
-    are final. Returns the annotations."""
+def label_points(ax, xs, ys, labels, fontsize=7, pad=3, gap=2):
+    """Label each point (``xs``, ``ys`` in data coordinates) so that no label overlaps another label (``gap`` pixels
+    apart at least), a point or the axes' edge, and no label is read as another point's: each label takes the first
+    of a ring of positions around its point that is free and nearer its own point than any other point, trying rings
+    further out (with a leader line to its point) when the near ones are taken. Call after the axis limits and the
+    figure's layout are final. Returns the annotations."""
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -328,7 +356,8 @@ def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
     pts = ax.transData.transform(np.column_stack([xs, ys]))
     r = fontsize * 0.6 * fig.dpi / 72  # a marker's radius in pixels
     taken = [(x - r, y - r, x + r, y + r) for x, y in pts]
-    overlap = lambda a, b: a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    overlap = lambda a, b: a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+    near = lambda box, x, y: np.hypot(max(box[0] - x, 0, x - box[2]), max(box[1] - y, 0, y - box[3]))
     placed = []
     for (px, py), label in sorted(zip(pts.tolist(), labels, strict=True), key=lambda t: (t[0][0], t[0][1])):
         text = ax.text(0, 0, label, fontsize=fontsize)
@@ -336,13 +365,15 @@ def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
         w, h = bb.width, bb.height
         text.remove()
         best = None
-        for ring in range(8):
+        for ring in range(12):
             d = pad + r + ring * h
             for dx, dy in ((d, d * 0.3), (d, -h - d * 0.3), (-w - d, d * 0.3), (-w - d, -h - d * 0.3),
                            (-w / 2, d), (-w / 2, -h - d), (d, -h / 2), (-w - d, -h / 2)):
                 box = (px + dx, py + dy, px + dx + w, py + dy + h)
                 inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
-                if inside and not any(overlap(box, t) for t in taken):
+                own = near(box, px, py)  # a label without a leader line must sit nearer its point than any other
+                ambiguous = not ring and any(near(box, x, y) <= own + gap for x, y in pts if (x, y) != (px, py))
+                if inside and not ambiguous and not any(overlap(box, t) for t in taken):
                     best = (dx, dy, ring)
                     break
             if best:
@@ -357,17 +388,34 @@ def label_points(ax, xs, ys, labels, fontsize=7, pad=3):
     return placed
 
 
+def number(v):
+    """``v`` written for a label: at least three significant figures, a point for decimals and a thin space between
+    thousands (``37.8``, ``524``, ``17 035``), so that no decimal reads as a thousands separator or the reverse."""
+    v = float(v)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}".replace(",", "\u2009")
+    if abs(v) >= 100 or v == 0:
+        return f"{v:.0f}"
+    return f"{v:.{max(0, 2 - int(np.floor(np.log10(abs(v)))))}f}"
+
+
 def bars(labels, values, ylabel, path=None, title=None, baseline=None, log=False):
-    """Horizontal bar chart, e.g. throughput per method; ``baseline`` draws a reference line."""
-    fig, ax = plt.subplots(figsize=(6, 0.45 * len(labels) + 1.2))
+    """Horizontal bar chart, e.g. throughput per method, each bar labelled with its value (:func:`number`) just past
+    its end; ``baseline`` draws a reference line. On a log axis (``log``) the axis starts a decade or more below the
+    smallest value, so that every bar has a visible length and its label clears the axis."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.2))
     ax.barh(labels, values, color="tab:blue")
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.0f}" if v >= 100 else f" {v:.2f}", va="center", fontsize=8)
+        ax.annotate(number(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     if baseline is not None:
         ax.axvline(baseline, color="tab:red", ls="--", lw=1)
     ax.set_xlabel(ylabel)
     if log:
         ax.set_xscale("log")
+        low = min(v for v in values if v > 0)
+        ax.set_xlim(10 ** np.floor(np.log10(low) - 0.3), max(values) * 10)  # a decade of room for the labels
+    else:
+        ax.set_xlim(min(0, min(values)), max(values) * 1.2)
     if title:
         ax.set_title(title)
     ax.invert_yaxis()
