@@ -289,12 +289,15 @@ class Study:
         (:func:`srlib.evidence.write`) and, from what it reads back, ``tables/<name>.csv`` and ``<name>_runs.csv``
         (stable bytes: :func:`srlib.evidence.rebuild` remakes them), and ``tables/<name>_timing.csv``.
 
-        The quick profile trains no grid when the evidence of the full one is committed: it trains and scores one
-        short stand-in run (:meth:`stand_in`: the code path) and tabulates the committed evidence. Returns the rows.
+        The quick profile trains no grid: it trains and scores one short stand-in run (:meth:`stand_in`: the code
+        path) and tabulates the full profile's committed evidence; None where there is none. Returns the rows.
         """
         command = command or f"srlib.study.Study({self.name!r}).run()"
-        if self.profile == "quick" and evidence.files(self.name)[0].exists():
+        if self.profile == "quick":
             self.stand_in()
+            if not evidence.files(self.name)[0].exists():
+                log.warning("%s: no committed evidence (results/studies/): the full profile trains it", self.name)
+                return None
             self.committed = evidence.read(self.name)
             return evidence.write_tables(outputs, *self.committed) if outputs else evidence.tabulate(*self.committed)[0]
         self.train(verbose)
@@ -305,6 +308,12 @@ class Study:
         rows = evidence.write_tables(outputs, *evidence.read(self.name, path.parent))
         write_timing(outputs(f"tables/{self.name}_timing.csv"), self.timing(), command=command)
         return rows
+
+    @property
+    def has_curves(self):
+        """Whether :meth:`learning_curve` has the baseline's curve: this profile's runs, or committed per-epoch
+        validation PSNRs (evidence recovered from per-run means has none)."""
+        return self.committed is None or bool(self.committed[0]["curves"])
 
     def stand_in(self):
         """Train the baseline's first seed at this (quick) profile's budget and score it on the validation images:
@@ -392,6 +401,16 @@ def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
         lines.append(f"{r['variant']} minus {baseline}, {r['learned']} seeds learned (per seed "
                      f"{r['d_psnr_seeds']}): {diffs} -> {r['verdict']}")
     return lines
+
+
+def show(rows, baseline, extra=()):
+    """Print a study's verdict lines (PSNR, SSIM and ``extra`` metrics) and return its :func:`summary`; for no rows
+    (the quick profile without committed evidence) say so and return None."""
+    if rows is None:
+        print("no committed evidence of this study yet: `python benchmarks/run_studies.py` trains it (full profile)")
+        return None
+    print("\n".join(verdict_lines(rows, baseline, ("psnr", "ssim", *extra))))
+    return summary(rows, extra)
 
 
 def _run_info(run):
