@@ -1,6 +1,7 @@
 """Seeds-only evidence for a study whose per-image scores were lost with its runs folder.
 
     python benchmarks/recover_evidence.py study_01_design study_01_loss ...
+    python benchmarks/recover_evidence.py --withdraw study_08_matrix
 
 Before srlib.evidence existed a study kept its per-image scores only under ``$SRLIB_RUNS``; the committed
 ``results/tables/<study>_runs.csv`` kept each run's mean validation and test PSNR / SSIM (4 significant digits)
@@ -8,6 +9,10 @@ and ``<study>.csv`` bicubic's. This writes them as the study's evidence (:mod:`s
 and split with image '(run mean)', so :func:`srlib.evidence.rebuild` gives the study's table under the present
 statistics with an interval over seeds only (the notes say so). Extra metrics (colour, sharpness) are not in the
 runs file and drop out. Retraining the grid (``benchmarks/run_studies.py``) replaces it with per-image evidence.
+
+``--withdraw``: for a study that kept neither per-image scores nor per-run means (the matrix kept only each cell's
+mean and std over seeds), no interval over seeds can be formed; this keeps the table's means, stds and mean
+differences and drops its intervals and verdicts (images-only, from before seeds were counted), saying so.
 """
 
 import argparse
@@ -15,7 +20,7 @@ import argparse
 import pandas as pd
 
 from srlib import evidence
-from srlib.outputs import Outputs
+from srlib.outputs import Outputs, write_csv
 from srlib.paths import results_dir
 
 
@@ -53,12 +58,30 @@ def recover(name, outputs):
     return evidence.write(outputs, meta, pd.DataFrame(rows))
 
 
+def withdraw(name, outputs):
+    """Rewrite ``tables/<name>.csv`` without its interval, p and verdict columns; returns the path."""
+    path = results_dir() / "tables" / f"{name}.csv"
+    head, table = header(path), pd.read_csv(path, comment="#", dtype={"seeds": str})
+    gone = [c for c in table.columns if c.startswith(("p_holm", "verdict")) or c.endswith(("_low", "_high"))]
+    notes = {k: v for k, v in head.items() if k not in ("command", "comparison", "matrix")}
+    notes["comparison"] = ("withdrawn: its intervals were over images only and its verdicts averaged every seed; "
+                           "the per-run scores were not kept, so no interval over seeds can be formed; means and "
+                           "stds over the seeds and the mean differences (d_, gain_) are kept, without intervals; "
+                           "the grid's rerun (benchmarks/run_studies.py) restores them")
+    rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in table.drop(columns=gone).to_dict("records")]
+    return write_csv(outputs(f"tables/{name}.csv"), rows, command=head["command"], notes=notes)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("studies", nargs="+", help="study names with committed <study>.csv and <study>_runs.csv")
+    p.add_argument("--withdraw", action="store_true", help="drop the intervals and verdicts of a study without runs")
     args = p.parse_args(argv)
     outputs = Outputs("full")
     for name in args.studies:
+        if args.withdraw:
+            print(f"{name}: {withdraw(name, outputs)}")
+            continue
         print(f"{name}: {recover(name, outputs)}")
         evidence.rebuild(name, outputs)
 
