@@ -1,4 +1,4 @@
-"""`srlib upscale` and `srlib.upscale()` on the files people have: the robustness matrix of README's table,
+"""`srlib upscale` and `srlib.upscale()` on the files people have: the robustness matrix of docs/upscaler.md's table,
 tiles without seams, the default model, and inputs that never change."""
 
 import hashlib
