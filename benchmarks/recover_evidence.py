@@ -1,7 +1,7 @@
 """Seeds-only evidence for a study whose per-image scores were lost with its runs folder.
 
     python benchmarks/recover_evidence.py study_01_design study_01_loss ...
-    python benchmarks/recover_evidence.py --withdraw study_08_matrix
+    python benchmarks/recover_evidence.py --withdraw study_08_matrix study_05_digits_26to28 study_05_digits_7to28
 
 Before srlib.evidence existed a study kept its per-image scores only under ``$SRLIB_RUNS``; the committed
 ``results/tables/<study>_runs.csv`` kept each run's mean validation and test PSNR / SSIM (4 significant digits)
@@ -10,9 +10,10 @@ and split with image '(run mean)', so :func:`srlib.evidence.rebuild` gives the s
 statistics with an interval over seeds only (the notes say so). Extra metrics (colour, sharpness) are not in the
 runs file and drop out. Retraining the grid (``benchmarks/run_studies.py``) replaces it with per-image evidence.
 
-``--withdraw``: for a study that kept neither per-image scores nor per-run means (the matrix kept only each cell's
-mean and std over seeds), no interval over seeds can be formed; this keeps the table's means, stds and mean
-differences and drops its intervals and verdicts (images-only, from before seeds were counted), saying so.
+``--withdraw``: for a study that kept neither per-image scores nor per-run means (the matrix and the digit studies
+kept only each row's mean and std over seeds), no interval over seeds can be formed; this keeps the table's means,
+stds and mean differences and drops its comparisons' intervals and verdicts (images-only, from before seeds were
+counted), saying so.
 """
 
 import argparse
@@ -62,12 +63,13 @@ def withdraw(name, outputs):
     """Rewrite ``tables/<name>.csv`` without its interval, p and verdict columns; returns the path."""
     path = results_dir() / "tables" / f"{name}.csv"
     head, table = header(path), pd.read_csv(path, comment="#", dtype={"seeds": str})
-    gone = [c for c in table.columns if c.startswith(("p_holm", "verdict")) or c.endswith(("_low", "_high"))]
+    gone = [c for c in table.columns if c.startswith(("p_holm", "verdict"))
+            or c.startswith(("d_", "gain_")) and c.endswith(("_low", "_high"))]
     notes = {k: v for k, v in head.items() if k not in ("command", "comparison", "matrix")}
-    notes["comparison"] = ("withdrawn: its intervals were over images only and its verdicts averaged every seed; "
-                           "the per-run scores were not kept, so no interval over seeds can be formed; means and "
-                           "stds over the seeds and the mean differences (d_, gain_) are kept, without intervals; "
-                           "the grid's rerun (benchmarks/run_studies.py) restores them")
+    notes["comparison"] = ("withdrawn: its comparisons' intervals were over images only and its verdicts averaged "
+                           "every seed; the per-run scores were not kept, so no interval over seeds can be formed; "
+                           "means and stds over the seeds and the mean differences (d_, gain_) are kept, without "
+                           "intervals; the grid's rerun (benchmarks/run_studies.py) restores them")
     rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in table.drop(columns=gone).to_dict("records")]
     return write_csv(outputs(f"tables/{name}.csv"), rows, command=head["command"], notes=notes)
 
