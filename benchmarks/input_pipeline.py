@@ -11,8 +11,8 @@ decoded images cached in memory (a full first pass is the warm-up), ``$SRLIB_DAT
    it needs from the host (a quarter of float32's bytes; no LR).
 3. device step's pairing -- ``srlib.data.pair_fn(3)`` in a ``tf.function`` on one constant uint8 batch (the work
    moved from the host to the device).
-4. ESPCN x3 consumption -- a training step of :class:`srlib.distributed.Step` (the multi-worker loop's, under the
-   default strategy here) on one constant batch: on ready (LR, HR) pairs, and on uint8 HR crops paired inside
+4. ESPCN x3 consumption -- a training step of :class:`srlib.training.distributed.Step` (the multi-worker loop's, under
+   the default strategy here) on one constant batch: on ready (LR, HR) pairs, and on uint8 HR crops paired inside
    the step; the first 10 steps are the warm-up.
 
 Every row is timed in 5 rounds, the rows taking turns in each round (60 untimed batches first), and reports its
@@ -37,11 +37,13 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srlib import data, datasets, distributed, paths
+from srlib import data, paths
 from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_timing
+from srlib.sources import datasets
+from srlib.training import distributed
 
 SCALE, PATCH, BATCH, PER_IMAGE = 3, 17, 64, 16
 HR = SCALE * PATCH

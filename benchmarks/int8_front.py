@@ -6,12 +6,12 @@ side, on the same clip in one process.
 Each run is a QAT run of ``benchmarks/int8_model.py`` under ``$SRLIB_RUNS`` (default: every run with a
 ``best_int8.tflite``), its int8 graph as that script wrote it.
 
-* Quality: Set5, Set14 and BSD100 x3 through the int8 engine (:class:`srlib.lite.LiteFile`, whole images;
-  :func:`srlib.cards.benchmark_rows`: MATLAB-bicubic LR, Y channel, border 3).
-* Cost: multiply-adds per output pixel of the run's best checkpoint (:func:`srlib.cost.macs_per_output_pixel`).
-* Speed: :func:`srlib.video.upscale_video` as ``srlib upscale`` runs a luma model (4:2:0 planes from the decoder to
-  the x264 encoder, preset ultrafast, CRF 18) on the first ``--frames`` frames of the cockatoo clip at 640 x 360
-  (``benchmarks/video.py``'s clip) -> 1920 x 1080. The runs take turns within each of ``--rounds`` rounds, so a
+* Quality: Set5, Set14 and BSD100 x3 through the int8 engine (:class:`srlib.inference.lite.LiteFile`, whole images;
+  :func:`srlib.inference.cards.benchmark_rows`: MATLAB-bicubic LR, Y channel, border 3).
+* Cost: multiply-adds per output pixel of the run's best checkpoint (:func:`srlib.models.cost.macs_per_output_pixel`).
+* Speed: :func:`srlib.video.pipeline.upscale_video` as ``srlib upscale`` runs a luma model (4:2:0 planes from the
+  decoder to the x264 encoder, preset ultrafast, CRF 18) on the first ``--frames`` frames of the cockatoo clip at 640 x
+  360 (``benchmarks/video.py``'s clip) -> 1920 x 1080. The runs take turns within each of ``--rounds`` rounds, so a
   busy moment of the machine falls on all of them; per run the median fps over rounds, and the median over rounds of
   its fps over the first run's in the same round.
 
@@ -27,15 +27,16 @@ from pathlib import Path
 import numpy as np
 from video import SCALE, make_lr_clip, steady_heap
 
-from srlib import datasets, paths
-from srlib.cards import BENCHMARK_SETS, benchmark_rows
-from srlib.cost import macs_per_output_pixel
-from srlib.experiment import best
-from srlib.frames import FastLuma
-from srlib.infer import LiteUpscaler
-from srlib.lite import LiteFile
+from srlib import paths
+from srlib.inference.cards import BENCHMARK_SETS, benchmark_rows
+from srlib.inference.frames import FastLuma
+from srlib.inference.infer import LiteUpscaler
+from srlib.inference.lite import LiteFile
+from srlib.models.cost import macs_per_output_pixel
 from srlib.outputs import Outputs, split_timing, write_csv, write_timing
-from srlib.video import upscale_video
+from srlib.sources import datasets
+from srlib.training.experiment import best
+from srlib.video.pipeline import upscale_video
 
 
 def design(run_dir):
@@ -89,7 +90,8 @@ def main():
               f"{row['fps_e2e']:.2f} fps end to end ({row['x_first_run']:.3f}x {runs[0].name})")
     scores, timing = split_timing(rows, ("fps_e2e", "x_first_run", "fps_rounds"), key=("run",))
     out = Outputs("full")
-    what = (f"x3, 640x360 -> 1920x1080, first {args.frames} frames of the cockatoo clip, srlib.video.upscale_video "
+    what = (f"x3, 640x360 -> 1920x1080, first {args.frames} frames of the cockatoo clip, "
+            "srlib.video.pipeline.upscale_video "
             f"(I420, x264 ultrafast crf 18); {args.rounds} rounds, the runs taking turns; x_first_run: median over "
             f"rounds of fps / {runs[0].name}'s fps in the same round")
     write_csv(out("tables/int8_front.csv"), scores,

@@ -5,8 +5,8 @@
 The model is a :func:`srlib.quant.quantize_model` d checkpoint (default: the newest ``best.keras`` of a ``*_int8``
 run under ``$SRLIB_RUNS``). For each :class:`srlib.quant.FakeQuant` layer in turn the model is cloned with that layer
 replaced by the identity (its weights, and every other range, kept), and scored by the benchmark harness
-(:func:`srlib.cards.benchmark_rows`, the float Keras model: the fake-quant arithmetic the int8 engine matches to a
-grey level); then with every activation quantiser off (the weights stay on the int8 grid). The difference to the
+(:func:`srlib.inference.cards.benchmark_rows`, the float Keras model: the fake-quant arithmetic the int8 engine matches
+to a grey level); then with every activation quantiser off (the weights stay on the int8 grid). The difference to the
 all-on row is what that quantiser costs. Prints a table; writes nothing.
 """
 
@@ -16,11 +16,13 @@ from pathlib import Path
 
 import keras
 
-from srlib import datasets, paths, zoo
-from srlib.cards import benchmark_rows
-from srlib.infer import ModelUpscaler
+from srlib import paths
+from srlib.inference import zoo
+from srlib.inference.cards import benchmark_rows
+from srlib.inference.infer import ModelUpscaler
 from srlib.layers import SubPixelUpscale
 from srlib.quant import FakeQuant
+from srlib.sources import datasets
 
 
 def without(model, names):

@@ -24,10 +24,10 @@ Architectures (``--arch``):
 
 Steps (each resumable: run the same command again after a crash or to continue a stopped run):
 
-1. training, checkpoints every epoch under ``$SRLIB_RUNS`` (:func:`srlib.experiment.train`);
-2. the best QAT checkpoint converted to int8 (:func:`srlib.quant.to_tflite`, written as ``best_int8.tflite`` in its
-   run) and scored through the int8 engine itself (:class:`srlib.lite.LiteFile`, whole images at their size) on
-   Set5, Set14 and BSD100 x3, beside its fp32 twin; prints the acceptance verdict;
+1. training, checkpoints every epoch under ``$SRLIB_RUNS`` (:func:`srlib.training.experiment.train`);
+2. the best QAT checkpoint converted to int8 (:func:`srlib.inference.lite.to_tflite`, written as ``best_int8.tflite`` in
+   its run) and scored through the int8 engine itself (:class:`srlib.inference.lite.LiteFile`, whole images at their
+   size) on Set5, Set14 and BSD100 x3, beside its fp32 twin; prints the acceptance verdict;
 3. ``--ship``: export it into the zoo as ``espcn-x3-int8`` / ``rtsr-x3-int8`` (.tflite + card + log) when it meets
    every bar (Set5 >= SRCNN's 32.75; within 0.1 dB of its fp32 twin on Set5; Set14 / BSD100 no more than 0.1 dB
    under espcn-x3).
@@ -47,14 +47,15 @@ import time
 import keras
 import pandas as pd
 
-from srlib import datasets, paths, zoo
-from srlib.cards import BENCHMARK_SETS, benchmark_rows, export
+from srlib import paths
 from srlib.evaluate import published
-from srlib.experiment import Recipe, best, build, train
-from srlib.infer import LiteUpscaler, ModelUpscaler
-from srlib.lite import LiteFile
+from srlib.inference import zoo
+from srlib.inference.cards import BENCHMARK_SETS, benchmark_rows, export
+from srlib.inference.infer import LiteUpscaler, ModelUpscaler
+from srlib.inference.lite import LiteFile, to_tflite
 from srlib.models.rtsr import RepConv2D, fuse, rtsr_branched_from, rtsr_deepened_from
-from srlib.quant import to_tflite
+from srlib.sources import datasets
+from srlib.training.experiment import Recipe, best, build, train
 
 SHIPPED = "espcn-x3"  # the float model the int8 one must stay within 0.1 dB of on Set14 and BSD100
 TOLERANCE = 0.1  # dB
@@ -253,7 +254,7 @@ def main():
                     + (", trained with ECBSR re-parameterised branches, fused" if args.branches else ""))
         extra = {"engine": "tflite int8", "fp32_twin": twin, "fake_quant_set5_psnr": fake,
                  "io": "int8 in and out on grey levels (scale 1/255, zero point -128: a uint8 level minus 128), "
-                       "int8 inside; srlib.lite quantises float32 callers' inputs and outputs at the edges"}
+                       "int8 inside; srlib.inference.lite quantises float32 callers' inputs and outputs at the edges"}
         if len(runs) > 1:  # the card's steps and wall time are the QAT run's; the float run it started from:
             float_run, float_rec = list(runs.items())[0]
             float_log = pd.read_csv(paths.runs_dir() / float_run / "log.csv")

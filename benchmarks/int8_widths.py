@@ -6,11 +6,11 @@ A design is its hidden widths, optionally ``:`` and its kernel sides, one per hi
 (default: 5 x 5 first, 3 x 3 after, as espcn-x3). Each design is built (:func:`srlib.models.rtsr.rtsr`), made
 fake-quant (:func:`srlib.quant.quantize_model`), its ranges set from one batch of T91 crops
 (:func:`srlib.quant.calibrate`; trained weights would change the ranges, not the graph or its cost), exported to int8
-(:func:`srlib.quant.to_tflite`) and run by the int8 engine (:class:`srlib.lite.LiteFile`, XNNPACK, all cores) frame by
-frame, round-robin over the designs, on the same random uint8 640x360 luma frames through
-:meth:`~srlib.lite.LiteFile.grey_levels` (the path video takes; float frames would add a NumPy quantising pass
+(:func:`srlib.inference.lite.to_tflite`) and run by the int8 engine (:class:`srlib.inference.lite.LiteFile`, XNNPACK,
+all cores) frame by frame, round-robin over the designs, on the same random uint8 640x360 luma frames through
+:meth:`~srlib.inference.lite.LiteFile.grey_levels` (the path video takes; float frames would add a NumPy quantising pass
 to every call): median milliseconds per frame, with the
-multiply-adds per output pixel beside them (:func:`srlib.cost.macs_per_output_pixel`). Untrained: this says which
+multiply-adds per output pixel beside them (:func:`srlib.models.cost.macs_per_output_pixel`). Untrained: this says which
 designs fit a frame budget, not their quality. Prints a table; writes nothing.
 """
 
@@ -19,12 +19,12 @@ import time
 
 import numpy as np
 
-from srlib import datasets
-from srlib.cost import macs_per_output_pixel
 from srlib.data import make_dataset
-from srlib.lite import LiteFile
+from srlib.inference.lite import LiteFile, to_tflite
+from srlib.models.cost import macs_per_output_pixel
 from srlib.models.rtsr import rtsr
-from srlib.quant import calibrate, quantize_model, to_tflite
+from srlib.quant import calibrate, quantize_model
+from srlib.sources import datasets
 
 
 def design(text):

@@ -42,12 +42,14 @@ import skimage.filters
 import skimage.io
 import tensorflow as tf
 
-from srlib import color, data, datasets, degrade, paths, precision, train
+from srlib import color, data, degrade, paths, precision
 from srlib.io import list_images
 from srlib.metrics import mse_loss
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_timing
 from srlib.patches import dihedral, random_crops
+from srlib.sources import datasets
+from srlib.training import train
 
 DEFAULT_FOLDERS = [datasets.path("T91"), datasets.path("BSD200")]
 SCALE, PATCH, BATCH, PATCHES_PER_IMAGE = 3, 17, 64, 16

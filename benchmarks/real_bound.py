@@ -22,13 +22,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srlib import color, paths, stats
+from srlib import color, paths
 from srlib.degrade import benchmark_lr
 from srlib.evaluate import evaluate_clip
-from srlib.experiment import best
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import list_images, load_image
 from srlib.outputs import Outputs, write_csv
+from srlib.research import stats
+from srlib.training.experiment import best
 
 START = "real_rtsr_x3_bicubic_codec_pan_e120"
 CLEAN = "espcn-x3"

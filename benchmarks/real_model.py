@@ -17,8 +17,9 @@
    Vid4 calendar and city by ``bicubic_h264_clip`` (MATLAB bicubic x3, then one H.264 stream per clip: libx264,
    preset medium, CRF 28, yuv420p, one thread; :func:`srlib.evaluate.evaluate_clip`), BSD100 by ``bicubic_jpeg``
    (JPEG quality 50), and clean Set5, Set14 and BSD100 (``bicubic``). The paired difference of this model against
-   each, per image (per frame for a clip), with its 95 % bootstrap interval (:func:`srlib.stats.paired_bootstrap`),
-   -> ``results/tables/real_model_<degradation>.csv``; then the acceptance verdict.
+   each, per image (per frame for a clip), with its 95 % bootstrap interval
+   (:func:`srlib.research.stats.paired_bootstrap`), -> ``results/tables/real_model_<degradation>.csv``; then the
+   acceptance verdict.
 3. ``--ship``: export it into the zoo as ``rtsr-x3-real`` (card: its degradation, what it is for, its clean
    benchmark rows and the degraded ones) when every bar holds.
 """
@@ -29,12 +30,14 @@ import logging
 
 import pandas as pd
 
-from srlib import datasets, paths, stats
-from srlib.cards import BENCHMARK_SETS, benchmark_rows, compressed_rows, export
+from srlib import paths
 from srlib.evaluate import evaluate, evaluate_clip
-from srlib.experiment import Recipe, best, train
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.inference.cards import BENCHMARK_SETS, benchmark_rows, compressed_rows, export
+from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.outputs import Outputs, write_csv
+from srlib.research import stats
+from srlib.sources import datasets
+from srlib.training.experiment import Recipe, best, train
 
 NAME = "rtsr-x3-real"
 START = "rtsr_x3_f24_from_rtsr_x3_f12"  # the clean float RTSR it starts from, by default (espcn-x3's cost)

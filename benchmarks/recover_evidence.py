@@ -3,11 +3,11 @@
     python benchmarks/recover_evidence.py study_01_design study_01_loss ...
     python benchmarks/recover_evidence.py --withdraw study_08_matrix study_05_digits_26to28 study_05_digits_7to28
 
-Before srlib.evidence existed a study kept its per-image scores only under ``$SRLIB_RUNS``; the committed
+Before srlib.research.evidence existed a study kept its per-image scores only under ``$SRLIB_RUNS``; the committed
 ``results/tables/<study>_runs.csv`` kept each run's mean validation and test PSNR / SSIM (4 significant digits)
-and ``<study>.csv`` bicubic's. This writes them as the study's evidence (:mod:`srlib.evidence`), one row per run
-and split with image '(run mean)', so :func:`srlib.evidence.rebuild` gives the study's table under the present
-statistics with an interval over seeds only (the notes say so). Extra metrics (colour, sharpness) are not in the
+and ``<study>.csv`` bicubic's. This writes them as the study's evidence (:mod:`srlib.research.evidence`), one row per
+run and split with image '(run mean)', so :func:`srlib.research.evidence.rebuild` gives the study's table under the
+present statistics with an interval over seeds only (the notes say so). Extra metrics (colour, sharpness) are not in the
 runs file and drop out. Retraining the grid (``benchmarks/run_studies.py``) replaces it with per-image evidence.
 
 ``--withdraw``: for a study that kept neither per-image scores nor per-run means (the matrix and the digit studies
@@ -20,9 +20,9 @@ import argparse
 
 import pandas as pd
 
-from srlib import evidence
 from srlib.outputs import Outputs, write_csv
 from srlib.paths import results_dir
+from srlib.research import evidence
 
 
 def header(path):

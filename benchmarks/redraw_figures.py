@@ -27,7 +27,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from srlib.reproduce import ROOT
+from srlib.research.reproduce import ROOT
 
 # notebook: (parameters, cell ids to run after the setup cell, lines run after the setup cell)
 PLAN = {
@@ -46,7 +46,7 @@ folder = next(iter(tests.values()))  # Set5, as the samples cell sets it (the KL
 """),
     "05_gan_cppn": ({}, ["68393fd7", "7931f480", "c26f1a05", "62170d95", "c26f1a15", "f3430048"], """
 import pandas as pd
-from srlib.digit_study import DigitStudy
+from srlib.research.digit_study import DigitStudy
 studies = {f"{s} -> 28": DigitStudy(s, profile=profile) for s in (26, 7)}  # the cached study runs, not rerun
 study_rows = {f"{s} -> 28": pd.read_csv(paths.results_dir() / "tables" / f"study_05_digits_{s}to28.csv",
                                         comment="#").to_dict("records") for s in (26, 7)}  # the committed tables

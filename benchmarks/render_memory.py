@@ -7,7 +7,7 @@ weights), notes its peak resident set size (RSS), renders, and notes the peak ag
 1. digit -- one 7 x 7 MNIST test digit (random pixels without MNIST) rendered at 1800 x 1800 by
    ``srlib.models.cppn_gan.render`` (encoder once, CPPN over tiles of 65,536 query points);
 2. photo -- a 256 x 256 crop of Set14's largest image (a random image without Set14), RGB, upscaled x8 to
-   2048 x 2048 by ``srlib.infer.ImplicitUpscaler`` (Y through the CPPN in tiles, CbCr by MATLAB bicubic).
+   2048 x 2048 by ``srlib.inference.infer.ImplicitUpscaler`` (Y through the CPPN in tiles, CbCr by MATLAB bicubic).
 
 Usage:
   python benchmarks/render_memory.py [--out CSV]
@@ -24,8 +24,9 @@ import sys
 CASE = r"""
 import json, resource, sys, time
 import numpy as np
-from srlib import datasets, zoo
-from srlib.digits import digit_lr
+from srlib.inference import zoo
+from srlib.sources import datasets
+from srlib.sources.digits import digit_lr
 from srlib.io import list_images, load_image
 from srlib.models import cppn_gan as C
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
@@ -37,7 +38,7 @@ if case == "digit":
     run = lambda: C.render(model, lr, (1800, 1800))
     what = "one 7x7 digit rendered at 1800x1800"
 else:
-    from srlib.infer import ImplicitUpscaler
+    from srlib.inference.infer import ImplicitUpscaler
     model = zoo.load("cppn-any") if "cppn-any" in zoo.names() else C.photo_generator()
     if datasets.is_present("Set14"):
         big = max(list_images(datasets.path("Set14")), key=lambda f: load_image(f).size)

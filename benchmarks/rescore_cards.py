@@ -1,10 +1,10 @@
 """Re-score the shipped models' cards from their weights: every benchmark row measured again, scored_on this machine.
 
 For each zoo model (or those named): Set5, Set14 and BSD100 at each scale its card scores, on its own degradation
-when the card has rows on it (:func:`srlib.cards.rescored`; digit models: the MNIST test half they never trained
-on), and every other row of the card on its own LR (the compressed-input rows by
-:func:`srlib.cards.compressed_rows`), then the card is written back with the same schema
-(:func:`srlib.cards.write_card`); the training record (``trained_on``, wall time, recipe) is kept. Prints one
+when the card has rows on it (:func:`srlib.inference.cards.rescored`; digit models: the MNIST test half they never
+trained on), and every other row of the card on its own LR (the compressed-input rows by
+:func:`srlib.inference.cards.compressed_rows`), then the card is written back with the same schema
+(:func:`srlib.inference.cards.write_card`); the training record (``trained_on``, wall time, recipe) is kept. Prints one
 line per row that moved (old -> new) or was dropped, and the seconds each model took.
 
 Usage:
@@ -13,20 +13,21 @@ Usage:
 
 ``--scales`` limits an arbitrary-scale model to those of its scales (the other rows are kept as they were);
 ``--compressed`` adds or refreshes only the compressed-input rows of the named photo models
-(:data:`srlib.cards.COMPRESSED_ROWS`: BSD100 ``bicubic_jpeg``, Vid4 ``bicubic_h264_clip``; what :mod:`srlib.choose`
-ranks JPEG photos and videos by; an arbitrary-scale model at each of its scales, or those of ``--scales``) and keeps
-their other rows; ``--dry-run`` prints without writing. Run it again after a change to the upscalers (tiling,
-colour) that may move the rows; ``results/benchmark.csv`` is notebook 07's and is not touched here.
+(:data:`srlib.inference.cards.COMPRESSED_ROWS`: BSD100 ``bicubic_jpeg``, Vid4 ``bicubic_h264_clip``; what
+:mod:`srlib.app.choose` ranks JPEG photos and videos by; an arbitrary-scale model at each of its scales, or those of
+``--scales``) and keeps their other rows; ``--dry-run`` prints without writing. Run it again after a change to the
+upscalers (tiling, colour) that may move the rows; ``results/benchmark.csv`` is notebook 07's and is not touched here.
 """
 
 import argparse
 import logging
 import time
 
-from srlib import datasets, zoo
-from srlib.cards import COMPRESSED_ROWS, benchmark_rows, compressed_rows, rescored, write_card
-from srlib.infer import load_upscaler
+from srlib.inference import zoo
+from srlib.inference.cards import COMPRESSED_ROWS, benchmark_rows, compressed_rows, rescored, write_card
+from srlib.inference.infer import load_upscaler
 from srlib.precision import machine
+from srlib.sources import datasets
 
 
 def main(argv=None):
@@ -81,7 +82,8 @@ def _with_compressed(name, old, scales):
 
 def _other_lr(name, old, scales):
     """The rows of ``old`` at ``scales`` on LR other than its degradation, measured again: the compressed-input
-    rows by :func:`srlib.cards.compressed_rows`, any other by :func:`srlib.cards.benchmark_rows` on its LR."""
+    rows by :func:`srlib.inference.cards.compressed_rows`, any other by :func:`srlib.inference.cards.benchmark_rows` on
+    its LR."""
     rows = []
     for scale in scales:
         others = [r for r in old.benchmark if r["scale"] == scale and r["lr"] != old.degradation]

@@ -5,10 +5,10 @@
     python benchmarks/run_studies.py --rebuild          # every study's tables from its committed evidence, minutes
 
 A study is defined once, in its notebook: the code cell tagged ``studies`` holds one function per question
-(``study_02_activation(profile, ...) -> srlib.study.Study``) and ``run_study(study, outputs)``. This script
+(``study_02_activation(profile, ...) -> srlib.research.study.Study``) and ``run_study(study, outputs)``. This script
 executes that cell and calls them, in the order given (default: the cheapest first), so the notebook and the
 background grid are the same code. ``--rebuild`` trains and scores nothing: it rewrites each study's
-``tables/<study>.csv`` and ``<study>_runs.csv`` from ``results/studies/`` (:func:`srlib.evidence.rebuild`); the
+``tables/<study>.csv`` and ``<study>_runs.csv`` from ``results/studies/`` (:func:`srlib.research.evidence.rebuild`); the
 chapters draw the study figures from the same evidence under the quick profile. Each (variant, seed) is cached under
 ``runs_dir(profile)/studies/`` and a killed grid loses at most the epoch in progress; a study's evidence and
 tables (through :class:`srlib.outputs.Outputs`) are written only once every run of its grid has finished.
@@ -20,10 +20,10 @@ import logging
 import sys
 import time
 
-from srlib import evidence
 from srlib.outputs import Outputs
-from srlib.reproduce import ROOT
-from srlib.train import finished
+from srlib.research import evidence
+from srlib.research.reproduce import ROOT
+from srlib.training.train import finished
 
 ORDER = ["study_02_activation", "study_03_skips", "study_01_output", "study_04_design", "study_02_colour",
          "study_01_design", "study_01_loss",

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
+from srlib.app.upscaling import upscale
 from srlib.outputs import Outputs, write_timing
 from srlib.precision import machine
-from srlib.upscaling import upscale
 
 
 def main():

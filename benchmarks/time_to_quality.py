@@ -23,11 +23,11 @@ from pathlib import Path
 import keras
 
 from srlib import paths
-from srlib.experiment import Recipe, build, datasets_for
 from srlib.io import atomic_write
 from srlib.metrics import PSNR, mse_loss
 from srlib.outputs import Outputs
 from srlib.precision import auto_precision, machine, set_precision
+from srlib.training.experiment import Recipe, build, datasets_for
 
 RECIPE = Recipe.from_card("espcn-x3").replace(val="Set5", warm_start=None)  # the shipped x3's recipe, scored on Set5
 

@@ -61,12 +61,14 @@ import imageio_ffmpeg
 import numpy as np
 import tensorflow as tf
 
-from srlib import paths, video, videoio, zoo
-from srlib.frames import FastLuma
-from srlib.infer import Bicubic, load_net, load_upscaler
+from srlib import paths, videoio
+from srlib.inference import zoo
+from srlib.inference.frames import FastLuma
+from srlib.inference.infer import Bicubic, load_net, load_upscaler
 from srlib.models.espcn import espcn
 from srlib.outputs import Outputs, write_timing
 from srlib.precision import auto_precision, machine
+from srlib.video import pipeline
 
 PEERS = paths.peers_dir()
 CLIP = paths.clip("cockatoo-720p")
@@ -224,7 +226,7 @@ def vid4_scores(up):
     """{'calendar': (psnr, ssim, frames), 'city': ..., 'vid4': frame-weighted means} at x3, degrade mode."""
     out = {}
     for seq in VID4:
-        s = video.upscale_video(seq, None, up, degrade_scale=SCALE, progress=False)
+        s = pipeline.upscale_video(seq, None, up, degrade_scale=SCALE, progress=False)
         out[seq.name] = (s["psnr_mean"], s["ssim_mean"], s["frames"])
     n = sum(v[2] for v in out.values())
     out["vid4"] = tuple(sum(v[i] * v[2] for v in out.values()) / n for i in (0, 1)) + (n,)
@@ -297,7 +299,7 @@ def _speed_and_quality(args, model, label, fast_model, tmp, int8_model=None):
             if name == "opencv":
                 run = functools.partial(opencv_end_to_end, cv, lr_clip, tmp / "opencv.mp4")
             else:
-                run = functools.partial(video.upscale_video, lr_clip, tmp / "out.mp4", ups[name],
+                run = functools.partial(pipeline.upscale_video, lr_clip, tmp / "out.mp4", ups[name],
                                         batch=batches[name], progress=False)
             e2e[name].append(with_cpu(run))
             print(f"  round {r + 1} {name:13s} end to end {e2e[name][-1]['fps']:5.2f} fps")
@@ -370,7 +372,7 @@ def memory_child(clip):
     """Upscale ``clip`` with the fast ESPCN path; print JSON with frames and this process's peak RSS."""
     fast = FastLuma(espcn(SCALE), SCALE, precision="auto")
     with tempfile.TemporaryDirectory() as tmp:
-        stats = video.upscale_video(clip, Path(tmp) / "out.mp4", fast, progress=False)
+        stats = pipeline.upscale_video(clip, Path(tmp) / "out.mp4", fast, progress=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"precision": fast.precision, "frames": stats["frames"], "peak_rss_mb": peak, "fps": stats["fps"],
                       "max_in_flight": stats["max_in_flight"], "in_flight_bound": stats["in_flight_bound"]}))

@@ -2,7 +2,7 @@
 whole command runs, on a 640x360 clip at x2, x3 and x4 on this machine.
 
 The clip is the first ``--frames`` frames of the cockatoo clip downscaled to 640x360 (as benchmarks/video.py makes
-it). Each scale runs the exact command line in a fresh process, its model trials (``srlib.choose.clip_fps``)
+it). Each scale runs the exact command line in a fresh process, its model trials (``srlib.app.choose.clip_fps``)
 included. Printed per scale: the model and reason the command gave on stderr, the
 frame rate it reports (frames / seconds after loading the model), the wall time of the whole command (start-up,
 model choice, loading and compiling included) and the 1-minute load average before and after.

@@ -11,9 +11,9 @@ if not os.environ.get("SRLIB_VERBOSE"):
 
 
 def __getattr__(name):
-    """``srlib.upscale``: :func:`srlib.upscaling.upscale`, imported on first use (``import srlib`` stays light)."""
+    """``srlib.upscale``: :func:`srlib.app.upscaling.upscale`, imported on first use (``import srlib`` stays light)."""
     if name == "upscale":
-        from srlib.upscaling import upscale
+        from srlib.app.upscaling import upscale
 
         return upscale
     raise AttributeError(f"module 'srlib' has no attribute {name!r}")

@@ -22,7 +22,7 @@ def _folder(name):
     """A dataset argument: an existing folder, or a registered set name (fetched if missing)."""
     if Path(name).is_dir():
         return Path(name)
-    from srlib import datasets
+    from srlib.sources import datasets
 
     if name in datasets.REGISTRY:
         return datasets.require(name)
@@ -31,7 +31,7 @@ def _folder(name):
 
 def _evaluate(args):
     from srlib.evaluate import evaluate, format_table, published, summary_table
-    from srlib.infer import load_upscaler
+    from srlib.inference.infer import load_upscaler
     from srlib.io import write_json
 
     folders = [_folder(d) for d in args.dataset]
@@ -58,11 +58,11 @@ def _evaluate(args):
 
 
 def _upscale_video(job, args, scale):
-    """One video file: the model named, or :func:`srlib.choose.for_video` for this clip; ``--degrade`` scores it
+    """One video file: the model named, or :func:`srlib.app.choose.for_video` for this clip; ``--degrade`` scores it
     as HR; ``--compare`` adds <dst>_compare.mp4 and .gif."""
-    from srlib import choose
-    from srlib.upscaling import upscaler
-    from srlib.video import upscale_video
+    from srlib.app import choose
+    from srlib.app.upscaling import upscaler
+    from srlib.video.pipeline import upscale_video
     from srlib.videoio import VideoError, probe
 
     if job.dst.exists() and not args.force:
@@ -88,9 +88,9 @@ def _upscale_video(job, args, scale):
 def _upscale(args):
     from tqdm.auto import tqdm
 
-    from srlib import batch, choose
+    from srlib.app import batch, choose
+    from srlib.app.upscaling import DEFAULT_SCALE, upscale_file, upscaler
     from srlib.io import ImageError
-    from srlib.upscaling import DEFAULT_SCALE, upscale_file, upscaler
     from srlib.videoio import VideoError
 
     scale = upscaler(args.model, args.scale).scale if args.model else args.scale or DEFAULT_SCALE
@@ -126,7 +126,7 @@ def _upscale(args):
 
 
 def _reproduce(args):
-    from srlib.reproduce import NotebookFailed, reproduce
+    from srlib.research.reproduce import NotebookFailed, reproduce
 
     try:
         reproduce(args.profile, only=args.only)
@@ -137,7 +137,8 @@ def _reproduce(args):
 def _models(args):
     from tabulate import tabulate
 
-    from srlib import paths, zoo
+    from srlib import paths
+    from srlib.inference import zoo
 
     rows = zoo.table()
     if not rows:
@@ -152,7 +153,7 @@ def _models(args):
 
 
 def _data(args):
-    from srlib import datasets
+    from srlib.sources import datasets
 
     if args.action == "list":
         for name, present, count, path in datasets.status():
@@ -195,7 +196,7 @@ def _tile(text):
 
 def _shipped():
     """The zoo's names for help texts (reads the cards only)."""
-    from srlib import zoo
+    from srlib.inference import zoo
 
     return ", ".join(zoo.names()) or "none found"
 

@@ -4,7 +4,7 @@ Flow: source -> [shard] -> decode (parallel) -> [cache] -> repeat -> K random HR
 image -> dihedral augmentation -> shuffle -> batch (:func:`hr_batches`, the host half: uint8 crops)
 -> degrade the whole batch (LR = degradation(HR crop), so pairs are aligned by construction) ->
 [Y channel] (:func:`pair_fn`, the device half) -> prefetch. :func:`make_dataset` runs both halves in
-``tf.data``; a training step can run the second itself (:mod:`srlib.distributed`), so the host ships
+``tf.data``; a training step can run the second itself (:mod:`srlib.training.distributed`), so the host ships
 uint8 HR crops only.
 
 A degradation that cannot run in ``tf.data`` (``in_graph=False``: a codec through ffmpeg) degrades whole

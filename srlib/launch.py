@@ -1,14 +1,15 @@
 """Train a recipe on several workers: ``python -m srlib.launch [--workers N] RECIPE RUN_DIR``.
 
-RECIPE is a JSON file holding a recipe (:meth:`srlib.experiment.Recipe.to_dict`), a run's ``run.json`` or a zoo card.
+RECIPE is a JSON file holding a recipe (:meth:`srlib.training.experiment.Recipe.to_dict`), a run's ``run.json`` or a zoo
+card.
 
 * ``--workers N`` (one machine): starts N worker processes here, each with a ``TF_CONFIG`` that names all of them on
   free localhost ports and ``cores / N`` intra-op threads (``SRLIB_THREADS``); if one fails, the others are stopped.
 * without it: this process is one worker of the cluster in the ``TF_CONFIG`` it was started with (the same command
   on every machine; worker 0 is the chief), or a plain single-process run when there is none.
 
-Each worker calls :func:`srlib.experiment.train`, which trains through :mod:`srlib.distributed`. Run the same
-command again after a worker died: the run resumes from the chief's last checkpoint.
+Each worker calls :func:`srlib.training.experiment.train`, which trains through :mod:`srlib.training.distributed`. Run
+the same command again after a worker died: the run resumes from the chief's last checkpoint.
 """
 
 import argparse
@@ -56,8 +57,9 @@ def start_workers(command, workers, threads=None):
 
 
 def recipe_of(path):
-    """The :class:`srlib.experiment.Recipe` in a JSON file: a recipe, a ``run.json`` or a card (its ``recipe``)."""
-    from srlib.experiment import Recipe
+    """The :class:`srlib.training.experiment.Recipe` in a JSON file: a recipe, a ``run.json`` or a card (its
+    ``recipe``)."""
+    from srlib.training.experiment import Recipe
 
     try:
         d = json.loads(Path(path).read_text())
@@ -85,7 +87,7 @@ def main(argv=None):
         return 1 if any(codes) else 0
     if args.threads:
         os.environ["SRLIB_THREADS"] = str(args.threads)
-    from srlib.experiment import train
+    from srlib.training.experiment import train
 
     _, log = train(recipe_of(args.recipe), args.run_dir, sources=args.data)
     print(log.tail(1).to_string(index=False))

@@ -13,19 +13,17 @@ The TF Model Optimization toolkit does not support Keras 3, so the fake quantisa
 :class:`QuantConv2D` followed by a tracked :class:`FakeQuant`, the image input and the model output get
 :class:`FakeQuant` with the range [0, 1] fixed (the clipped output *is* the uint8 image, so the int8 output costs
 nothing beyond the rounding to grey levels every SR output gets), merges (``Add``) get a tracked one. Layers that
-only move values (``SubPixelUpscale``) keep their input's quantisation. :func:`to_tflite` converts the result to a
-TFLite flatbuffer with int8 weights and activations, int8 at its edges too (the fixed [0, 1] ranges: an int8
-value there is a grey level minus 128), any input size; :class:`srlib.lite.LiteFile` runs it, from float32 or
-from uint8 grey levels.
+only move values (``SubPixelUpscale``) keep their input's quantisation. :func:`srlib.inference.lite.to_tflite` converts
+the result to a TFLite flatbuffer with int8 weights and activations, int8 at its edges too (the fixed [0, 1] ranges: an
+int8 value there is a grey level minus 128), any input size; :class:`srlib.inference.lite.LiteFile` runs it, from
+float32 or from uint8 grey levels.
 
-    qat = quantize_model(zoo.load("espcn-x3"))     # fine-tune it: srlib.experiment.Recipe(quantize="int8")
-    blob = to_tflite(qat)                    # bytes of the int8 .tflite
+    qat = quantize_model(zoo.load("espcn-x3"))     # fine-tune it: srlib.training.experiment.Recipe(quantize="int8")
+    blob = srlib.inference.lite.to_tflite(qat)  # bytes of the int8 .tflite
 """
 
 import keras
 import tensorflow as tf
-
-from srlib.lite import convert
 
 BITS = 8
 
@@ -165,13 +163,3 @@ def _last_quant(model):
         if type(layer).__name__ != "SubPixelUpscale":
             raise ValueError(f"{model.name}: output layer {layer.name} is not quantised")
         t = layer._inbound_nodes[0].input_tensors[0]
-
-
-def to_tflite(model):
-    """The int8 TFLite flatbuffer (bytes) of a :func:`quantize_model` d model: int8 weights and activations at the
-    ranges its :class:`FakeQuant` layers hold, input (N, h, w, C) of any size; int8 input and output on the grey
-    levels of their fixed [0, 1] ranges (no QUANTIZE or DEQUANTIZE op: :class:`srlib.lite.LiteFile` does that
-    in NumPy for float callers, and nothing for uint8 frames)."""
-    if not any(isinstance(layer, FakeQuant) for layer in model.layers):
-        raise ValueError(f"{model.name}: not quantised (srlib.quant.quantize_model, then fine-tune)")
-    return convert(model, (None, None, None, model.input_shape[-1]), optimize=True, int8_edges=True)

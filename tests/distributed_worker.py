@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from srlib import distributed
+from srlib.training import distributed
 
 SCALE, HR, BATCH, LEARNING_RATE, STEPS, EPOCHS = 2, 16, 4, 3e-3, 10, 2
 IMAGES = (np.random.default_rng(0).random((8, 32, 32, 3)) * 255).astype(np.uint8)
@@ -86,9 +86,9 @@ def reference(out):
 
 def families(run_dir, images):
     """Every family through the multi-worker loop: a few steps each, weights written per family and worker."""
-    from srlib.digits import digit_inputs, digit_lr
-    from srlib.experiment import Recipe, train
     from srlib.models.cppn_gan import cppn_gan
+    from srlib.sources.digits import digit_inputs, digit_lr
+    from srlib.training.experiment import Recipe, train
 
     index, _ = distributed.cluster()
     strategy = distributed.worker_strategy(threads=1)

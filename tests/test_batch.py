@@ -1,8 +1,8 @@
-"""srlib.batch: every input gets an output or a one-line reason, decided before any work."""
+"""srlib.app.batch: every input gets an output or a one-line reason, decided before any work."""
 
 from pathlib import Path
 
-from srlib.batch import plan
+from srlib.app.batch import plan
 
 
 def _touch(*paths):

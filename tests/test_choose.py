@@ -1,4 +1,4 @@
-"""srlib.choose: the video default keeps up with the clip where a model can, else the fastest at SRCNN's quality;
+"""srlib.app.choose: the video default keeps up with the clip where a model can, else the fastest at SRCNN's quality;
 each input ranks by its key (Set5 on clean LR, BSD100 JPEG, Vid4 H.264) and falls back to the clean key where the
 clean pick has no row of it; nothing but the cards is read (a made-up zoo, with measured speeds replaced by known
 ones)."""
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srlib import choose, upscaling, zoo
-from srlib.infer import Bicubic
+from srlib.app import choose, upscaling
+from srlib.inference import zoo
+from srlib.inference.infer import Bicubic
 
 
 def _card(name, macs, psnr, scale=3, degradation="bicubic", rows=()):

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from srlib.cli import main
-from srlib.reproduce import ROOT
+from srlib.research.reproduce import ROOT
 
 
 def _png(path, arr, mode=None):
@@ -131,7 +131,7 @@ def test_models_lists_the_zoo_without_tensorflow():
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; sys.exit(rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    from srlib import zoo
+    from srlib.inference import zoo
 
     for name in zoo.names():
         assert name in out.stdout

@@ -1,8 +1,8 @@
-"""srlib.cost: multiply-adds per output pixel against hand counts, for plain and arbitrary-scale models."""
+"""srlib.models.cost: multiply-adds per output pixel against hand counts, for plain and arbitrary-scale models."""
 
 import pytest
 
-from srlib.cost import macs_per_output_pixel
+from srlib.models.cost import macs_per_output_pixel
 from srlib.models.cppn_gan import cppn_gan, photo_generator
 from srlib.models.espcn import espcn
 

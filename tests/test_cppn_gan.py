@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib import zoo
 from srlib.cli import _scale
-from srlib.digits import digit_inputs, digit_lr
 from srlib.evaluate import evaluate_image
-from srlib.infer import ImplicitUpscaler, load_upscaler
+from srlib.inference import zoo
+from srlib.inference.infer import ImplicitUpscaler, load_upscaler
 from srlib.layers import CoordGrid, LocalQuery, LRTaps, coord_grid
 from srlib.models import cppn_gan as C
 from srlib.resize import imresize
+from srlib.sources.digits import digit_inputs, digit_lr
 
 
 def test_coord_grid_pixel_centres():
@@ -174,7 +174,7 @@ def test_shipped_cppn_any_loads_in_a_fresh_process():
     """The shipped arbitrary-scale model loads through the zoo and upscales x2.5 with `srlib upscale`'s loader."""
     if "cppn-any" not in zoo.names():
         pytest.skip("cppn-any not shipped")
-    code = ("import numpy as np; from srlib.infer import load_upscaler; up = load_upscaler('cppn-any', 2.5); "
+    code = ("import numpy as np; from srlib.inference.infer import load_upscaler; up = load_upscaler('cppn-any', 2.5); "
             "print(up(np.full((8, 6, 3), 0.5, np.float32)).shape)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srlib import datasets
-from srlib.datasets import DatasetError, DatasetSpec, Source
+from srlib.sources import datasets
+from srlib.sources.datasets import DatasetError, DatasetSpec, Source
 
 SHARED = Path("/work/shared/datasets")
 
@@ -308,8 +308,8 @@ def test_notebook_data_falls_back_to_photos_and_smoke_crops(tmp_path, monkeypatc
 def test_sample_folder_holds_the_sample_photos():
     import shutil
 
-    from srlib.datasets import sample_folder, sample_images
     from srlib.io import list_images, load_image
+    from srlib.sources.datasets import sample_folder, sample_images
 
     folder = sample_folder("srlib_test_")
     try:

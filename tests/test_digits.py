@@ -1,14 +1,16 @@
-"""srlib.digits: the MNIST reader, the test halves, the digit LR, and the shipped digit model against its card."""
+"""srlib.sources.digits: the MNIST reader, the test halves, the digit LR, and the shipped digit model against its
+card."""
 
 import gzip
 
 import numpy as np
 import pytest
 
-from srlib import datasets, digits, zoo
 from srlib.degrade import benchmark_lr
+from srlib.inference import zoo
 from srlib.models.cppn_gan import render
 from srlib.resize import imresize
+from srlib.sources import datasets, digits
 
 
 def _idx(path, images, magic=2051):

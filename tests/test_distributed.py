@@ -1,5 +1,5 @@
-"""srlib.distributed and srlib.launch: multi-worker training (two processes on localhost), the host / device split
-of the patch pipeline, the learning-rate rule. The worker processes run tests/distributed_worker.py."""
+"""srlib.training.distributed and srlib.launch: multi-worker training (two processes on localhost), the host / device
+split of the patch pipeline, the learning-rate rule. The worker processes run tests/distributed_worker.py."""
 
 import json
 import os
@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from srlib import distributed, launch
+from srlib import launch
 from srlib.data import hr_batches, image_source, make_dataset, pair_fn
+from srlib.training import distributed
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(WORKER.parents[1])}
@@ -179,7 +180,7 @@ def test_cluster_and_learning_rate_rule(monkeypatch, tmp_path):
 
 def test_launch_reads_recipes_cards_and_run_files(tmp_path):
     """A recipe, a run.json or a card (their 'recipe') gives the Recipe; an unreadable file is one line."""
-    from srlib.experiment import Recipe
+    from srlib.training.experiment import Recipe
 
     r = Recipe("vae", scale=2, batch=4)
     (tmp_path / "recipe.json").write_text(json.dumps(r.to_dict()))

@@ -1,12 +1,13 @@
-"""srlib.evaluate and srlib.infer: the benchmark harness reproduces the published bicubic rows."""
+"""srlib.evaluate and srlib.inference.infer: the benchmark harness reproduces the published bicubic rows."""
 
 
 import numpy as np
 import pytest
 
-from srlib import paths, zoo
+from srlib import paths
 from srlib.evaluate import evaluate, evaluate_image, format_table, published
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.inference import zoo
+from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import ImageError, save_image
 from srlib.models.espcn import espcn
 from srlib.resize import imresize
@@ -77,7 +78,8 @@ def test_model_upscaler_luma(tmp_path):
     (up to where clipping RGB to [0, 1] moves them)."""
     from skimage import data
 
-    from srlib import color, zoo
+    from srlib import color
+    from srlib.inference import zoo
 
     lr = data.astronaut()[100:140, 150:202] / np.float32(255)
     sr = ModelUpscaler(zoo.load("espcn-x2"), 2)(lr)

@@ -1,18 +1,20 @@
-"""srlib.experiment, srlib.zoo and srlib.paths: recipes, training and export into a zoo, provenance of outputs."""
+"""srlib.training.experiment, srlib.inference.zoo and srlib.paths: recipes, training and export into a zoo, provenance
+of outputs."""
 
 import json
 
 import numpy as np
 import pytest
 
-from srlib import degrade, paths, zoo
-from srlib.cards import export
+from srlib import degrade, paths
 from srlib.color import rgb_to_y
-from srlib.cost import macs_per_output_pixel
-from srlib.experiment import Recipe, build, split_holdout, train
-from srlib.infer import load_upscaler
+from srlib.inference import zoo
+from srlib.inference.cards import export
+from srlib.inference.infer import load_upscaler
 from srlib.io import load_image, save_image
+from srlib.models.cost import macs_per_output_pixel
 from srlib.models.espcn import espcn
+from srlib.training.experiment import Recipe, build, split_holdout, train
 
 
 @pytest.fixture
@@ -141,8 +143,8 @@ def test_relative_settings_resolve_from_the_current_directory(tmp_path, monkeypa
 
 
 def test_loss_names():
-    from srlib.experiment import loss_fn
     from srlib.metrics import mse_loss
+    from srlib.training.experiment import loss_fn
 
     assert loss_fn("mse") is mse_loss
     y = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
@@ -172,7 +174,7 @@ def test_time_budget_and_compatible_old_run_files(photos, tmp_path):
 
 def test_validation_pairs_follow_the_recipe_degradation(photos):
     """A recipe trained on pixelation + noise validates on pixelated, noisy LR (fixed seed), not on bicubic LR."""
-    from srlib.experiment import datasets_for
+    from srlib.training.experiment import datasets_for
 
     r = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, degradation="pixelate_noise")
     _, val_noisy = datasets_for(r, sources=[photos], val_source=[str(sorted(photos.iterdir())[0])])

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srlib import plots
 from srlib.paths import PROFILES
+from srlib.research import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -27,9 +27,9 @@ def _stated_zooms(text):
 
 
 def check_zooms(fig):
-    """The rule, on a figure of :func:`srlib.plots.comparison`: every panel is drawn at an integer zoom of its array
-    (panel pixels = array pixels × zoom, on the canvas: no shrink, no resampling), a zoom a panel's title states is
-    that panel's zoom, and every panel's zoom is one the figure states (its title's, or the header's)."""
+    """The rule, on a figure of :func:`srlib.research.plots.comparison`: every panel is drawn at an integer zoom of its
+    array (panel pixels = array pixels × zoom, on the canvas: no shrink, no resampling), a zoom a panel's title states
+    is that panel's zoom, and every panel's zoom is one the figure states (its title's, or the header's)."""
     fig.canvas.draw()
     header = " ".join(t.get_text() for t in fig.texts)
     stated = set(_stated_zooms(header))
@@ -143,7 +143,8 @@ class _Recipe:
 
 
 class _Study:
-    """What :func:`srlib.plots.study_curve` reads of a study: a learning curve ending ``end`` dB, a reference."""
+    """What :func:`srlib.research.plots.study_curve` reads of a study: a learning curve ending ``end`` dB, a
+    reference."""
 
     name, baseline, seeds, sources, files = "study_x", "base", (1, 2), None, [list(range(10))]
 

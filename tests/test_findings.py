@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from srlib.reproduce import ROOT
+from srlib.research.reproduce import ROOT
 
 RESULTS = ROOT / "results"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -1,11 +1,11 @@
-"""srlib.implicit_data: the arbitrary-scale training batches and validation pairs (which are the test's LR)."""
+"""srlib.sources.implicit_data: the arbitrary-scale training batches and validation pairs (which are the test's LR)."""
 
 import numpy as np
 
 from srlib import color
 from srlib.degrade import benchmark_lr
-from srlib.implicit_data import implicit_dataset, implicit_pairs
 from srlib.io import load_image, save_image
+from srlib.sources.implicit_data import implicit_dataset, implicit_pairs
 
 
 def test_implicit_dataset_shapes_and_grid(tmp_path, rng):

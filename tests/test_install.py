@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srlib import paths, zoo
+from srlib import paths
+from srlib.inference import zoo
 
 
 @pytest.mark.slow

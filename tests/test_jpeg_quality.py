@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from srlib.inference.jpeg_quality import ANNEX_K, ijg_tables, jpeg_quality
 from srlib.io import ImageError
-from srlib.jpeg_quality import ANNEX_K, ijg_tables, jpeg_quality
 
 
 @pytest.fixture

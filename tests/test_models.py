@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib.cost import macs_per_output_pixel
 from srlib.layers import ResizeUpscale
 from srlib.models.cnn import cnn
+from srlib.models.cost import macs_per_output_pixel
 
 
 def test_cnn_fsrcnn_cost_matches_the_paper():
@@ -134,9 +134,9 @@ def test_vae_contract_and_posterior_mean_at_inference(encoder_skip):
 def test_vae_trains_logs_recon_and_kl_and_round_trips(tmp_path):
     """Through the experiment layer: recon, kl and the warming-up beta are logged per epoch (train and
     validation), nothing is NaN, and the saved model loads back as a VAE with its beta."""
-    from srlib.experiment import Recipe, train
     from srlib.io import save_image
     from srlib.models.vae import VAE
+    from srlib.training.experiment import Recipe, train
 
     rng = np.random.default_rng(0)
     for i in range(4):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from srlib import paths
-from srlib.reproduce import ROOT, NotebookFailed, notebooks, run_notebook
+from srlib.research.reproduce import ROOT, NotebookFailed, notebooks, run_notebook
 
 BOOKS = notebooks()
 
@@ -83,10 +83,11 @@ def test_reproduce_warns_in_the_terminal_without_data(tmp_path, monkeypatch, cap
     benchmark numbers (the notebooks' own fallback message is only inside the executed notebook)."""
     import logging
 
-    from srlib.reproduce import reproduce
+    from srlib.research.reproduce import reproduce
 
     monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "empty"))
-    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"), pytest.raises(ValueError, match="no notebook"):
+    with (caplog.at_level(logging.WARNING, logger="srlib.research.reproduce"),
+          pytest.raises(ValueError, match="no notebook")):
         reproduce("smoke", only=["no-such-notebook"])  # warns, then refuses the name: nothing runs
     assert "NOT benchmark numbers" in caplog.text and "T91" in caplog.text
 
@@ -95,13 +96,13 @@ def test_reproduce_names_test_sets_it_leaves_out(tmp_path, monkeypatch, caplog):
     """Training sets present but Set14 / BSD100 absent: no fallback, and the warning names what tables lack."""
     import logging
 
-    from srlib.reproduce import check_data
+    from srlib.research.reproduce import check_data
 
     root = tmp_path / "data"
     for folder in ("train/T91", "train/BSD200", "benchmark/Set5"):
         (root / folder).mkdir(parents=True)
         (root / folder / "a.png").write_bytes((ROOT / "results" / "figures" / "00_loader_throughput.png").read_bytes())
     monkeypatch.setenv("SRLIB_DATA_DIR", str(root))
-    with caplog.at_level(logging.WARNING, logger="srlib.reproduce"):
+    with caplog.at_level(logging.WARNING, logger="srlib.research.reproduce"):
         assert check_data() == ["Set14", "BSD100"]
     assert "leave those sets out" in caplog.text and "NOT benchmark" not in caplog.text

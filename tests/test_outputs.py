@@ -48,7 +48,7 @@ def test_display_writes_no_machine_path(tmp_path, monkeypatch):
 
 def test_profiles_are_defined_once_and_checked():
     """Outputs and reproduce take their profile names from srlib.paths.PROFILES; an unknown one is refused."""
-    from srlib import reproduce
+    from srlib.research import reproduce
 
     assert paths.PROFILES == ("smoke", "quick", "full") and not hasattr(reproduce, "PROFILES")
     with pytest.raises(ValueError, match="unknown profile 'huge'"):

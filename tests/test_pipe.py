@@ -1,10 +1,10 @@
-"""srlib.pipe: a failure in one stage thread stops the others and reaches the caller; queues stay bounded."""
+"""srlib.video.pipe: a failure in one stage thread stops the others and reaches the caller; queues stay bounded."""
 
 import time
 
 import pytest
 
-from srlib.pipe import END, Pipe, Stopped
+from srlib.video.pipe import END, Pipe, Stopped
 
 
 def test_items_flow_and_stages_are_timed():

@@ -1,12 +1,13 @@
-"""srlib.plots: figures show the pixels and numbers they are given, keep their rules (integer zoom, scores on every SR
-panel, colour bars, units, validation set named, legends and labels off the data), and are saved as PNG files."""
+"""srlib.research.plots: figures show the pixels and numbers they are given, keep their rules (integer zoom, scores on
+every SR panel, colour bars, units, validation set named, legends and labels off the data), and are saved as PNG
+files."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
 
-from srlib import plots
+from srlib.research import plots
 
 
 def _grid(shape, seed=0):

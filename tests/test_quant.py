@@ -1,4 +1,5 @@
-"""Quantisation-aware training (srlib.quant), the int8 TFLite engine (srlib.lite.LiteFile) and its zoo entries."""
+"""Quantisation-aware training (srlib.quant), the int8 TFLite engine (srlib.inference.lite.LiteFile) and its zoo
+entries."""
 
 import json
 import os
@@ -11,13 +12,14 @@ import pandas as pd
 import pytest
 import skimage.data
 
-from srlib import color, quant, zoo
-from srlib.cards import export
-from srlib.experiment import Recipe, build
-from srlib.frames import FastLuma
-from srlib.infer import LiteUpscaler, ModelUpscaler, load_net, load_upscaler
-from srlib.lite import LiteFile, convert
+from srlib import color, quant
+from srlib.inference import zoo
+from srlib.inference.cards import export
+from srlib.inference.frames import FastLuma
+from srlib.inference.infer import LiteUpscaler, ModelUpscaler, load_net, load_upscaler
+from srlib.inference.lite import LiteFile, convert, to_tflite
 from srlib.models.espcn import espcn
+from srlib.training.experiment import Recipe, build
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def qat_model(photo_y):
 
 @pytest.fixture(scope="module")
 def int8_blob(qat_model):
-    return quant.to_tflite(qat_model)
+    return to_tflite(qat_model)
 
 
 def test_quantize_puts_fake_quant_at_the_edges_and_after_each_convolution(qat_model):
@@ -139,7 +141,7 @@ def test_grey_levels_are_the_float_path_rounded_and_refuse_what_they_cannot_take
 
 
 def test_lite_reach_agrees_with_the_keras_graph(qat_model, int8_blob):
-    from srlib import tiling
+    from srlib.inference import tiling
 
     up = LiteUpscaler(LiteFile(int8_blob), 3)
     assert up.reach == ModelUpscaler(qat_model, 3).reach
@@ -222,7 +224,7 @@ def test_int8_zoo_entry_runs_the_tflite_file_its_card_names(tmp_path, monkeypatc
 @pytest.mark.slow
 def test_int8_model_loads_in_a_fresh_process_from_a_zoo(tmp_path, qat_model, int8_blob):
     folder = _tiny_zoo(tmp_path / "zoo", qat_model, int8_blob)
-    code = ("import numpy as np; from srlib.infer import load_upscaler; up = load_upscaler('tiny-x3-int8'); "
+    code = ("import numpy as np; from srlib.inference.infer import load_upscaler; up = load_upscaler('tiny-x3-int8'); "
             "print(up.model.int8, up(np.full((10, 12, 3), 0.5, np.float32)).shape)")
     env = {**os.environ, "SRLIB_WEIGHTS": str(folder)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
@@ -241,7 +243,7 @@ def test_rtsr_is_a_nearest_residual_and_exports_int8_ops_only():
             layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
     np.testing.assert_array_equal(model(x).numpy(), np.repeat(np.repeat(x, 3, axis=1), 3, axis=2))  # the base
     q = quant.calibrate(quant.quantize_model(rtsr(3, filters=(8, 8))), x)
-    net = LiteFile(quant.to_tflite(q))
+    net = LiteFile(to_tflite(q))
     ops = [op["op_name"] for op in net.interpreter._get_ops_details()]
     assert ops == ["CONV_2D", "CONV_2D", "CONV_2D", "ADD", "DEPTH_TO_SPACE"]  # the input broadcast by the ADD
     diff = np.abs(np.round(net(x) * 255) - np.round(q(x).numpy() * 255))
@@ -251,7 +253,7 @@ def test_rtsr_is_a_nearest_residual_and_exports_int8_ops_only():
 def test_video_default_measures_an_int8_model_when_the_float_one_falls_behind(tmp_path, monkeypatch):
     """A float model that falls behind stops the timing of costlier float models only: the int8 twin (same
     multiply-adds, its card's extra.engine) is still timed and chosen when it keeps up at SRCNN's quality."""
-    from srlib import choose
+    from srlib.app import choose
 
     monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path))
     for name, macs, psnr, engine, suffix in [("small-x3", 444, 31.9, None, ".keras"),

@@ -1,12 +1,12 @@
-"""srlib.recognise: the Fréchet distance (known values) and the digit classifier (accurate on unseen digits, cached);
-srlib.digit_study's bootstrap interval."""
+"""srlib.research.recognise: the Fréchet distance (known values) and the digit classifier (accurate on unseen digits,
+cached); srlib.research.digit_study's bootstrap interval."""
 
 import numpy as np
 import pytest
 
-from srlib import datasets, digits
-from srlib.digit_study import interval
-from srlib.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
+from srlib.research.digit_study import interval
+from srlib.research.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
+from srlib.sources import datasets, digits
 
 
 def test_frechet_distance_of_identical_sets_is_zero(rng):
@@ -64,7 +64,7 @@ def test_digit_study_table_known_answers(rng):
     """Synthetic per-digit scores: a variant 1 dB above bicubic on every digit gets d_psnr 1 [1, 1] and 'better'
     (Holm over its comparisons included), its HR features a Fréchet distance 0 against bicubic's 3, equal accuracy no
     measurable difference; one at bicubic's PSNR has 'failed to learn' and no comparison."""
-    from srlib.digit_study import DigitStudy
+    from srlib.research.digit_study import DigitStudy
 
     n = 50
     hr_feats, base = rng.normal(size=(n, 3)), rng.normal(20, 2, n)

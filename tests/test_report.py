@@ -1,4 +1,4 @@
-"""srlib.report and the README's results: the numbers people read are the numbers the notebook wrote."""
+"""srlib.research.report and the README's results: the numbers people read are the numbers the notebook wrote."""
 
 import csv
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from srlib.evaluate import PUBLISHED_EXTRA, published
-from srlib.report import benchmark_markdown, pareto_front, parse_markdown, photo_models
-from srlib.reproduce import ROOT
+from srlib.research.report import benchmark_markdown, pareto_front, parse_markdown, photo_models
+from srlib.research.reproduce import ROOT
 
 
 def _benchmark_csv():

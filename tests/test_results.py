@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from srlib import paths
-from srlib.reproduce import ROOT
+from srlib.research.reproduce import ROOT
 
 RESULTS = ROOT / "results"
 MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|/mnt/|/private/var/|[A-Z]:\\\\)")
@@ -49,9 +49,9 @@ def test_no_machine_path_in_committed_text(file):
 
 def test_export_into_results_records_provenance(tmp_path, monkeypatch):
     """A model exported into results/weights is listed as the full profile's; one exported elsewhere is not."""
-    from srlib.cards import export
-    from srlib.experiment import Recipe
+    from srlib.inference.cards import export
     from srlib.models.espcn import espcn
+    from srlib.training.experiment import Recipe
 
     monkeypatch.setattr(paths, "results_dir", lambda: tmp_path / "results")
     recipe = Recipe("espcn", scale=2, args={"filters": [4, 4]})
@@ -72,8 +72,8 @@ def test_export_into_results_records_provenance(tmp_path, monkeypatch):
 def test_every_study_table_rebuilds_byte_for_byte_from_its_committed_evidence(name, tmp_path):
     """``benchmarks/run_studies.py --rebuild``'s path: the committed per-image (or per-run) scores and definition give
     the committed study tables, bytes and all, without training or images."""
-    from srlib import evidence
     from srlib.outputs import Outputs
+    from srlib.research import evidence
 
     evidence.rebuild(name, Outputs("full", root=tmp_path))
     for table in (f"{name}.csv", f"{name}_runs.csv"):

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srlib import quant, zoo
-from srlib.experiment import Recipe, build
+from srlib import quant
+from srlib.inference import zoo
 from srlib.models.espcn import espcn
 from srlib.models.rtsr import EDGE_MASKS, RepConv2D, fuse, rtsr, rtsr_branched_from, rtsr_deepened_from
+from srlib.training.experiment import Recipe, build
 
 
 def randomize(model_or_layer, seed, scale=0.3):

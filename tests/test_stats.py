@@ -1,4 +1,4 @@
-"""srlib.stats: the interval over seeds and images against SciPy's t-tests, its coverage on simulated nulls,
+"""srlib.research.stats: the interval over seeds and images against SciPy's t-tests, its coverage on simulated nulls,
 seed effects of opposite sign, Holm by hand, failure intervals, failed runs kept out of a verdict."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sp
 
-from srlib.stats import compare, failure_interval, holm, paired_bootstrap, seeds_and_images, t_test, table
+from srlib.research.stats import compare, failure_interval, holm, paired_bootstrap, seeds_and_images, t_test, table
 
 
 def runs(rng, shift=0.0, seed_sd=0.0, noise=0.05, seed_effects=None, images=None, n=100, k=3):

@@ -1,4 +1,5 @@
-"""srlib.stats and srlib.study: paired bootstrap, Holm, verdicts, the bicubic floor, cached and resumable studies."""
+"""srlib.research.stats and srlib.research.study: paired bootstrap, Holm, verdicts, the bicubic floor, cached and
+resumable studies."""
 
 import json
 import os
@@ -10,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srlib import evidence
-from srlib.experiment import Recipe
 from srlib.io import save_image
 from srlib.outputs import Outputs
-from srlib.stats import paired_bootstrap, table
-from srlib.study import Study, extra_metrics, steps_for_equal_time, summary, verdict_lines
+from srlib.research import evidence
+from srlib.research.stats import paired_bootstrap, table
+from srlib.research.study import Study, extra_metrics, steps_for_equal_time, summary, verdict_lines
+from srlib.training.experiment import Recipe
 
 
 def scores_frame(test, val=None, seeds=(1, 2, 3)):
@@ -99,9 +100,9 @@ def tiny_data(tmp_path):
 
 STUDY = """
 import sys
-from srlib.experiment import Recipe
+from srlib.training.experiment import Recipe
 from srlib.outputs import Outputs
-from srlib.study import Study
+from srlib.research.study import Study
 data = sys.argv[1]
 base = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, precision="fp32", schedule="constant")
 study = Study("study_99_cache", "tanh", {"tanh": base, "relu": base.replace(args={"filters": [4, 4],
@@ -174,7 +175,7 @@ def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp
     """(name, steps): the anchor keeps its steps exactly and the others get the steps that take as long (hand
     counts at fixed rates); the rates are cached with the machine, read back without measuring, and a cache of
     other recipes is refused."""
-    import srlib.study as study
+    import srlib.research.study as study
 
     post = Recipe("autoencoder", scale=2, patch=16, batch=16)
     recipes = {"post": post, "pre": post.replace(args={"placement": "pre"})}
@@ -196,9 +197,9 @@ def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp
 
 
 def test_matrix_gives_each_cell_its_gain_over_bicubic():
-    """A train x test matrix from its evidence (:func:`srlib.evidence.tabulate`): per test column the study table, and
-    each variant's gain over bicubic on that LR with its interval, Holm-adjusted over the cells: +0.5 dB on every
-    image is +0.5 with the interval [0.5, 0.5], 'above bicubic'; -0.3 'below bicubic'. A run learned when it beat
+    """A train x test matrix from its evidence (:func:`srlib.research.evidence.tabulate`): per test column the study
+    table, and each variant's gain over bicubic on that LR with its interval, Holm-adjusted over the cells: +0.5 dB on
+    every image is +0.5 with the interval [0.5, 0.5], 'above bicubic'; -0.3 'below bicubic'. A run learned when it beat
     bicubic on its own training LR, so b (trained on JPEG) is compared in every column, the clean one included,
     where it is below bicubic. A Vid4 clip is a column too, with no validation split."""
     base = np.random.default_rng(5).normal(28, 2, 100)

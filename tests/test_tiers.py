@@ -2,7 +2,7 @@
 
 import ast
 
-from srlib.reproduce import ROOT
+from srlib.research.reproduce import ROOT
 
 TESTS = ROOT / "tests"
 
@@ -42,7 +42,8 @@ def fast_imports(source):
 
 
 def srlib_modules():
-    """Every module of the package, dotted below srlib ('zoo', 'models.vae'), without __init__ and __main__."""
+    """Every module of the package, dotted below srlib ('io', 'inference.zoo', 'models.vae'), without __init__ and
+    __main__."""
     return {p.relative_to(ROOT / "srlib").with_suffix("").as_posix().replace("/", ".")
             for p in (ROOT / "srlib").rglob("*.py") if not p.name.startswith("__")}
 
@@ -51,24 +52,25 @@ def test_the_parser_sees_imports_and_slow_marks():
     """Hand cases: a slow test's imports do not count; nested packages and 'from srlib import x' do."""
     source = '''
 import pytest
-from srlib import zoo, paths
+from srlib import paths
+from srlib.inference import zoo
 from srlib.models.espcn import espcn
 import srlib.io
 
 def test_a():
-    from srlib.cards import export
+    from srlib.inference.cards import export
 
 @pytest.mark.slow
 def test_b():
-    from srlib import video
+    from srlib.video import pipeline
 
 @pytest.mark.slow()
 class TestC:
     def test_c(self):
-        import srlib.lite
+        import srlib.inference.lite
 '''
-    assert fast_imports(source) >= {"zoo", "paths", "models.espcn", "io", "cards"}
-    assert not fast_imports(source) & {"video", "lite"}
+    assert fast_imports(source) >= {"inference.zoo", "paths", "models.espcn", "io", "inference.cards"}
+    assert not fast_imports(source) & {"video.pipeline", "inference.lite"}
     assert fast_imports("import pytest\npytestmark = pytest.mark.slow\nfrom srlib import zoo\n") == set()
 
 

@@ -1,4 +1,4 @@
-"""srlib.tiling: the receptive radius and stride read from the graph bound what the networks really do, tiles
+"""srlib.inference.tiling: the receptive radius and stride read from the graph bound what the networks really do, tiles
 partition the image on the network's block grid, and tiled equals one untiled pass for every photo model."""
 
 import keras
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from srlib import tiling, zoo
-from srlib.infer import ModelUpscaler
+from srlib.app.upscaling import upscale, upscaler
+from srlib.inference import tiling, zoo
+from srlib.inference.infer import ModelUpscaler
 from srlib.layers import SubPixelUpscale
-from srlib.upscaling import upscale, upscaler
 
 
 def _photo_models():

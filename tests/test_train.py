@@ -1,5 +1,5 @@
-"""srlib.train: resume after a kill, extra callbacks, tf.distribute on one machine, mixed precision (several workers:
-test_distributed.py)."""
+"""srlib.training.train: resume after a kill, extra callbacks, tf.distribute on one machine, mixed precision (several
+workers: test_distributed.py)."""
 
 import os
 import subprocess
@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from srlib.models.espcn import espcn
 from srlib.precision import set_precision
-from srlib.train import completed_epochs, fit, get_strategy
+from srlib.training.train import completed_epochs, fit, get_strategy
 
 SCRIPT = textwrap.dedent(
     """
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     from srlib.data import make_dataset
     from srlib.models.espcn import espcn
     from srlib.models.vae import vae
-    from srlib.train import fit
+    from srlib.training.train import fit
 
     run_dir, kill_at, family = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     build = {"espcn": lambda: espcn(2, 1, "relu", filters=(8, 8)),
@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
                        shuffle_buffer=0, seed=4)
     if family == "cppn_gan":  # the GAN: generator and discriminator, one optimizer, sampling noise
         import tensorflow as tf
-        from srlib.digits import digit_inputs, digit_lr
+        from srlib.sources.digits import digit_inputs, digit_lr
         from srlib.models.cppn_gan import cppn_gan
         build = lambda: cppn_gan(4, form="global", latent=4, width=16, depth=2, beta=1e-3, warmup=15, adversarial=0.05)
         hr = np.clip(images[:, 10:38, 10:38, :1] + rng.random((6, 28, 28, 1)) * 0.2, 0, 1).astype("float32")
@@ -96,7 +96,7 @@ def test_mirrored_strategy_two_logical_cpus():
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import numpy as np, keras
         from srlib.models.espcn import espcn
-        from srlib.train import get_strategy
+        from srlib.training.train import get_strategy
         strategy = get_strategy("mirrored")
         assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
         with strategy.scope():
@@ -178,13 +178,13 @@ def test_fit_writes_checkpoints_and_log(tmp_path):
 @pytest.mark.slow
 def test_finished_run_loads_in_a_fresh_process(tmp_path):
     """fit() on a finished run returns its model even in a process that imported no model builder
-    (the custom sub-pixel layer must be registered by srlib.train itself)."""
+    (the custom sub-pixel layer must be registered by srlib.training.train itself)."""
     rng = np.random.default_rng(3)
     lr = rng.random((4, 6, 6, 1)).astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((lr, np.repeat(np.repeat(lr, 2, 1), 2, 2))).batch(4)
     fit(lambda: espcn(2, 1, filters=(4, 4)), ds.repeat(), ds, tmp_path, epochs=1, steps_per_epoch=1, batch_size=4,
         verbose=0)
-    code = f"from srlib.train import fit; print(fit(None, None, None, {str(tmp_path)!r}, 1, 1, 1).name)"
+    code = f"from srlib.training.train import fit; print(fit(None, None, None, {str(tmp_path)!r}, 1, 1, 1).name)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.returncode == 0, out.stderr[-2000:]

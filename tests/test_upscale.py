@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 import srlib
-from srlib.choose import for_image as best_model
+from srlib.app.choose import for_image as best_model
+from srlib.app.upscaling import upscale
 from srlib.cli import main
 from srlib.io import read_image, write_image
-from srlib.upscaling import upscale
 
 
 @pytest.fixture
@@ -282,11 +282,11 @@ def test_a_long_run_says_how_long_first(monkeypatch, caplog):
     expected to take over 30 s says so."""
     import logging
 
-    from srlib import upscaling
+    from srlib.app import upscaling
 
     monkeypatch.setattr(upscaling, "TIME_OUTPUTS_OVER", 10_000)
     monkeypatch.setattr(upscaling, "seconds_per_output_pixel", lambda up: 1e-3)  # 40 s for 200 x 200
-    with caplog.at_level(logging.INFO, logger="srlib.upscaling"):
+    with caplog.at_level(logging.INFO, logger="srlib.app.upscaling"):
         out = upscaling.upscale(np.zeros((100, 100, 3), np.uint8), "bicubic", 2, name="big.png")
     assert out.shape == (200, 200, 3) and "big.png: about 40 s (100 x 100 -> 200 x 200 with bicubic)" in caplog.text
     caplog.clear()

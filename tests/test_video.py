@@ -1,4 +1,4 @@
-"""Tests for srlib.video on tiny synthetic clips made with imageio-ffmpeg (no data needed)."""
+"""Tests for srlib.video.pipeline on tiny synthetic clips made with imageio-ffmpeg (no data needed)."""
 
 import subprocess
 
@@ -8,14 +8,15 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from srlib import paths, precision, video, videoio
+from srlib import paths, precision, videoio
 from srlib.color import rgb_to_ycbcr
 from srlib.data import frames_dataset
-from srlib.frames import FastLuma
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
-from srlib.lite import LiteNet
+from srlib.inference.frames import FastLuma
+from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.inference.lite import LiteNet
 from srlib.models.espcn import espcn
 from srlib.precision import with_precision
+from srlib.video import panels, pipeline
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -96,7 +97,7 @@ def test_odd_size_padded_to_even(tmp_path):
 def test_audio_passthrough(tmp_path):
     src = lavfi_clip(tmp_path / "av.mp4", audio=True)
     assert videoio.probe(src).has_audio
-    stats = video.upscale_video(src, tmp_path / "out.mp4", Bicubic(2), progress=False)
+    stats = pipeline.upscale_video(src, tmp_path / "out.mp4", Bicubic(2), progress=False)
     assert stats["frames"] == 10
     out_streams = streams(tmp_path / "out.mp4")
     assert any("Audio: aac" in s for s in out_streams) and any("Video: h264" in s for s in out_streams)
@@ -125,7 +126,7 @@ def test_unreadable_input_is_one_line_video_error(tmp_path, kind):
             call()
         assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
     with pytest.raises(videoio.VideoError):
-        video.upscale_video(path, tmp_path / "out.mp4", Bicubic(2), progress=False)
+        pipeline.upscale_video(path, tmp_path / "out.mp4", Bicubic(2), progress=False)
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -180,47 +181,47 @@ def test_failed_run_leaves_no_file(tmp_path):
     src = make_clip(tmp_path / "src.mp4", colour_frames())
     dst = tmp_path / "out" / "dst.mp4"
     with pytest.raises(RuntimeError, match="model exploded"):
-        video.upscale_video(src, dst, Raising(fail_at=6), compare=tmp_path / "out" / "cmp.mp4", progress=False,
+        pipeline.upscale_video(src, dst, Raising(fail_at=6), compare=tmp_path / "out" / "cmp.mp4", progress=False,
                             animation=[tmp_path / "out" / "anim.gif", tmp_path / "out" / "anim.mp4"])
     assert list(dst.parent.iterdir()) == []  # neither the outputs nor their temporary files (5 frames were written)
     dst.write_bytes(b"previous result")
     with pytest.raises(RuntimeError):
-        video.upscale_video(src, dst, Raising(fail_at=3), progress=False)
+        pipeline.upscale_video(src, dst, Raising(fail_at=3), progress=False)
     assert dst.read_bytes() == b"previous result" and len(list(dst.parent.iterdir())) == 1
 
 
 def test_upscale_bicubic_size_and_frames(tmp_path):
     src = make_clip(tmp_path / "src.mp4", colour_frames())
-    stats = video.upscale_video(src, tmp_path / "x3.mp4", Bicubic(3), progress=False)
+    stats = pipeline.upscale_video(src, tmp_path / "x3.mp4", Bicubic(3), progress=False)
     assert stats["frames"] == 10 and stats["output_size"] == (96, 72)
     info = videoio.probe(tmp_path / "x3.mp4")
     assert (info.size, info.n_frames, info.fps) == ((96, 72), 10, 10.0)
     assert {"decode", "colour", "network", "encode"} <= set(stats["stages_s"])
     assert stats["latency_ms"]["p50"] <= stats["latency_ms"]["p95"]
     with pytest.raises(videoio.VideoError, match="refusing to overwrite"):
-        video.upscale_video(src, src, Bicubic(3), progress=False)
+        pipeline.upscale_video(src, src, Bicubic(3), progress=False)
 
 
 def test_degrade_mode_scores_every_frame(tmp_path):
     src = lavfi_clip(tmp_path / "hr.mp4", size="50x38", seconds=0.7)  # 7 frames, cropped to 48x36
-    stats = video.upscale_video(src, None, Bicubic(3), degrade_scale=3, progress=False)
+    stats = pipeline.upscale_video(src, None, Bicubic(3), degrade_scale=3, progress=False)
     assert stats["frames"] == 7 and len(stats["psnr"]) == 7 and len(stats["ssim"]) == 7
     assert stats["input_size"] == (16, 12) and stats["output_size"] == (48, 36)
     assert all(10 < p < 60 for p in stats["psnr"]) and stats["psnr_mean"] == pytest.approx(np.mean(stats["psnr"]))
     with pytest.raises(ValueError, match="degrade_scale 2"):
-        video.upscale_video(src, None, Bicubic(3), degrade_scale=2, progress=False)
+        pipeline.upscale_video(src, None, Bicubic(3), degrade_scale=2, progress=False)
 
 
 def test_compare_video_and_animation(tmp_path):
     """The animation: the crop of bicubic | SR | HR at native size under a label strip, one frame per video frame."""
     src = lavfi_clip(tmp_path / "hr.mp4", size="240x96", seconds=0.5)  # 5 frames of a moving test pattern
     y, x, h, w = crop = (6, 9, 60, 210)  # wide enough for the labels
-    stats = video.upscale_video(
+    stats = pipeline.upscale_video(
         src, tmp_path / "sr.mp4", Bicubic(3), degrade_scale=3, compare=tmp_path / "cmp.mp4", progress=False,
         animation=[tmp_path / "cmp.gif", tmp_path / "anim.mp4"], crop=crop, animation_frames=4, animation_fps=5,
     )
     assert videoio.probe(tmp_path / "cmp.mp4").size == (3 * 240, 96)  # bicubic | SR | HR, whole frames
-    size = (3 * w + 2 * video.PANEL_GAP, video.LABEL_HEIGHT + h)
+    size = (3 * w + 2 * panels.PANEL_GAP, panels.LABEL_HEIGHT + h)
     info = videoio.probe(tmp_path / "anim.mp4")
     assert (info.size, info.n_frames, info.fps) == (size, 4, 5.0)
     hr = list(videoio.read_frames(src))
@@ -230,12 +231,12 @@ def test_compare_video_and_animation(tmp_path):
         for i in range(4):
             gif.seek(i)
             frame = np.asarray(gif.convert("RGB")).astype(int)
-            panel = frame[video.LABEL_HEIGHT :, 2 * (w + video.PANEL_GAP) :]
+            panel = frame[panels.LABEL_HEIGHT :, 2 * (w + panels.PANEL_GAP) :]
             assert np.abs(panel - hr[i][y : y + h, x : x + w]).mean() < 4  # the HR crop, pixel for pixel
-            strips.append(frame[: video.LABEL_HEIGHT])
+            strips.append(frame[: panels.LABEL_HEIGHT])
     for strip in strips:  # black text on white above each of the three panels
         for j in range(3):
-            part = strip[:, j * (w + video.PANEL_GAP) : j * (w + video.PANEL_GAP) + w]
+            part = strip[:, j * (w + panels.PANEL_GAP) : j * (w + panels.PANEL_GAP) + w]
             assert part.min() < 100 and np.median(part) > 250
     assert not np.array_equal(strips[0], strips[1])  # the labels change with the frame (number, PSNR)
     assert len(stats["psnr"]) == 5  # the animation's limit does not limit the run
@@ -243,25 +244,26 @@ def test_compare_video_and_animation(tmp_path):
 
 def test_animation_defaults_and_bad_crop(tmp_path):
     src = make_clip(tmp_path / "hr.mp4", colour_frames(3, w=48, h=36))
-    video.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "a.gif", animation_frames=None)
+    pipeline.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "a.gif", animation_frames=None)
     with Image.open(tmp_path / "a.gif") as gif:  # no HR: bicubic | SR over the whole 144 x 108 output (< 240)
-        assert gif.size == (2 * 144 + video.PANEL_GAP, video.LABEL_HEIGHT + 108) and gif.n_frames == 3
+        assert gif.size == (2 * 144 + panels.PANEL_GAP, panels.LABEL_HEIGHT + 108) and gif.n_frames == 3
     with pytest.raises(ValueError, match=r"crop \(100, 0, 20, 20\) .* not inside the 144x108"):
-        video.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "b.gif", crop=(100, 0, 20, 20))
+        pipeline.upscale_video(src, None, Bicubic(3), progress=False, animation=tmp_path / "b.gif",
+                               crop=(100, 0, 20, 20))
     assert not (tmp_path / "b.gif").exists()
 
 
 def test_compose_keeps_pixels_and_labels_apart():
     rng = np.random.default_rng(0)
     a, b = (rng.integers(0, 256, (10, n, 3), dtype=np.uint8) for n in (40, 25))
-    out = video.compose([a, b], ["a label far too long for its forty-pixel panel", ""])
-    assert out.shape == (video.LABEL_HEIGHT + 10, 40 + video.PANEL_GAP + 25, 3) and out.dtype == np.uint8
-    assert np.array_equal(out[video.LABEL_HEIGHT :, :40], a) and np.array_equal(out[video.LABEL_HEIGHT :, -25:], b)
-    assert out[: video.LABEL_HEIGHT, :40].min() < 100  # the first label is drawn...
-    assert (out[:, 40 : 40 + video.PANEL_GAP] == 255).all()  # ...cut at its panel: the gap stays white
-    assert (out[: video.LABEL_HEIGHT, -25:] == 255).all()  # an empty label draws nothing
+    out = panels.compose([a, b], ["a label far too long for its forty-pixel panel", ""])
+    assert out.shape == (panels.LABEL_HEIGHT + 10, 40 + panels.PANEL_GAP + 25, 3) and out.dtype == np.uint8
+    assert np.array_equal(out[panels.LABEL_HEIGHT :, :40], a) and np.array_equal(out[panels.LABEL_HEIGHT :, -25:], b)
+    assert out[: panels.LABEL_HEIGHT, :40].min() < 100  # the first label is drawn...
+    assert (out[:, 40 : 40 + panels.PANEL_GAP] == 255).all()  # ...cut at its panel: the gap stays white
+    assert (out[: panels.LABEL_HEIGHT, -25:] == 255).all()  # an empty label draws nothing
     with pytest.raises(ValueError, match="one height"):
-        video.compose([a, b[:5]], ["a", "b"])
+        panels.compose([a, b[:5]], ["a", "b"])
 
 
 def test_committed_animation_is_small_long_and_labelled():
@@ -273,13 +275,13 @@ def test_committed_animation_is_small_long_and_labelled():
         size, n = gif.size, gif.n_frames
     info = videoio.probe(mp4)
     assert n >= 30 and (info.size, info.n_frames) == (size, n)
-    assert (size[0] - 2 * video.PANEL_GAP) % 3 == 0 and size[1] > video.LABEL_HEIGHT
+    assert (size[0] - 2 * panels.PANEL_GAP) % 3 == 0 and size[1] > panels.LABEL_HEIGHT
 
 
 def test_bounded_memory(tmp_path):
     """Frames alive at once never exceed the queue-derived bound, however long the clip."""
     src = make_clip(tmp_path / "long.mp4", colour_frames(40, w=16, h=12))
-    stats = video.upscale_video(src, tmp_path / "out.mp4", Raising(fail_at=None), queue_size=2, progress=False)
+    stats = pipeline.upscale_video(src, tmp_path / "out.mp4", Raising(fail_at=None), queue_size=2, progress=False)
     assert stats["frames"] == 40
     assert stats["in_flight_bound"] == 1 + 2 + 1 * (2 + 2)
     assert stats["max_in_flight"] <= stats["in_flight_bound"] < 40
@@ -330,7 +332,7 @@ def test_fast_luma_video_odd_output(tmp_path):
     """ESPCN through upscale_video (I420 path) on 11x7 frames: 33x21 output padded to 34x22."""
     for i, f in enumerate(colour_frames(5, w=11, h=7)):
         Image.fromarray(f).save(tmp_path / f"{i:04d}.png")
-    stats = video.upscale_video(tmp_path, tmp_path / "out" / "sr.mp4", ModelUpscaler(espcn(3), 3), batch=2,
+    stats = pipeline.upscale_video(tmp_path, tmp_path / "out" / "sr.mp4", ModelUpscaler(espcn(3), 3), batch=2,
                                 progress=False)
     assert stats["frames"] == 5 and stats["output_size"] == (33, 21)
     info = videoio.probe(tmp_path / "out" / "sr.mp4")
@@ -340,8 +342,9 @@ def test_fast_luma_video_odd_output(tmp_path):
 @pytest.mark.slow
 def test_cli_upscales_video(tmp_path, capsys, monkeypatch):
     """The default is chosen by a trial on the clip; the model chosen is loaded once, for the trial and the run."""
-    from srlib import choose, infer
+    from srlib.app import choose
     from srlib.cli import main
+    from srlib.inference import infer
 
     loaded, load = [], infer.load_net
     monkeypatch.setattr(infer, "load_net", lambda name: loaded.append(name) or load(name))
@@ -400,8 +403,8 @@ def test_upscale_video_i420_path_matches_rgb_path(tmp_path):
     """A video file of even size goes I420 -> network -> I420; same picture as the RGB path."""
     src = make_clip(tmp_path / "clip.mp4", colour_frames(4, w=16, h=12))
     fast = FastLuma(load_upscaler("espcn-x3").model, 3)
-    video.upscale_video(src, tmp_path / "i420.mp4", fast, progress=False)
-    video.upscale_video(src, tmp_path / "rgb.mp4", fast, quality=True, progress=False)
+    pipeline.upscale_video(src, tmp_path / "i420.mp4", fast, progress=False)
+    pipeline.upscale_video(src, tmp_path / "rgb.mp4", fast, quality=True, progress=False)
     a, b = (np.stack(list(videoio.read_frames(tmp_path / f, pix_fmt="yuv420p"))).astype(float)
             for f in ("i420.mp4", "rgb.mp4"))
     assert a.shape == b.shape == (4, 54, 48)

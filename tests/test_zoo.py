@@ -1,11 +1,13 @@
-"""srlib.zoo: one card schema for every shipped model, read as a Card; lookups and the default model per scale."""
+"""srlib.inference.zoo: one card schema for every shipped model, read as a Card; lookups and the default model per
+scale."""
 
 import json
 
 import pytest
 
-from srlib import degrade, paths, zoo
-from srlib.zoo import CARD_KEYS, ROW_KEYS, Card
+from srlib import degrade, paths
+from srlib.inference import zoo
+from srlib.inference.zoo import CARD_KEYS, ROW_KEYS, Card
 
 
 def _card(**changes):
@@ -26,7 +28,7 @@ def _card(**changes):
 def test_shipped_cards_share_one_schema(name):
     """Every shipped card has exactly the schema's keys, rows with exactly dataset/scale/lr/psnr/ssim at its scales
     (Set5, Set14 and BSD100 on one LR: its own degradation or clean bicubic; at most once each, the compressed-input
-    rows of srlib.cards.COMPRESSED_ROWS), and both machines (trained on, as recorded; scored on)."""
+    rows of srlib.inference.cards.COMPRESSED_ROWS), and both machines (trained on, as recorded; scored on)."""
     compressed = {("BSD100", "bicubic_jpeg"), ("Vid4", "bicubic_h264_clip")}
     card = zoo.card(name)
     assert list(card.raw) == list(CARD_KEYS)
@@ -92,7 +94,7 @@ def test_a_card_file_that_is_not_json_is_named(tmp_path, monkeypatch):
 def test_best_model_on_a_made_up_zoo(tmp_path, monkeypatch):
     """Highest Set5 PSNR on bicubic LR per scale; a noisy model and digits never; the arbitrary-scale model where no
     card scores the scale; bicubic when nothing fits."""
-    from srlib.choose import for_image as best_model
+    from srlib.app.choose import for_image as best_model
 
     monkeypatch.setenv("SRLIB_WEIGHTS", str(tmp_path))
     assert paths.weights_dir() == tmp_path

@@ -15,7 +15,7 @@ weights render 28 x 28 or 1800 x 1800. Two latent forms:
 Inputs are dicts: ``lr`` (N, h, w, C), ``coord`` (N, Q, 2) query points in [-1, 1] (:func:`srlib.layers.coord_grid`)
 and, for the local form, ``cell`` (N, Q, 2) the output pixel size in the same units; the output is (N, Q, C).
 :func:`render` draws a whole image in query tiles (bounded memory, the encoder run once). The data:
-:mod:`srlib.digits` (global form), :mod:`srlib.implicit_data` (local form).
+:mod:`srlib.sources.digits` (global form), :mod:`srlib.sources.implicit_data` (local form).
 
 :class:`CPPNGAN` trains a generator (``encoder`` -> ``Sampling`` -> ``decoder``, nested models) on
 reconstruction (MSE) + beta * KL + ``adversarial`` * the non-saturating GAN loss of a convolutional discriminator

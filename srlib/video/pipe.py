@@ -1,4 +1,4 @@
-"""Stage threads joined by bounded queues: the plumbing of :mod:`srlib.video`'s decode -> network -> encode.
+"""Stage threads joined by bounded queues: the plumbing of :mod:`srlib.video.pipeline`'s decode -> network -> encode.
 
 A :class:`Pipe` holds the two queues, a shared stop flag, the first error any stage raised and the busy seconds of
 each stage; :meth:`Pipe.put` and :meth:`Pipe.get` give up (:class:`Stopped`) as soon as another stage failed, so

@@ -24,7 +24,8 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from srlib import tiling
+from srlib.inference import tiling
+from srlib.quant import FakeQuant
 from srlib.quiet import silenced
 
 
@@ -78,7 +79,7 @@ class LiteFile:
       model: path of a ``.tflite`` file, or its bytes.
       threads: CPU threads (default: all of them).
       shape: the input shape to allocate for now (batch included); another shape later reallocates (tens of ms:
-        keep one engine per shape for video, as :class:`srlib.frames.FastLuma` does).
+        keep one engine per shape for video, as :class:`srlib.inference.frames.FastLuma` does).
 
     Calling it: float32 array (N, h, w, C) -> float32 array, the model's output (e.g. (N, 3h, 3w, 1) for an x3 luma
     model); int8 edges are quantised and dequantised here, in NumPy, at the graph's own scales (as its QUANTIZE and
@@ -158,9 +159,9 @@ class LiteFile:
         return self._graph()[1]
 
     def reach(self):
-        """:class:`srlib.tiling.Reach` from the graph's ops, by :mod:`srlib.tiling`'s per-layer rules: every
-        convolution and pixel shuffle adds its reach at its resolution (the sum over all ops, an upper bound for any
-        graph). ValueError for an op with an unknown reach."""
+        """:class:`srlib.inference.tiling.Reach` from the graph's ops, by :mod:`srlib.inference.tiling`'s per-layer
+        rules: every convolution and pixel shuffle adds its reach at its resolution (the sum over all ops, an upper
+        bound for any graph). ValueError for an op with an unknown reach."""
         radius, _, peak = self._graph()
         return tiling.Reach(math.ceil(radius - 1e-9), 1, tiling.activation_bytes(peak))
 
@@ -182,7 +183,17 @@ class LiteFile:
                 radius += tiling.SUBPIXEL_RADIUS / factor
                 factor *= math.isqrt(int(c_in // c_out))
             elif name not in pointwise:
-                raise ValueError(f"{self.source}: op {name} has a reach unknown to srlib.lite")
+                raise ValueError(f"{self.source}: op {name} has a reach unknown to srlib.inference.lite")
             for t in op["outputs"]:
                 peak = max(peak, int(tensors[t]["shape_signature"][-1]) * factor * factor)
         return radius, factor, peak
+
+
+def to_tflite(model):
+    """The int8 TFLite flatbuffer (bytes) of a :func:`srlib.quant.quantize_model` d model: int8 weights and activations
+    at the ranges its :class:`srlib.quant.FakeQuant` layers hold, input (N, h, w, C) of any size; int8 input and output
+    on the grey levels of their fixed [0, 1] ranges (no QUANTIZE or DEQUANTIZE op: :class:`LiteFile` does that
+    in NumPy for float callers, and nothing for uint8 frames)."""
+    if not any(isinstance(layer, FakeQuant) for layer in model.layers):
+        raise ValueError(f"{model.name}: not quantised (srlib.quant.quantize_model, then fine-tune)")
+    return convert(model, (None, None, None, model.input_shape[-1]), optimize=True, int8_edges=True)

@@ -2,11 +2,11 @@
 
 Memory depends on the queue size and the batch, never on the length of the video (a GIF keeps the
 frames it shows, ``animation_frames`` at most). Any
-upscaler works (a callable on float32 (H, W, 3) frames in [0, 1], see :mod:`srlib.infer`);
-luma models take the frame engine :class:`srlib.frames.FastLuma`, which can skip the HR RGB
+upscaler works (a callable on float32 (H, W, 3) frames in [0, 1], see :mod:`srlib.inference.infer`);
+luma models take the frame engine :class:`srlib.inference.frames.FastLuma`, which can skip the HR RGB
 image altogether and hand the encoder 4:2:0 planes. Containers are :mod:`srlib.videoio`;
-scores follow :mod:`srlib.evaluate`'s benchmark convention. :func:`compose` lays panels side by side at
-their native size under burned-in labels: the frames of the comparison animation (bicubic | SR | HR).
+scores follow :mod:`srlib.evaluate`'s benchmark convention; the comparison
+animation (bicubic | SR | HR) is :mod:`srlib.video.panels`'s.
 """
 
 import contextlib
@@ -16,98 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
 from srlib.degrade import benchmark_lr
 from srlib.evaluate import score
-from srlib.frames import FastLuma
-from srlib.infer import Bicubic, ModelUpscaler
-from srlib.io import atomic_write, to_uint8
-from srlib.pipe import END, Pipe
+from srlib.inference.frames import FastLuma
+from srlib.inference.infer import Bicubic, ModelUpscaler
+from srlib.io import to_uint8
+from srlib.video.panels import ANIMATION_SIDE, Animation
+from srlib.video.pipe import END, Pipe
 from srlib.videoio import FOLDER_FPS, VideoError, VideoWriter, probe, read_frames
-
-LABEL_HEIGHT = 20  # pixels of the label strip above the panels of compose()
-PANEL_GAP = 4  # white pixels between two panels of compose()
-ANIMATION_SIDE = 240  # side of the default animation window, HR pixels
-
-
-def compose(panels, labels, font_size=13):
-    """Panels side by side at their native size, each under its own label, burned into the pixels.
-
-    Args:
-      panels: uint8 (h, w_i, 3) arrays of one height h (nothing is resized).
-      labels: one string per panel, black on a white strip above it (PIL's default font),
-        cut at the panel's width so that it never runs into the next one.
-      font_size: pixels.
-
-    Returns:
-      uint8 (LABEL_HEIGHT + h, sum(w_i) + PANEL_GAP * (n - 1), 3): the panels' pixels as they are,
-      white strip and gaps.
-    """
-    if len(labels) != len(panels) or len({p.shape[0] for p in panels}) != 1:
-        raise ValueError(f"compose takes one label per panel and panels of one height, not {len(labels)} labels "
-                         f"for heights {[p.shape[0] for p in panels]}")
-    font = ImageFont.load_default(size=font_size)
-    out = np.full((LABEL_HEIGHT + panels[0].shape[0], sum(p.shape[1] for p in panels)
-                   + PANEL_GAP * (len(panels) - 1), 3), 255, np.uint8)
-    x = 0
-    for panel, label in zip(panels, labels, strict=True):
-        w = panel.shape[1]
-        strip = Image.new("RGB", (w, LABEL_HEIGHT), "white")
-        ImageDraw.Draw(strip).text((3, 2), label, fill="black", font=font)
-        out[:LABEL_HEIGHT, x : x + w] = np.asarray(strip)
-        out[LABEL_HEIGHT:, x : x + w] = panel
-        x += w + PANEL_GAP
-    return out
-
-
-def _write_gif(path, frames, fps):
-    """uint8 (H, W, 3) frames -> a looping GIF, one adaptive 256-colour palette per frame, undithered."""
-    images = [Image.fromarray(f).quantize(256, dither=Image.Dither.NONE) for f in frames]
-    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
-
-
-class _Animation:
-    """The comparison animation: per frame, the ``crop`` (y, x, h, w) of bicubic | SR | HR at native size under
-    labels (:func:`compose`) with the crop's PSNR / SSIM (:func:`srlib.evaluate.score`) when there is an HR frame.
-
-    Frames go to each H.264 file of ``paths`` as they come (:class:`srlib.videoio.VideoWriter`, atomic) and are
-    kept for each ``.gif``, written by :meth:`write_gifs` at the end; the first ``max_frames`` only (None: all).
-    """
-
-    def __init__(self, paths, crop, max_frames, names, scale, fps, crf):
-        paths = [Path(p) for p in paths]
-        self.gifs = [p for p in paths if p.suffix.lower() == ".gif"]
-        self.writers = [VideoWriter(p, fps, crf, "medium") for p in paths if p.suffix.lower() != ".gif"]
-        self.crop, self.max_frames, self.names, self.scale, self.fps = crop, max_frames, names, scale, fps
-        self.frames, self.n = [], 0
-
-    def add(self, panels, hr):
-        """``panels``: uint8 full frames (bicubic, SR); ``hr`` the HR frame or None."""
-        if self.max_frames is not None and self.n >= self.max_frames:
-            return
-        self.n += 1
-        y, x, h, w = self.crop
-        cuts = [p[y : y + h, x : x + w] for p in panels]
-        labels = list(self.names)
-        if hr is not None:
-            hr_cut = hr[y : y + h, x : x + w]
-            for i, cut in enumerate(cuts):
-                p, s = score(cut.astype(np.float32) / 255.0, hr_cut.astype(np.float32) / 255.0, self.scale,
-                             dtype=tf.float32)
-                labels[i] += f"  {p:.2f} dB  SSIM {s:.3f}"
-            cuts.append(hr_cut)
-            labels.append(f"HR (ground truth)  frame {self.n}")
-        frame = compose(cuts, labels)
-        for writer in self.writers:
-            writer.write(frame)
-        if self.gifs:
-            self.frames.append(frame)
-
-    def write_gifs(self):
-        for path in self.gifs:
-            atomic_write(path, lambda tmp: _write_gif(tmp, self.frames, self.fps))
 
 
 class _Decode:
@@ -238,7 +156,7 @@ def upscale_video(
       src: video file (any ffmpeg-readable container) or folder of frame images.
       dst: output file (see :class:`srlib.videoio.VideoWriter`), or None to only measure.
       upscaler: float32 (h, w, 3) -> (h * s, w * s, 3) callable with a ``scale``
-        (:mod:`srlib.infer`), or a :class:`srlib.frames.FastLuma`. A luma ``ModelUpscaler``
+        (:mod:`srlib.inference.infer`), or a :class:`srlib.inference.frames.FastLuma`. A luma ``ModelUpscaler``
         is turned into a float32 FastLuma.
       batch: frames per network call (FastLuma only; others run frame by frame).
       degrade_scale: if set (must equal the upscaler's scale), ``src`` is HR: each frame
@@ -252,8 +170,9 @@ def upscale_video(
         too, so no RGB image is made at either end).
       animation: a path, or several, of the labelled comparison animation: ``.gif`` for a GIF, else an H.264
         file (:class:`srlib.videoio.VideoWriter`, preset 'medium'). Each frame is the ``crop`` of bicubic |
-        SR | HR (HR with ``degrade_scale`` only) at native size, under labels burned in (:func:`compose`):
-        the method, and with HR the crop's PSNR / SSIM (:func:`srlib.evaluate.score`) and the frame number.
+        SR | HR (HR with ``degrade_scale`` only) at native size, under labels burned in
+        (:func:`srlib.video.panels.compose`): the method, and with HR the crop's PSNR / SSIM
+        (:func:`srlib.evaluate.score`) and the frame number.
       crop: (y, x, h, w) of the HR frame shown in the animation; default a centred window of
         ``ANIMATION_SIDE`` pixels at most each way.
       animation_frames: the first frames shown in the animation (None: all; a GIF keeps them in memory).
@@ -305,7 +224,7 @@ def upscale_video(
         if y < 0 or x < 0 or ch < 1 or cw < 1 or y + ch > hr_h or x + cw > hr_w:
             raise ValueError(f"{src}: crop {crop} (y, x, h, w) is not inside the {hr_w}x{hr_h} output frame")
         names = [f"bicubic x{s}", getattr(upscaler, "name", type(upscaler).__name__)]
-        animation = _Animation(animation, crop, animation_frames, names, s, animation_fps or out_fps, crf)
+        animation = Animation(animation, crop, animation_frames, names, s, animation_fps or out_fps, crf)
     total = min(n for n in (info.n_frames, max_frames) if n is not None) if info.n_frames or max_frames else None
     audio = src if src.is_file() else None
     # Fastest path: the decoder's own I420 planes in, I420 planes out, no RGB image at all.

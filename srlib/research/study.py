@@ -4,17 +4,18 @@
                   "relu": ESPCN.replace(args={"activation": "relu"})}, seeds=(1, 2, 3), budget=20_000, epochs=10)
     rows = study.run(Outputs(profile))      # trains what is missing, writes results/tables/study_02_activation.csv
 
-Each (variant, seed) is a :func:`srlib.experiment.train` run in ``paths.runs_dir(profile)/studies/<study>/<variant>/
-seed<k>``, so a study is resumable and grows across sessions: a finished run is reused (zero training steps).
-Its checkpoint chosen on the validation images (:func:`srlib.experiment.best`) is scored per image, benchmark
-convention, on the validation split (the holdout training validates on) and the test set (BSD100 by default;
-Set5 never decides), with any extra metrics ``{name: f(sr, hr) -> float}`` (:func:`extra_metrics`), cached
-in the run folder (``scores_<test>.csv``). Bicubic, scored alike, is the floor.
+Each (variant, seed) is a :func:`srlib.training.experiment.train` run in
+``paths.runs_dir(profile)/studies/<study>/<variant>/ seed<k>``, so a study is resumable and grows across sessions: a
+finished run is reused (zero training steps). Its checkpoint chosen on the validation images
+(:func:`srlib.training.experiment.best`) is scored per image, benchmark convention, on the validation split (the holdout
+training validates on) and the test set (BSD100 by default; Set5 never decides), with any extra metrics ``{name: f(sr,
+hr) -> float}`` (:func:`extra_metrics`), cached in the run folder (``scores_<test>.csv``). Bicubic, scored alike, is the
+floor.
 
-:func:`srlib.stats.table` makes the rows: means and stds over the runs that learned, "k of n" learned; against the
-baseline, the mean difference with its interval over seeds and images at the Holm-adjusted level over every
+:func:`srlib.research.stats.table` makes the rows: means and stds over the runs that learned, "k of n" learned; against
+the baseline, the mean difference with its interval over seeds and images at the Holm-adjusted level over every
 comparison of the table, each run's difference and a verdict. Every run's per-image scores and the study's
-definition are committed (:mod:`srlib.evidence`) and the tables are made from them, so they can be rebuilt
+definition are committed (:mod:`srlib.research.evidence`) and the tables are made from them, so they can be rebuilt
 without training. The table holds no times, dates or machines (they go to ``<study>_timing.csv``): the same
 scores give the same bytes on any machine.
 """
@@ -32,17 +33,20 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from srlib import datasets, degrade, evidence, experiment, paths
+from srlib import degrade, paths
 from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
 from srlib.evaluate import CONVENTION, evaluate_clip, evaluate_many
-from srlib.infer import Bicubic, ModelUpscaler, load_upscaler
+from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
 from srlib.io import atomic_write, list_images, load_image, quantize, write_json
 from srlib.metrics import psnr, sharpness
 from srlib.outputs import write_timing
 from srlib.precision import machine, set_precision
-from srlib.stats import KEYS, MIN_SEEDS
-from srlib.train import finished
+from srlib.research import evidence
+from srlib.research.stats import KEYS, MIN_SEEDS
+from srlib.sources import datasets
+from srlib.training import experiment
+from srlib.training.train import finished
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +108,7 @@ class Study:
     Attributes:
       name: ``study_<notebook>_<question>``, e.g. 'study_02_activation' (the table's file name).
       baseline: the variant every other one is compared with.
-      variants: {name: :class:`srlib.experiment.Recipe`}; names are folder names (letters, digits, ``_.+-``).
+      variants: {name: :class:`srlib.training.experiment.Recipe`}; names are folder names (letters, digits, ``_.+-``).
         All share scale, degradation, training data and validation split (paired comparisons); with
         ``test_degradations`` the degradation and the training data may differ (the train axis of a matrix; the
         validation split scored is the first variant's, each run still choosing its checkpoint on its own).
@@ -112,8 +116,8 @@ class Study:
       budget: training steps per run, one int, or {variant: steps} for an equal-time question
         (:func:`steps_for_equal_time`); each is a multiple of ``epochs``.
       epochs: epochs per run (the learning curve's points); steps per epoch = budget / epochs.
-      test: test set name (:data:`srlib.datasets.REGISTRY`) or a folder.
-      sources: training images instead of the recipes' ``data`` (passed to :func:`srlib.experiment.train`).
+      test: test set name (:data:`srlib.sources.datasets.REGISTRY`) or a folder.
+      sources: training images instead of the recipes' ``data`` (passed to :func:`srlib.training.experiment.train`).
       metrics: extra per-image metrics {name: f(sr, hr) -> float} (:func:`extra_metrics`).
       profile: where runs go (:func:`srlib.paths.runs_dir`).
       test_degradations: names of :data:`srlib.degrade.REGISTRY`: every run is scored on the validation and test
@@ -258,13 +262,13 @@ class Study:
         return self._cached({folder: functools.partial(self._upscaler, folder, "bicubic", 0)}, degradation)[folder]
 
     def evidence(self, command):
-        """(meta, scores) of the finished grid as :mod:`srlib.evidence` stores them: every run's and bicubic's
+        """(meta, scores) of the finished grid as :mod:`srlib.research.evidence` stores them: every run's and bicubic's
         per-image scores (a matrix: on each test column) and the study's definition, ``command`` included."""
         (val, test), r = self.files, self.recipe(self.baseline, self.seeds[0])
         notes = {"test": f"{Path(self.test).name} ({len(test)} images); validation: {len(val)} held-out images",
                  "convention": CONVENTION,
                  "comparison": f"vs {self.baseline}, over the runs that learned (at least {MIN_SEEDS} a side): mean "
-                 "difference with its t interval over seeds and images (srlib.stats.seeds_and_images), at the "
+                 "difference with its t interval over seeds and images (srlib.research.stats.seeds_and_images), at the "
                  "Holm-adjusted 95 % level over all comparisons of this table; at or below bicubic's test PSNR: "
                  "'failed to learn', counted, never averaged",
                  "evidence": f"per-image scores of every run: results/studies/{self.name}_scores.csv.gz"}
@@ -286,13 +290,14 @@ class Study:
 
     def run(self, outputs=None, command=None, verbose=0):
         """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write the evidence
-        (:func:`srlib.evidence.write`) and, from what it reads back, ``tables/<name>.csv`` and ``<name>_runs.csv``
-        (stable bytes: :func:`srlib.evidence.rebuild` remakes them), and ``tables/<name>_timing.csv``.
+        (:func:`srlib.research.evidence.write`) and, from what it reads back, ``tables/<name>.csv`` and
+        ``<name>_runs.csv`` (stable bytes: :func:`srlib.research.evidence.rebuild` remakes them), and
+        ``tables/<name>_timing.csv``.
 
         The quick profile trains no grid: it trains and scores one short stand-in run (:meth:`stand_in`: the code
         path) and tabulates the full profile's committed evidence; None where there is none. Returns the rows.
         """
-        command = command or f"srlib.study.Study({self.name!r}).run()"
+        command = command or f"srlib.research.study.Study({self.name!r}).run()"
         if self.profile == "quick":
             self.stand_in()
             if not evidence.files(self.name)[0].exists():

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from srlib import datasets, paths
+from srlib import paths
+from srlib.sources import datasets
 
 ROOT = paths.ROOT
 TRAIN_SETS, TEST_SETS = ("T91", "BSD200"), ("Set5", "Set14", "BSD100")

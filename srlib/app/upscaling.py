@@ -1,14 +1,14 @@
 """Upscale images as people have them: :func:`upscale` on arrays and files, and :func:`upscale_file` behind
 ``srlib upscale``.
 
-* any size: one pass when the model's activations fit in memory, else overlapping LR tiles (:mod:`srlib.tiling`:
-  overlap = the receptive radius read from the graph, origins on the network's block grid), each written straight
-  into the output array in the output's dtype. Tiled equals untiled;
+* any size: one pass when the model's activations fit in memory, else overlapping LR tiles
+  (:mod:`srlib.inference.tiling`: overlap = the receptive radius read from the graph, origins on the network's block
+  grid), each written straight into the output array in the output's dtype. Tiled equals untiled;
 * grey stays grey (upscaled as RGB, channels averaged); alpha is kept, upscaled separately by MATLAB bicubic;
 * uint8 in, uint8 out; uint16 in, uint16 out; float in [0, 1] in, float32 out;
-* the default model is the best shipped one for the scale (:func:`srlib.choose.for_image`), not bicubic, chosen per
+* the default model is the best shipped one for the scale (:func:`srlib.app.choose.for_image`), not bicubic, chosen per
   file: a JPEG file (``.jpg`` / ``.jpeg``) by the cards' JPEG row (BSD100, quality 50), any other file or an array by
-  Set5 on clean bicubic LR (:mod:`srlib.choose` has the rule and its fallback), so a folder mixing JPEG and PNG
+  Set5 on clean bicubic LR (:mod:`srlib.app.choose` has the rule and its fallback), so a folder mixing JPEG and PNG
   files may upscale them with two models.
 """
 
@@ -22,8 +22,9 @@ import numpy as np
 import psutil
 from tqdm.auto import tqdm
 
-from srlib import choose, tiling
-from srlib.infer import load_upscaler
+from srlib.app import choose
+from srlib.inference import tiling
+from srlib.inference.infer import load_upscaler
 from srlib.io import META_SUFFIXES, ImageError, frames, quantize, read_image, read_meta, write_image
 from srlib.resize import imresize
 
@@ -73,8 +74,9 @@ def _budget():
 
 
 def tile_side(up, h, w):
-    """LR tile side for an h x w image: the whole image when the model's activations (:class:`srlib.tiling.Reach`)
-    fit in :data:`MEMORY_SHARE` of the available memory (at most :data:`MAX_TILE_BYTES`), else the largest that do."""
+    """LR tile side for an h x w image: the whole image when the model's activations
+    (:class:`srlib.inference.tiling.Reach`) fit in :data:`MEMORY_SHARE` of the available memory (at most
+    :data:`MAX_TILE_BYTES`), else the largest that do."""
     return tiling.auto_tile(h, w, up.reach.bytes_per_pixel, _budget())
 
 
@@ -94,7 +96,7 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
       image: a path, or an array (H, W) or (H, W, C) with C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA),
         uint8, uint16 or float in [0, 1].
       model: 'bicubic', a zoo name ('espcn-x3'), a ``.keras`` file, or None: the default for the scale (for a JPEG
-        file, the default for JPEG input and its estimated quality: :func:`srlib.choose.image_input`).
+        file, the default for JPEG input and its estimated quality: :func:`srlib.app.choose.image_input`).
       scale: the factor; None: the model's own, or :data:`DEFAULT_SCALE` when no model is named.
       tile: LR tile side (None: :func:`tile_side`, from the image and the free memory); rounded up to the network's
         stride. Tiles overlap by the model's receptive radius, so the result does not depend on it.

@@ -10,10 +10,10 @@ import gzip
 import numpy as np
 import tensorflow as tf
 
-from srlib import datasets
 from srlib.degrade import benchmark_lr
 from srlib.layers import coord_grid
 from srlib.metrics import psnr, sharpness, ssim
+from srlib.sources import datasets
 
 MNIST_HALVES = {"MNIST-test-a": slice(0, 5000), "MNIST-test-b": slice(5000, 10000)}
 DIGIT_VAL = 500  # validation digits: the last ones of the training digits

@@ -3,15 +3,15 @@ bicubic, judged by what each part is for: PSNR / SSIM and sharpness, recognisabi
 
     rows = DigitStudy(26).run(Outputs(profile))   # trains what is missing, writes study_05_digits_26to28.csv
 
-Runs: :func:`study` (a :class:`srlib.study.Study`: variants 'mse_kl' and 'mse_kl_gan' x seeds at one budget in
+Runs: :func:`study` (a :class:`srlib.research.study.Study`: variants 'mse_kl' and 'mse_kl_gan' x seeds at one budget in
 steps, cached and resumable under ``runs/studies/``), trained on :data:`TRAIN_HALF` of MNIST's test digits (its
-last :data:`srlib.digits.DIGIT_VAL` for validation) and scored per digit on the :data:`TEST_HALF`, which neither the
-models nor the classifier saw. Per digit: PSNR and SSIM (:func:`srlib.digits.digit_scores`' convention), whether
-the classifier (:func:`srlib.recognise.digit_classifier`, trained on :data:`TRAIN_HALF`) names it right, and its
-classifier features; per set: the sharpness ratio and the Fréchet distance of SR to HR features.
+last :data:`srlib.sources.digits.DIGIT_VAL` for validation) and scored per digit on the :data:`TEST_HALF`, which neither
+the models nor the classifier saw. Per digit: PSNR and SSIM (:func:`srlib.sources.digits.digit_scores`' convention),
+whether the classifier (:func:`srlib.research.recognise.digit_classifier`, trained on :data:`TRAIN_HALF`) names it
+right, and its classifier features; per set: the sharpness ratio and the Fréchet distance of SR to HR features.
 
 Intervals: per-digit metrics (PSNR, SSIM, accuracy) over the seeds that learned and the test digits
-(:func:`srlib.stats.seeds_and_images`); the Fréchet distance, a statistic of the whole set, by a percentile
+(:func:`srlib.research.stats.seeds_and_images`); the Fréchet distance, a statistic of the whole set, by a percentile
 bootstrap with the digits resampled, of the seeds' mean (digits only). Holm's adjustment covers every comparison
 of a table and each interval is drawn at its Holm-adjusted level, so it and its verdict agree. A run at or below
 bicubic's test PSNR failed to learn: counted ('k of n'), never averaged into a comparison.
@@ -22,15 +22,12 @@ import functools
 
 import numpy as np
 
-from srlib import digits
-from srlib.experiment import Recipe, best
 from srlib.io import atomic_write
 from srlib.metrics import psnr, sharpness, ssim
 from srlib.models.cppn_gan import render
 from srlib.outputs import write_csv, write_timing
-from srlib.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
-from srlib.resize import imresize
-from srlib.stats import (
+from srlib.research.recognise import FEATURES, digit_classifier, frechet_distance, gaussian, predict
+from srlib.research.stats import (
     ALPHA,
     BOOT_SEED,
     MIN_SEEDS,
@@ -42,7 +39,10 @@ from srlib.stats import (
     t_test,
     verdict,
 )
-from srlib.study import Study
+from srlib.research.study import Study
+from srlib.resize import imresize
+from srlib.sources import digits
+from srlib.training.experiment import Recipe, best
 
 BUDGET, EPOCHS = 1_000, 5  # training steps per run (batches of 32 digits), checkpoints
 TRAIN_HALF, TEST_HALF = "MNIST-test-a", "MNIST-test-b"
@@ -65,15 +65,15 @@ def variants(lr_size):
 
 
 def study(lr_size, seeds=(1, 2, 3), budget=BUDGET, epochs=EPOCHS, profile="full", shorten=None):
-    """The :class:`srlib.study.Study` (runs, cache, training) of the task ``lr_size`` -> 28; ``shorten``: a function
-    applied to each recipe (a smaller batch for the smoke profile)."""
+    """The :class:`srlib.research.study.Study` (runs, cache, training) of the task ``lr_size`` -> 28; ``shorten``: a
+    function applied to each recipe (a smaller batch for the smoke profile)."""
     v = {k: shorten(r) if shorten else r for k, r in variants(lr_size).items()}
     return Study(f"study_05_digits_{lr_size}to28", "mse_kl", v, seeds, budget, epochs, profile=profile)
 
 
 def interval(value, resampled, alpha=ALPHA):
     """(value, alpha / 2 and 1 - alpha / 2 percentiles of ``resampled`` (B,), two-sided p of 0) as
-    :func:`srlib.stats.paired_bootstrap` computes them, for a statistic recomputed on resampled digits."""
+    :func:`srlib.research.stats.paired_bootstrap` computes them, for a statistic recomputed on resampled digits."""
     low, high = np.percentile(resampled, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     tail = min(int((resampled <= 0).sum()), int((resampled >= 0).sum()))
     return float(value), float(low), float(high), min(1.0, 2.0 * (tail + 1) / (len(resampled) + 1))
@@ -93,7 +93,8 @@ def frechet_resamples(features, hr_gaussians, draws):
 
 def score_digits(sr, hr, labels, clf):
     """Per-digit scores of SR digits (N, 28, 28, 1) against HR: {'psnr', 'ssim' (N,), 'correct' (N,) 0/1 of the
-    classifier ``clf``, 'features' (N, d), 'sharpness' (pooled ratio, ())}, as :func:`srlib.digits.digit_scores`."""
+    classifier ``clf``, 'features' (N, d), 'sharpness' (pooled ratio, ())}, as
+    :func:`srlib.sources.digits.digit_scores`."""
     batches = range(0, len(hr), 1000)
     per = lambda f: np.concatenate([f(sr[i : i + 1000], hr[i : i + 1000], y_channel=False).numpy()  # noqa: E731
                                     for i in batches])
@@ -167,7 +168,7 @@ class DigitStudy:
         self.study.train(verbose)
         rows = self.table(self.scores())
         if outputs is not None:
-            command = command or f"srlib.digit_study.DigitStudy({self.lr_size}).run()"
+            command = command or f"srlib.research.digit_study.DigitStudy({self.lr_size}).run()"
             n = len(self.data["test"][1])
             notes = {"test": f"{n} digits of {TEST_HALF}, which neither the models nor the classifier saw; "
                              f"models trained on {TRAIN_HALF} (its last {digits.DIGIT_VAL}: validation)",
@@ -177,7 +178,8 @@ class DigitStudy:
                                 "SR vs HR",
                      "comparison": f"d_<metric>_vs_<ref>, over the seeds that learned (at least {MIN_SEEDS}): "
                                    "mean difference with its t interval over seeds and digits "
-                                   "(srlib.stats.seeds_and_images); Fréchet distance: percentile interval over "
+                                   "(srlib.research.stats.seeds_and_images); Fréchet distance: percentile interval "
+                                   "over "
                                    f"B = {self.n_boot_frechet} resamples of the digits, seed means (digits only); "
                                    "each at the Holm-adjusted 95 % level over every comparison of this table; "
                                    "verdict: PSNR vs bicubic"}

@@ -291,13 +291,13 @@ def curves(logs, panels, val=None, path=None, xlabel="epoch", styles=None, title
 
 def validation_set(recipe):
     """What a run's ``val_*`` columns were measured on, in words, from its recipe (a card's ``recipe`` dict or a
-    :class:`srlib.experiment.Recipe`), e.g. "10 images held out of T91 + BSD200" or "Set5 (a test set)"."""
+    :class:`srlib.training.experiment.Recipe`), e.g. "10 images held out of T91 + BSD200" or "Set5 (a test set)"."""
     get = recipe.get if isinstance(recipe, dict) else lambda k: getattr(recipe, k)
     val, data = get("val"), list(get("data"))
     if val != "holdout":
         return f"{val} (a test set)"
     from srlib.data import HOLDOUT_IMAGES  # TensorFlow: only for held-out sets
-    from srlib.digits import DIGIT_VAL, MNIST_HALVES
+    from srlib.sources.digits import DIGIT_VAL, MNIST_HALVES
 
     if set(data) <= set(MNIST_HALVES):
         return f"the last {DIGIT_VAL} digits of {' + '.join(data)}, held out"
@@ -305,9 +305,9 @@ def validation_set(recipe):
 
 
 def study_curve(study, reference, path=None):
-    """The learning curve of a :class:`srlib.study.Study`'s baseline: validation PSNR-Y against training steps (each
-    seed and their mean) between bicubic and ``reference`` (a zoo name: the shipped model of the family, the long-run
-    value) with the 80 % mark; prints the fraction of the way covered. The 80 % mark is a fraction of the way
+    """The learning curve of a :class:`srlib.research.study.Study`'s baseline: validation PSNR-Y against training steps
+    (each seed and their mean) between bicubic and ``reference`` (a zoo name: the shipped model of the family, the
+    long-run value) with the 80 % mark; prints the fraction of the way covered. The 80 % mark is a fraction of the way
     from bicubic up to the reference, so it is drawn only where the reference lies above the baseline's last mean
     (a way still to go); where the baseline ends at or above the reference, the figure and the printed line say by
     how much instead. Returns ``study.learning_curve``'s dict."""

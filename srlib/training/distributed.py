@@ -12,9 +12,9 @@ own), and the optimizer sums the gradients of all workers (all-reduce) before on
     model = fit(build, mine, val, run_dir, epochs=10, steps_per_epoch=500, batch_size=32,
                 learning_rate=scaled_learning_rate(1e-3, workers), prepare=pair_fn(3, seed=index), strategy=strategy)
 
-A run folder holds what :func:`srlib.train.fit` writes, all by the chief (worker 0): ``log.csv``, ``best.keras``,
-``last.keras``, plus ``ckpt/`` (a ``tf.train.CheckpointManager``: weights, optimizer state and step, removed when
-training finishes). The other workers write their scratch checkpoint and a training-only log under
+A run folder holds what :func:`srlib.training.train.fit` writes, all by the chief (worker 0): ``log.csv``,
+``best.keras``, ``last.keras``, plus ``ckpt/`` (a ``tf.train.CheckpointManager``: weights, optimizer state and step,
+removed when training finishes). The other workers write their scratch checkpoint and a training-only log under
 ``run_dir/workers/worker_<i>/``. Started again after any worker died, every worker restores the chief's
 latest checkpoint and skips the batches it had consumed, so the run continues as if never stopped.
 """
@@ -30,9 +30,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from srlib.inference.zoo import load_file
 from srlib.metrics import PSNR, mse_loss
-from srlib.train import finished
-from srlib.zoo import load_file
+from srlib.training.train import finished
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,8 @@ def _agree(strategy, flag):
 
 
 def _compile(model, learning_rate, loss, crop_border):
-    """Compile as :func:`srlib.train.fit` does; a model with its own ``train_step`` gets no Keras loss (it has its
-    own, and Keras would build one for outputs it may not fit: the CPPN's (N, Q, C) queries)."""
+    """Compile as :func:`srlib.training.train.fit` does; a model with its own ``train_step`` gets no Keras loss (it has
+    its own, and Keras would build one for outputs it may not fit: the CPPN's (N, Q, C) queries)."""
     own = type(model).train_step is not keras.Model.train_step
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=None if own else loss,
                   metrics=[PSNR(y_channel=False, crop_border=crop_border)])

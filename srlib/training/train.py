@@ -23,20 +23,22 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from srlib.inference.zoo import load_file
 from srlib.metrics import PSNR, mse_loss
-from srlib.zoo import load_file
 
 log = logging.getLogger(__name__)
 
 
 def get_strategy(name=None):
     """``tf.distribute`` strategy of one machine by name: None/'default', 'mirrored' (several workers:
-    :mod:`srlib.distributed`, whose loop runs under MultiWorkerMirroredStrategy where Keras 3's ``fit`` cannot)."""
+    :mod:`srlib.training.distributed`, whose loop runs under MultiWorkerMirroredStrategy where Keras 3's ``fit``
+    cannot)."""
     if name in (None, "default"):
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    raise ValueError(f"unknown strategy {name!r}: 'default' or 'mirrored' (several workers: srlib.distributed)")
+    raise ValueError(f"unknown strategy {name!r}: 'default' or 'mirrored' "
+                     "(several workers: srlib.training.distributed)")
 
 
 class Timing(keras.callbacks.Callback):
@@ -135,7 +137,7 @@ def fit(
       patience: EarlyStopping patience on val_loss (None: off).
       lr_patience: ReduceLROnPlateau patience on val_loss (None: off).
       strategy: a ``tf.distribute.Strategy`` of one machine or a name for :func:`get_strategy` (several
-        workers: :func:`srlib.distributed.fit`; Keras 3's ``fit`` cannot run under MultiWorkerMirroredStrategy,
+        workers: :func:`srlib.training.distributed.fit`; Keras 3's ``fit`` cannot run under MultiWorkerMirroredStrategy,
         keras-team/keras#20585).
       seed: seeds Python, NumPy and TF for repeatable runs.
       callbacks: extra Keras callbacks, run after the standard ones (e.g. one that stops or

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srlib import zoo
+from srlib.inference import zoo
 from srlib.io import atomic_write
 
 
@@ -33,11 +33,12 @@ def photo_models():
 
 def card_macs(name, scale):
     """Multiply-adds per output pixel of zoo model ``name`` at ``scale``: its card's; arbitrary-scale models
-    recomputed at the scale (:func:`srlib.cost.macs_per_output_pixel`), since their encoder's share shrinks with it."""
+    recomputed at the scale (:func:`srlib.models.cost.macs_per_output_pixel`), since their encoder's share shrinks with
+    it."""
     card = zoo.card(name)
     if not card.arbitrary_scale:
         return card.macs_per_output_pixel
-    from srlib.cost import macs_per_output_pixel
+    from srlib.models.cost import macs_per_output_pixel
 
     return round(macs_per_output_pixel(zoo.load(name), scale), 1)
 
@@ -48,8 +49,8 @@ def time_1080p(name, scale, repeats=3):
     warm-up run)."""
     import tensorflow as tf
 
-    from srlib.infer import load_net
-    from srlib.lite import LiteFile
+    from srlib.inference.infer import load_net
+    from srlib.inference.lite import LiteFile
 
     model = load_net(name)
     rng = np.random.default_rng(0)

@@ -5,10 +5,11 @@ A model family is a builder in ``srlib.models.<family>`` (a function of the same
 
     recipe = Recipe("espcn", scale=3, args={"filters": [64, 32], "activation": "relu"}, epochs=90)
     model, log = train(recipe, paths.runs_dir() / "espcn_x3")      # resumes after a crash
-    export(model, "espcn-x3", recipe, log, benchmark=rows)         # srlib.cards: .keras + card + log in the zoo
+    export(model, "espcn-x3", recipe, log, benchmark=rows)         # srlib.inference.cards: .keras + card + log in the
+    zoo
 
 Result files go through :mod:`srlib.outputs`; the folders a notebook trains and tests on come from
-:func:`srlib.datasets.notebook_data`.
+:func:`srlib.sources.datasets.notebook_data`.
 """
 
 import dataclasses
@@ -20,12 +21,15 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from srlib import color, datasets, degrade, digits, distributed, implicit_data, quant, zoo
+from srlib import color, degrade, quant
 from srlib.data import benchmark_pairs, hr_batches, make_dataset, pair_fn, split_holdout
+from srlib.inference import zoo
 from srlib.io import write_json
 from srlib.metrics import MixedLoss, VGGLoss, mse_loss, ssim_loss
 from srlib.precision import gpus, machine, set_precision
-from srlib.train import TimeBudget, fit
+from srlib.sources import datasets, digits, implicit_data
+from srlib.training import distributed
+from srlib.training.train import TimeBudget, fit
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ class Recipe:
       scale: upscaling factor.
       args: the builder's other keyword arguments (JSON-able).
       channels: 'y' (one channel, chroma by bicubic) or 'rgb' / 'ycbcr' / 'yuv' (three learned channels).
-      data: training sets (names in :data:`srlib.datasets.REGISTRY`).
+      data: training sets (names in :data:`srlib.sources.datasets.REGISTRY`).
       degradation: HR -> LR, a name of :data:`srlib.degrade.REGISTRY`.
       patch, batch: LR patch side and batch size.
       steps, epochs: steps per epoch and epochs.
@@ -57,7 +61,7 @@ class Recipe:
         validation loss (None: off; with ``lr_patience`` use ``schedule='constant'``).
       seconds: stop after this much training time (None: the full schedule), for equal wall-clock budgets.
       quantize: None, or 'int8': quantisation-aware training (:func:`srlib.quant.quantize_model` of the built model,
-        after ``warm_start``), exported by :func:`srlib.quant.to_tflite`.
+        after ``warm_start``), exported by :func:`srlib.inference.lite.to_tflite`.
     """
 
     model: str = "espcn"
@@ -159,8 +163,8 @@ def datasets_for(recipe, sources=None, val_source=None, shard=None):
 
     ``sources``: image folders or files to train on instead of ``recipe.data`` (the notebooks'
     fallback photos and smoke crops); ``val_source``: validation images instead of ``recipe.val``.
-    The CPPN family queries pixels: :func:`srlib.digits.datasets_for` (global form) and
-    :func:`srlib.implicit_data.datasets_for` (local form, any scale) make its data.
+    The CPPN family queries pixels: :func:`srlib.sources.digits.datasets_for` (global form) and
+    :func:`srlib.sources.implicit_data.datasets_for` (local form, any scale) make its data.
     ``shard`` (index, count): worker ``index`` of a multi-worker run reads every count-th training image from
     ``index``, seeded by ``recipe.seed + 1000 * index``; where :func:`step_pairs` pairs in the step (a GPU), the
     image families yield numbered uint8 HR crops (:func:`srlib.data.hr_batches`) instead of pairs.
@@ -222,13 +226,13 @@ def train(recipe, run_dir, sources=None, val_source=None, verbose=2, callbacks=(
 
     ``run_dir`` belongs to one recipe: a different one raises ValueError rather than resume or reuse it.
 
-    ``sources`` / ``val_source``: see :func:`datasets_for`; ``callbacks``: passed to :func:`srlib.train.fit`.
+    ``sources`` / ``val_source``: see :func:`datasets_for`; ``callbacks``: passed to :func:`srlib.training.train.fit`.
     The global dtype policy is float32 again when this returns.
 
     Where ``TF_CONFIG`` names several workers (``python -m srlib.launch``), every worker runs this call: each trains
-    on its shard in :func:`srlib.distributed.fit` (no ``callbacks``, ``lr_patience``), ``recipe.batch`` per worker,
-    the learning rate scaled to the global batch (:func:`srlib.distributed.scaled_learning_rate`); the chief
-    (worker 0) writes ``run_dir``, the log returned on another worker is its own (training columns only).
+    on its shard in :func:`srlib.training.distributed.fit` (no ``callbacks``, ``lr_patience``), ``recipe.batch`` per
+    worker, the learning rate scaled to the global batch (:func:`srlib.training.distributed.scaled_learning_rate`); the
+    chief (worker 0) writes ``run_dir``, the log returned on another worker is its own (training columns only).
     """
     index, workers = distributed.cluster()
     strategy = distributed.worker_strategy() if workers > 1 else None  # before any other TensorFlow op
@@ -276,5 +280,6 @@ def loss_fn(name):
 
 
 def best(run_dir):
-    """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`srlib.cards.export` should ship)."""
+    """The checkpoint of ``run_dir`` with the lowest validation loss (what :func:`srlib.inference.cards.export` should
+    ship)."""
     return zoo.load_file(Path(run_dir) / "best.keras")

@@ -1,11 +1,11 @@
 """Upscalers for still images: bicubic, any Keras model, TFLite (int8) models, arbitrary-scale models.
 
 An *upscaler* is a callable ``f(lr) -> sr`` on float32 (H, W, 3) arrays in [0, 1] (or a batch (N, H, W, 3)) returning
-(H * s, W * s, 3), with a ``scale`` and a ``reach`` (:class:`srlib.tiling.Reach`: what tiling must know).
+(H * s, W * s, 3), with a ``scale`` and a ``reach`` (:class:`srlib.inference.tiling.Reach`: what tiling must know).
 :func:`load_upscaler` makes one from a name ('bicubic', a zoo name such as 'espcn-x3') or a ``.keras`` / ``.tflite``
 path.
 An upscaler runs its input in one pass; images too large for memory are tiled by :func:`srlib.upscale`
-(:mod:`srlib.tiling`), the one place that tiles.
+(:mod:`srlib.inference.tiling`), the one place that tiles.
 
 Models with one input channel are luma models: they run on the Y of MATLAB rgb2ycbcr while Cb and Cr are upscaled
 by MATLAB bicubic (:func:`luma_merge`, the one place where Y and chroma are put back together).
@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from srlib import color, tiling, zoo
-from srlib.lite import LiteFile
+from srlib import color
+from srlib.inference import tiling, zoo
+from srlib.inference.lite import LiteFile
 from srlib.resize import imresize
 
 
@@ -51,7 +52,7 @@ def _with_chroma(reach, channels):
 
 
 class ModelUpscaler:
-    """Wraps a Keras SR model as an upscaler: the whole input in one pass (tiling is :mod:`srlib.tiling`'s).
+    """Wraps a Keras SR model as an upscaler: the whole input in one pass (tiling is :mod:`srlib.inference.tiling`'s).
 
     Args:
       model: Keras model (N, h, w, C) -> (N, h*s, w*s, C), C = 1 (Y) or 3 (RGB).
@@ -88,11 +89,12 @@ class ModelUpscaler:
 
 
 class LiteUpscaler(ModelUpscaler):
-    """Wraps a TFLite SR model (:class:`srlib.lite.LiteFile`; the int8 models of :mod:`srlib.quant`) as an upscaler,
-    run by XNNPACK at each input's own size: the number a benchmark table shows is the number the video engine gets.
+    """Wraps a TFLite SR model (:class:`srlib.inference.lite.LiteFile`; the int8 models of :mod:`srlib.quant`) as an
+    upscaler, run by XNNPACK at each input's own size: the number a benchmark table shows is the number the video engine
+    gets.
 
     Args:
-      net: :class:`srlib.lite.LiteFile`, (N, h, w, C) -> (N, h*s, w*s, C), C = 1 (Y) or 3.
+      net: :class:`srlib.inference.lite.LiteFile`, (N, h, w, C) -> (N, h*s, w*s, C), C = 1 (Y) or 3.
       scale: its factor (checked against the graph's).
       name: label for tables.
       space: the colour space of a 3-channel model (as :class:`ModelUpscaler`).
@@ -136,8 +138,8 @@ class ImplicitUpscaler:
 
 
 def load_upscaler(name, scale=None):
-    """Upscaler from 'bicubic', a zoo name ('espcn-x3', see :mod:`srlib.zoo`), a ``.keras`` or a ``.tflite`` path
-    (:class:`LiteUpscaler`).
+    """Upscaler from 'bicubic', a zoo name ('espcn-x3', see :mod:`srlib.inference.zoo`), a ``.keras`` or a ``.tflite``
+    path (:class:`LiteUpscaler`).
 
     Arbitrary-scale models (inputs ``lr``, ``coord``, ``cell``) take any ``scale`` and need one. Raises ValueError
     (one line) for an unknown name, a scale mismatch, or a model that does not upscale photos (the digit CPPN).
@@ -168,9 +170,9 @@ def load_upscaler(name, scale=None):
 
 
 def load_net(name):
-    """The network of a zoo name or a model file: a Keras model, or a :class:`srlib.lite.LiteFile` for a ``.tflite``
-    or a zoo model whose card names one (an int8 model: :func:`srlib.zoo.engine_file`). ValueError (one line) for an
-    unknown name."""
+    """The network of a zoo name or a model file: a Keras model, or a :class:`srlib.inference.lite.LiteFile` for a
+    ``.tflite`` or a zoo model whose card names one (an int8 model: :func:`srlib.inference.zoo.engine_file`). ValueError
+    (one line) for an unknown name."""
     if name in zoo.names():
         file = zoo.engine_file(name) or zoo.path(name)
     elif Path(name).is_file():

@@ -7,13 +7,14 @@ pixel size ``cell`` (2 / side) in the same units, and its value; the model maps 
 
 import tensorflow as tf
 
-from srlib import color, datasets
+from srlib import color
 from srlib.data import large_images, split_holdout
 from srlib.degrade import benchmark_lr
 from srlib.io import image_files, load_image, quantize
 from srlib.layers import coord_grid
 from srlib.patches import dihedral, random_crops
 from srlib.resize import imresize
+from srlib.sources import datasets
 
 
 def implicit_dataset(source, patch_size=24, scales=(1.0, 4.0), queries=None, batch_size=16, crops_per_image=8,

@@ -1,7 +1,7 @@
 """The video frame engine: a luma model on batches of uint8 frames, RGB or I420 planes.
 
 :class:`FastLuma` runs three stages, each built once per frame shape (split, network, merge); the one I420 path is
-:func:`split_i420` and :class:`I420Merge`. Still images go through :mod:`srlib.infer` instead.
+:func:`split_i420` and :class:`I420Merge`. Still images go through :mod:`srlib.inference.infer` instead.
 """
 
 import time
@@ -12,10 +12,10 @@ import numpy as np
 import tensorflow as tf
 
 from srlib import color
-from srlib.infer import luma_merge
+from srlib.inference.infer import luma_merge
+from srlib.inference.lite import LiteFile, LiteNet
 from srlib.io import quantize
 from srlib.layers import ResizeUpscale
-from srlib.lite import LiteFile, LiteNet
 from srlib.precision import inference_precision, with_precision
 
 
@@ -38,7 +38,7 @@ class I420Merge:
     Y (N, H, W, 1), float in [0, 1] or uint8 grey levels, and CbCr (N, h, w, 2) -> (N, H' * 3 // 2, W'), H', W' = H, W
     rounded up to even (an odd side repeats its last row / column, as :class:`srlib.videoio.VideoWriter`
     pads RGB). CbCr is resized bilinearly straight onto the 4:2:0 grid (centre-sited chroma); no HR RGB
-    image is formed. ``lite=True`` runs the resize on XNNPACK (:class:`srlib.lite.LiteNet`), else on
+    image is formed. ``lite=True`` runs the resize on XNNPACK (:class:`srlib.inference.lite.LiteNet`), else on
     TensorFlow; the rest is NumPy.
     """
 
@@ -86,8 +86,9 @@ class FastLuma:
 
     Args:
       model: Keras luma model, (N, h, w, 1) -> (N, h * s, w * s, 1) in [0, 1]; or a TFLite one
-        (:class:`srlib.lite.LiteFile`, e.g. an int8 model of :mod:`srlib.quant`: runtime 'tflite', one interpreter
-        per frame shape; with grey-level int8 edges, I420 frames stay uint8 from the decoder to the encoder).
+        (:class:`srlib.inference.lite.LiteFile`, e.g. an int8 model of :mod:`srlib.quant`: runtime 'tflite', one
+        interpreter per frame shape; with grey-level int8 edges, I420 frames stay uint8 from the decoder to the
+        encoder).
       scale: its factor s.
       precision: 'float32', 'mixed_bfloat16' or 'bfloat16' (:func:`srlib.precision.with_precision`:
         the model is cloned with its weights; the policy it was saved with is ignored);
@@ -95,7 +96,7 @@ class FastLuma:
       jit_compile: compile the network with XLA (runtime 'tensorflow' only).
       name: label for tables.
       runtime: 'tensorflow', or 'tflite' (float32 only: the XNNPACK CPU kernels of
-        :class:`srlib.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
+        :class:`srlib.inference.lite.LiteNet`, same output, about 1.4x faster on an AVX2 CPU);
         'auto': 'tflite' for float32 without XLA on a machine with no GPU, unless the model has a
         Conv2DTranspose (XNNPACK ran FSRCNN's 2.6x slower than TensorFlow on a 2-core Zen 4) or a bicubic
         ``ResizeUpscale`` (TFLite has no ResizeBicubic kernel); else 'tensorflow'.
@@ -125,7 +126,8 @@ class FastLuma:
         tag = " xla" if jit_compile else " tflite" if runtime == "tflite" else ""
         label = Path(model.source).stem if lite else model.name
         self.name = name or (f"{label} tflite{' int8' if model.int8 else ''}" if lite else f"{label} {precision}{tag}")
-        self.grey = lite and model.grey  # I420 luma goes through as uint8 (:meth:`srlib.lite.LiteFile.grey_levels`)
+        # I420 luma goes through as uint8 (:meth:`srlib.inference.lite.LiteFile.grey_levels`)
+        self.grey = lite and model.grey
         self._i420 = I420Merge(lite=runtime == "tflite")
         self._fns = {}
 

@@ -1,5 +1,5 @@
 """Shipping a trained model and scoring what it ships with: its ``.keras`` file, its JSON card
-(:class:`srlib.zoo.Card`, one schema for every model) and its training log in the zoo, and the benchmark rows
+(:class:`srlib.inference.zoo.Card`, one schema for every model) and its training log in the zoo, and the benchmark rows
 a card holds.
 
     rows = benchmark_rows(ModelUpscaler(model, 3), 3, data.test)
@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from srlib import datasets, paths, zoo
-from srlib.cost import macs_per_output_pixel
+from srlib import paths
 from srlib.evaluate import evaluate, evaluate_clip
-from srlib.infer import load_upscaler
+from srlib.inference import zoo
+from srlib.inference.infer import load_upscaler
 from srlib.io import atomic_write, write_json
+from srlib.models.cost import macs_per_output_pixel
 from srlib.outputs import Outputs
 from srlib.precision import machine, with_precision
+from srlib.sources import datasets
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,8 @@ def _scales(rows, scale, arbitrary):
 
 
 def write_card(card, weights_dir=None):
-    """Check ``card`` (a dict) against the schema (:meth:`srlib.zoo.Card.from_dict`, ValueError) and write it as
-    ``<stem>.json`` in ``weights_dir`` (default: the zoo's). Returns its path."""
+    """Check ``card`` (a dict) against the schema (:meth:`srlib.inference.zoo.Card.from_dict`, ValueError) and write it
+    as ``<stem>.json`` in ``weights_dir`` (default: the zoo's). Returns its path."""
     zoo.Card.from_dict(card, card.get("model", "card"))
     path = Path(weights_dir or paths.weights_dir()) / f"{zoo.file_stem(card['model'])}.json"
     write_json(path, card)
@@ -84,17 +86,18 @@ def write_card(card, weights_dir=None):
 def export(model, name, recipe, log_df, run_dir=None, architecture="", benchmark=(), extra=None, weights_dir=None,
            macs=None, tflite=None):
     """Ship ``model`` as zoo model ``name``: ``<stem>.keras`` (float32, no optimizer state), the JSON card
-    ``<stem>.json`` (:data:`srlib.zoo.CARD_KEYS`) and the per-epoch log ``<stem>_log.csv`` in ``weights_dir``
+    ``<stem>.json`` (:data:`srlib.inference.zoo.CARD_KEYS`) and the per-epoch log ``<stem>_log.csv`` in ``weights_dir``
     (default: the zoo's). ``tflite``: the bytes of the TFLite model it runs on (an int8 model,
-    :func:`srlib.quant.to_tflite`), shipped as ``<stem>.tflite`` beside the ``.keras`` file (its fake-quant Keras
-    twin); the card's ``extra.engine_file`` names it and ``extra.engine`` says 'tflite int8'.
+    :func:`srlib.inference.lite.to_tflite`), shipped as ``<stem>.tflite`` beside the ``.keras`` file (its fake-quant
+    Keras twin); the card's ``extra.engine_file`` names it and ``extra.engine`` says 'tflite int8'.
 
     The card holds the task and scale(s) (read from the model's inputs: an arbitrary-scale model has scale null),
-    channels, parameters, multiply-adds per output pixel (``macs``, else :func:`srlib.cost.macs_per_output_pixel`),
-    data, degradation, recipe (a :class:`srlib.experiment.Recipe`), steps, wall time, training speed, the machine and
-    dtype policy of each session of ``run_dir/run.json`` (``trained_on``; else this machine), the ``benchmark`` rows
-    ({dataset, scale, lr, psnr, ssim}, :func:`benchmark_rows`) and the machine that scored them (this one), and
-    ``extra`` (other measurements). Files shipped into the checkout's ``results/`` are the full profile's outputs:
+    channels, parameters, multiply-adds per output pixel (``macs``, else
+    :func:`srlib.models.cost.macs_per_output_pixel`), data, degradation, recipe (a
+    :class:`srlib.training.experiment.Recipe`), steps, wall time, training speed, the machine and dtype policy of each
+    session of ``run_dir/run.json`` (``trained_on``; else this machine), the ``benchmark`` rows ({dataset, scale, lr,
+    psnr, ssim}, :func:`benchmark_rows`) and the machine that scored them (this one), and ``extra`` (other
+    measurements). Files shipped into the checkout's ``results/`` are the full profile's outputs:
     ``results/provenance.json`` lists them. Returns the float32 model.
     """
     folder = Path(weights_dir or paths.weights_dir())
@@ -169,9 +172,9 @@ def rescored(name, sets=BENCHMARK_SETS, scales=None):
 
 def digit_rows(generator, trained_on):
     """([row], sharpness ratio) of a digit generator (7x7 -> 28x28) on the MNIST test digits it never trained on
-    (the other half than ``trained_on``; :func:`srlib.digits.digit_scores`), rounded as cards hold them."""
-    from srlib.digits import digit_lr, digit_scores, test_digits
+    (the other half than ``trained_on``; :func:`srlib.sources.digits.digit_scores`), rounded as cards hold them."""
     from srlib.models.cppn_gan import render
+    from srlib.sources.digits import digit_lr, digit_scores, test_digits
 
     hr = test_digits(trained_on)
     scores = digit_scores(render(generator, digit_lr(hr, 7), hr.shape[1:3]), hr)

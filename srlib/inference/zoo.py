@@ -5,8 +5,8 @@ checkout; the ``srlib/weights`` package data of an installed wheel, which pyproj
 maps onto the same folder):
 
     espcn_x3.keras   the model, float32, no optimizer state (or a .tflite file alone: a TFLite model run by
-                     :class:`srlib.lite.LiteFile`)
-    espcn_x3.json    its card (:func:`srlib.cards.export` writes both), read as a :class:`Card`
+                     :class:`srlib.inference.lite.LiteFile`)
+    espcn_x3.json    its card (:func:`srlib.inference.cards.export` writes both), read as a :class:`Card`
 
 An int8 model (:mod:`srlib.quant`) ships its fake-quant Keras model as the ``.keras`` file and the int8 TFLite
 model it runs on beside it: the card's ``extra.engine_file`` names that file (:func:`engine_file`), ``extra.engine``
@@ -53,7 +53,7 @@ class Card:
       trained_on: the machine line(s) of its training sessions, as recorded then.
       scored_on: the machine line of the run that scored ``benchmark``.
       benchmark: rows {dataset, scale, lr, psnr, ssim} (benchmark convention; psnr 2 decimals, ssim 4).
-      recipe: the training recipe (:class:`srlib.experiment.Recipe` as a dict).
+      recipe: the training recipe (:class:`srlib.training.experiment.Recipe` as a dict).
       fps: a measured speed (frames per second), or None.
       raw: the card's JSON dict.
     """
@@ -196,8 +196,8 @@ def load_file(file):
     import keras
 
     if Path(file).suffix == ".tflite":
-        raise ValueError(f"{paths.display(file)}: a TFLite model, not a Keras one: run it with srlib.lite.LiteFile "
-                         "(srlib.infer.load_upscaler and load_net do)")
+        raise ValueError(f"{paths.display(file)}: a TFLite model, not a Keras one: run it with "
+                         "srlib.inference.lite.LiteFile (srlib.inference.infer.load_upscaler and load_net do)")
     with zipfile.ZipFile(file) as archive:
         config = archive.read("config.json").decode()
     for module in sorted(set(re.findall(r'"module": "(srlib(?:\.\w+)*)"', config))):

@@ -15,8 +15,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from srlib import digits
 from srlib.paths import runs_dir
+from srlib.sources import digits
 
 log = logging.getLogger(__name__)
 

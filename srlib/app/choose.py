@@ -14,7 +14,7 @@ benchmark row of their cards (:class:`Key`):
   one H.264 stream per clip (CRF 28), their frames pooled.
 
 A compressed key compares like with like or not at all: it ranks the candidates whose cards have its row only when
-the model the clean key picks has that row too (:func:`srlib.cards.compressed_rows` scores it;
+the model the clean key picks has that row too (:func:`srlib.inference.cards.compressed_rows` scores it;
 ``benchmarks/rescore_cards.py --compressed``); otherwise the clean key decides and the reason says so. A card
 without the key's row is not ranked by it.
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srlib import zoo
-from srlib.jpeg_quality import jpeg_quality
+from srlib.inference import zoo
+from srlib.inference.jpeg_quality import jpeg_quality
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ def is_jpeg(path):
 
 def image_input(path):
     """(jpeg, quality) of image file ``path``: whether it is ranked by :data:`JPEG` (:func:`is_jpeg`) and, for a JPEG,
-    the IJG quality it was saved at, estimated from its quantisation tables (:func:`srlib.jpeg_quality.jpeg_quality`;
-    None when its content is not JPEG). ImageError (one line) for a JPEG whose header cannot be read."""
+    the IJG quality it was saved at, estimated from its quantisation tables
+    (:func:`srlib.inference.jpeg_quality.jpeg_quality`; None when its content is not JPEG). ImageError (one line) for a
+    JPEG whose header cannot be read."""
     jpeg = is_jpeg(path)
     return jpeg, jpeg_quality(path) if jpeg else None
 
@@ -124,11 +125,11 @@ def for_image(scale, jpeg=False, quality=None):
 
 @functools.cache
 def video_engine(name):
-    """The frame engine of luma zoo model ``name`` (:class:`srlib.frames.FastLuma` of a Keras model or an int8
+    """The frame engine of luma zoo model ``name`` (:class:`srlib.inference.frames.FastLuma` of a Keras model or an int8
     ``.tflite``), built once per process: the trial of :func:`clip_fps` and the run of the model it picks share it, so
     the pick is loaded and compiled once."""
-    from srlib.frames import FastLuma
-    from srlib.infer import load_net
+    from srlib.inference.frames import FastLuma
+    from srlib.inference.infer import load_net
 
     return FastLuma(load_net(name), zoo.card(name).scale, name=name)
 
@@ -136,12 +137,12 @@ def video_engine(name):
 @functools.cache
 def clip_fps(name, clip, scale, degrade=False, frames=TRIAL_FRAMES):
     """Frames per second of the whole video pipeline (decode, zoo model ``name``'s frame engine, x264 encode to a
-    temporary file: :func:`srlib.video.upscale_video`) on the first ``frames`` frames of ``clip`` at ``scale`` on this
-    machine now, after the first frame is out (start-up and compiling left out). ``degrade``: ``clip`` is HR, made LR
-    and scored, as ``srlib upscale --degrade`` does. The encoder's share of the CPU is in it: a frame engine timed
-    alone keeps up where the command does not. Measured once per process (not stored: a figure taken while the machine
-    is busy would stay wrong)."""
-    from srlib.video import upscale_video
+    temporary file: :func:`srlib.video.pipeline.upscale_video`) on the first ``frames`` frames of ``clip`` at ``scale``
+    on this machine now, after the first frame is out (start-up and compiling left out). ``degrade``: ``clip`` is HR,
+    made LR and scored, as ``srlib upscale --degrade`` does. The encoder's share of the CPU is in it: a frame engine
+    timed alone keeps up where the command does not. Measured once per process (not stored: a figure taken while the
+    machine is busy would stay wrong)."""
+    from srlib.video.pipeline import upscale_video
 
     with tempfile.TemporaryDirectory() as tmp:
         stats = upscale_video(clip, Path(tmp) / "trial.mp4", video_engine(name),

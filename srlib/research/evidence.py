@@ -5,8 +5,8 @@
     rows, runs = tabulate(meta, scores)   # the table and one row per run, no training, no images
     rebuild("study_02_activation", Outputs("full"))   # rewrites tables/<name>.csv and <name>_runs.csv
 
-A study (:class:`srlib.study.Study`) writes its evidence once every run is scored and makes its tables from what
-it reads back, so :func:`rebuild` gives the same bytes from the committed files alone
+A study (:class:`srlib.research.study.Study`) writes its evidence once every run is scored and makes its tables from
+what it reads back, so :func:`rebuild` gives the same bytes from the committed files alone
 (``python benchmarks/run_studies.py --rebuild`` does every study).
 
 The scores file is a gzip'd CSV (no timestamp inside: the same scores give the same bytes), one row per (run, split,
@@ -28,7 +28,7 @@ import pandas as pd
 from srlib import paths
 from srlib.io import atomic_write, write_json
 from srlib.outputs import write_csv
-from srlib.stats import KEYS, compare, table
+from srlib.research.stats import KEYS, compare, table
 
 RUN_MEAN = "(run mean)"  # the image name of a run's mean where per-image scores were lost
 COLUMN = ("test", "test_degradation")  # a matrix's test column
@@ -84,8 +84,8 @@ def run_rows(meta, scores):
 
 
 def tabulate(meta, scores):
-    """(the study's table rows, :func:`run_rows`) from its evidence: :func:`srlib.stats.table`, and for a matrix one
-    table per test column plus each cell's gain over bicubic on that column's LR (``gain_psnr``, ``_low`` /
+    """(the study's table rows, :func:`run_rows`) from its evidence: :func:`srlib.research.stats.table`, and for a
+    matrix one table per test column plus each cell's gain over bicubic on that column's LR (``gain_psnr``, ``_low`` /
     ``_high``: interval over the learned seeds and the images at the Holm-adjusted level over every cell,
     ``p_holm_gain``, ``verdict_gain``). A matrix run has learned when it beat bicubic on its own training LR; that
     decides every column, so no column hides a run."""

@@ -81,7 +81,7 @@ def _layer_step(layer, state):
         return 0, 1
     if kind in _GLOBAL:
         raise ValueError(f"layer {layer.name} ({kind}) sees the whole image: the network cannot be tiled")
-    raise ValueError(f"layer {layer.name} ({kind}): its receptive field is unknown to srlib.tiling")
+    raise ValueError(f"layer {layer.name} ({kind}): its receptive field is unknown to srlib.inference.tiling")
 
 
 def _walk(model, states):
