@@ -7,8 +7,8 @@
 * alpha is dropped, unless ``keep_alpha=True`` returns it as a 4th channel.
 
 ``read_image`` / ``write_image`` keep a file's own pixels: uint8 or uint16, grey, grey + alpha, RGB or RGBA;
-``read_meta`` / ``write_image(..., meta)`` what a photo carries besides them: its ICC colour profile and its EXIF
-(Orientation reset to 1, since the pixels are read turned). HEIC / HEIF files are read through ``pillow-heif``,
+``write_image(..., meta)`` also writes what a photo carries besides them (:mod:`srlib.meta`): its ICC colour profile and
+its EXIF (Orientation reset to 1, since the pixels are read turned). HEIC / HEIF files are read through ``pillow-heif``,
 AVIF through Pillow's own codec.
 
 Failures raise :class:`ImageError`, whose message is one line: ``"<path>: <reason>"``.
@@ -20,13 +20,14 @@ import re
 import struct
 import sys
 import tempfile
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+
+from srlib.meta import Meta, icc_fits
+from srlib.png16 import png16
 
 register_heif_opener()  # Image.open reads HEIC / HEIF (phone photos)
 
@@ -36,7 +37,6 @@ META_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".avif")  # 
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # larger headers are refused before any pixel is decoded (89 million)
 _SAVE = {".jpg": {"quality": 95}, ".jpeg": {"quality": 95}, ".avif": {"quality": 95},
          ".webp": {"lossless": True}}  # Pillow's defaults lose more
-ORIENTATION = 0x0112  # the EXIF tag (IFD0, a SHORT) that tells viewers how to turn the stored pixels
 
 
 class ImageError(ValueError):
@@ -255,71 +255,6 @@ def read_image(path):
     return np.ascontiguousarray(arr)
 
 
-@dataclass(frozen=True)
-class Meta:
-    """What a photo file carries besides its pixels: ``icc``, its ICC colour profile, and ``exif``, its EXIF block
-    (TIFF-structured bytes, as Pillow's ``info["exif"]``); None where the file has none."""
-
-    icc: bytes | None = None
-    exif: bytes | None = None
-
-
-def upright_exif(exif):
-    """``exif`` with IFD0's Orientation (:data:`ORIENTATION`) set to 1 (as stored), every other byte kept (date taken,
-    camera, maker notes, thumbnail); unchanged without that tag; None when the block cannot be parsed, since its
-    orientation would turn the already turned pixels again. With or without the ``Exif\\0\\0`` header."""
-    at = 6 if exif.startswith(b"Exif\0\0") else 0
-    order = {b"II": "<", b"MM": ">"}.get(exif[at:at + 2])
-    try:
-        ifd = at + struct.unpack_from(order + "I", exif, at + 4)[0]
-        for k in range(struct.unpack_from(order + "H", exif, ifd)[0]):
-            entry = ifd + 2 + 12 * k
-            tag, kind = struct.unpack_from(order + "HH", exif, entry)
-            if tag == ORIENTATION:  # a SHORT, left-justified in the entry's 4-byte value field
-                return exif[:entry + 8] + struct.pack(order + "H", 1) + exif[entry + 10:] if kind == 3 else None
-    except (struct.error, TypeError):  # cut short, or no byte-order mark (order None)
-        return None
-    return exif
-
-
-def read_meta(path):
-    """The :class:`Meta` of image file ``path`` that goes with :func:`read_image`'s pixels: its ICC profile and its
-    EXIF with the Orientation reset to 1 (:func:`upright_exif`). Reads the header only: the EXIF of a TIFF (its own
-    tags) and a PNG's eXIf chunk after the pixels are not read. An empty Meta for a file Pillow cannot open."""
-    try:
-        with Image.open(path) as im:
-            icc, exif = im.info.get("icc_profile"), im.info.get("exif")
-    except (OSError, SyntaxError, ValueError):
-        return Meta()
-    return Meta(icc or None, upright_exif(exif) if exif else None)
-
-
-def _icc_fits(icc, channels):
-    """True when profile ``icc`` describes pixels of ``channels`` (its colour space, header bytes 16-20: 'GRAY' for
-    grey (+ alpha), 'RGB ' for colour): a CMYK file's profile does not fit the RGB it is read as."""
-    return icc[16:20] == (b"GRAY" if channels in (1, 2) else b"RGB ")
-
-
-_PNG_COLOUR = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey + alpha, RGB, RGBA)
-
-
-def _png16(arr, icc=None, exif=None):
-    """PNG bytes of a uint16 (H, W, C) array (Pillow writes 16 bits for grey only), with an iCCP chunk for ICC profile
-    ``icc`` and an eXIf chunk for ``exif`` when given."""
-    h, w, c = arr.shape
-    rows = arr.astype(">u2").reshape(h, w * c).view(np.uint8)
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()  # filter type 0 per row
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", w, h, 16, _PNG_COLOUR[c], 0, 0, 0)
-    extra = chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)) if icc else b""  # name, method 0: zlib
-    extra += chunk(b"eXIf", exif.removeprefix(b"Exif\0\0")) if exif else b""
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + extra + chunk(b"IDAT", zlib.compress(raw, 6))
-            + chunk(b"IEND", b""))
-
-
 def write_image(path, arr, meta=None):
     """Write uint8 or uint16 (H, W, C) pixels, C = 1 to 4, atomically, in the format of ``path``'s suffix.
 
@@ -333,14 +268,14 @@ def write_image(path, arr, meta=None):
     arr = arr[..., None] if arr.ndim == 2 else arr
     suffix = path.suffix.lower()
     meta = meta or Meta()
-    icc = meta.icc if meta.icc and _icc_fits(meta.icc, arr.shape[-1]) else None
+    icc = meta.icc if meta.icc and icc_fits(meta.icc, arr.shape[-1]) else None
     keep = {k: v for k, v in (("icc_profile", icc), ("exif", meta.exif)) if v} if suffix in META_SUFFIXES else {}
     if suffix not in WRITE_SUFFIXES:
         raise ImageError(f"{path}: srlib does not write this format (use one of {', '.join(WRITE_SUFFIXES)})")
     if suffix in (".jpg", ".jpeg") and arr.shape[-1] in (2, 4):
         raise ImageError(f"{path}: JPEG cannot keep the alpha channel; write .png or .tif")
     if arr.dtype == np.uint16 and suffix == ".png" and arr.shape[-1] > 1:
-        data = _png16(arr, keep.get("icc_profile"), keep.get("exif"))
+        data = png16(arr, keep.get("icc_profile"), keep.get("exif"))
         atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
         return 16
     if arr.dtype == np.uint16 and suffix in (".png", ".tif", ".tiff") and arr.shape[-1] == 1:

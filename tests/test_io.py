@@ -228,3 +228,13 @@ def test_quantize_numpy_and_tensor_agree():
     assert io.quantize(tf.constant(x), uint8=True).dtype == tf.uint8
     np.testing.assert_array_equal(io.quantize(tf.constant(x), uint8=True).numpy(), codes)
     assert io.to_uint8(x).dtype == np.uint8
+
+
+def test_png16_writes_colour_pixels_that_read_back_exactly(tmp_path):
+    """:func:`srlib.png16.png16`: 16-bit RGB as PNG bytes, read back with all 16 bits by :func:`io.read_image`."""
+    from srlib.png16 import png16
+
+    arr = (np.random.default_rng(0).random((5, 7, 3)) * 65535).astype(np.uint16)
+    (tmp_path / "c16.png").write_bytes(png16(arr))
+    back = io.read_image(tmp_path / "c16.png")
+    assert back.dtype == np.uint16 and np.array_equal(back, arr)

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageCms, features
 
 from srlib.cli import main
-from srlib.io import Meta, read_image, read_meta, upright_exif, write_image
+from srlib.io import read_image, write_image
+from srlib.meta import Meta, read_meta, upright_exif
 
 MODEL = "espcn-x3-fast"  # the smallest shipped model (444 multiply-adds per output pixel)
 DATE, MAKE, CAMERA = "2023:07:14 18:42:05", "Fujifilm", "X-T30"

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 from srlib.app import choose
 from srlib.inference import tiling
 from srlib.inference.infer import load_upscaler
-from srlib.io import META_SUFFIXES, ImageError, frames, quantize, read_image, read_meta, write_image
+from srlib.io import META_SUFFIXES, ImageError, frames, quantize, read_image, write_image
+from srlib.meta import read_meta
 from srlib.resize import imresize
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ def upscale(image, model=None, scale=None, tile=None, progress=False, name=None,
 def upscale_file(src, dst, model=None, scale=None, tile=None, force=False, progress=False):
     """Upscale the image file ``src`` into ``dst`` (format from its suffix), atomically, with what the photo carries:
     its ICC colour profile and EXIF (Orientation 1: the pixels are turned as viewers show them), in every format that
-    holds them (:data:`srlib.io.META_SUFFIXES`; :func:`srlib.io.read_meta`, :func:`srlib.io.write_image`).
+    holds them (:data:`srlib.io.META_SUFFIXES`; :func:`srlib.meta.read_meta`, :func:`srlib.io.write_image`).
 
     Refuses (ImageError, one line) to overwrite ``src``, or an existing ``dst`` unless ``force``. Returns a note
     for the summary: '' or what the output differs in ('3 frames: upscaled the first', '16 -> 8 bits: ...').
