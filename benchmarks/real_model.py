@@ -5,7 +5,7 @@
 
 1. Training (resumable, checkpoints every epoch under ``$SRLIB_RUNS/real_rtsr_x3_<degradation>_e<epochs>``):
    :func:`srlib.models.rtsr.rtsr` x3, 64 / 32 filters (espcn-x3's convolutions: the same cost), on T91 + BSD200
-   degraded by ``bicubic_codec`` (:func:`srlib.degrade.bicubic_codec`: MATLAB bicubic, then per image nothing,
+   degraded by ``bicubic_codec`` (:func:`srlib.mixtures.bicubic_codec`: MATLAB bicubic, then per image nothing,
    JPEG at quality 30-95 or H.264 at CRF 18-38; its codec bank is built once under ``$SRLIB_RUNS/degraded``) or
    another registry entry (``mixture_h264``: blur, four resize kernels, sensor noise and JPEG in a random order,
    then H.264, failed: see the chapter), validated on held-out training images under the same degradation's

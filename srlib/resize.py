@@ -6,6 +6,7 @@ sizes, so it runs inside ``tf.data`` and on batches. The degradations (:mod:`srl
 """
 
 import math
+from fractions import Fraction
 
 import tensorflow as tf
 
@@ -135,3 +136,16 @@ def imresize(image, scale=None, size=None, dtype=tf.float64):
     y.set_shape([x.shape[0], _static(out_h), _static(out_w), x.shape[3]])
     y = tf.cast(y, out_dtype)
     return y[0] if squeeze else y
+
+
+def bicubic(hr, scale):
+    """MATLAB bicubic by 1 / ``scale`` of HR whose sides are multiples of :func:`srlib.degrade.crop_step`, not rounded.
+
+    A non-integer scale p / q (x1.5, x2.5) resizes to exactly side * q / p.
+    """
+    if float(scale).is_integer():
+        return imresize(hr, scale=1.0 / scale)
+    frac = Fraction(scale).limit_denominator(16)
+    shape = tf.shape(hr)
+    return imresize(hr, size=(shape[-3] * frac.denominator // frac.numerator,
+                              shape[-2] * frac.denominator // frac.numerator))

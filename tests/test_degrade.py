@@ -8,7 +8,7 @@ import scipy.signal
 from test_codec import pil_jpeg
 from test_resize import matlab_imresize
 
-from srlib import codec, degrade, imaging
+from srlib import codec, degrade, imaging, mixtures
 from srlib.io import quantize
 from srlib.resize import imresize
 
@@ -203,11 +203,11 @@ def test_mixture_draws_differ_by_seed_and_by_image(photo):
     """The mixture's per-image draws depend on the seed and on the image, not on its place in the batch; so its
     fixed-seed benchmark form gives each test image its own degradation."""
     other = photo[::-1, ::-1]
-    u = degrade._image_uniforms((8, 8), np.stack([photo, other]), 14).numpy()
+    u = mixtures._image_uniforms((8, 8), np.stack([photo, other]), 14).numpy()
     assert np.abs(u[0] - u[1]).min() > 0
-    np.testing.assert_array_equal(degrade._image_uniforms((8, 8), np.stack([other, photo]), 14).numpy()[::-1], u)
-    assert not np.array_equal(degrade._image_uniforms((8, 9), photo[None], 14).numpy()[0], u[0])
-    lr = degrade.mixture(photo, 3, (8, 8)).numpy()
+    np.testing.assert_array_equal(mixtures._image_uniforms((8, 8), np.stack([other, photo]), 14).numpy()[::-1], u)
+    assert not np.array_equal(mixtures._image_uniforms((8, 9), photo[None], 14).numpy()[0], u[0])
+    lr = mixtures.mixture(photo, 3, (8, 8)).numpy()
     assert lr.shape == (32, 40, 3)
     np.testing.assert_allclose(lr * 255, np.round(lr * 255), atol=1e-4)
 
