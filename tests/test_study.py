@@ -14,8 +14,11 @@ import pytest
 from srlib.io import save_image
 from srlib.outputs import Outputs
 from srlib.research import evidence
+from srlib.research.budgets import steps_for_equal_time
+from srlib.research.scoring import extra_metrics
 from srlib.research.stats import paired_bootstrap, table
-from srlib.research.study import Study, extra_metrics, steps_for_equal_time, summary, verdict_lines
+from srlib.research.study import Study
+from srlib.research.study_view import summary, verdict_lines
 from srlib.training.experiment import Recipe
 
 
@@ -175,7 +178,7 @@ def test_equal_time_anchored_on_a_variant_measures_once_and_keeps_the_budget(tmp
     """(name, steps): the anchor keeps its steps exactly and the others get the steps that take as long (hand
     counts at fixed rates); the rates are cached with the machine, read back without measuring, and a cache of
     other recipes is refused."""
-    import srlib.research.study as study
+    import srlib.research.budgets as study
 
     post = Recipe("autoencoder", scale=2, patch=16, batch=16)
     recipes = {"post": post, "pre": post.replace(args={"placement": "pre"})}

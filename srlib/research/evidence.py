@@ -20,15 +20,18 @@ curves {variant: {seed: [validation PSNR per epoch]}}, steps_per_epoch, and for 
 degradation]] and ``own`` {variant: its training degradation}.
 """
 
+import functools
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from srlib import paths
+from srlib.evaluate import CONVENTION
 from srlib.io import atomic_write, write_json
 from srlib.outputs import write_csv
-from srlib.research.stats import KEYS, compare, table
+from srlib.research.scoring import CLIP_DEGRADATION
+from srlib.research.stats import KEYS, MIN_SEEDS, compare, table
 
 RUN_MEAN = "(run mean)"  # the image name of a run's mean where per-image scores were lost
 COLUMN = ("test", "test_degradation")  # a matrix's test column
@@ -130,3 +133,32 @@ def write_tables(outputs, meta, scores):
 def rebuild(name, outputs):
     """Rewrite study ``name``'s tables from its committed evidence (no training, no images); the rows."""
     return write_tables(outputs, *read(name))
+
+
+def of_study(study, command):
+    """(meta, scores) of the finished grid of ``study`` (:class:`srlib.research.study.Study`) as :func:`write` stores
+    them: every run's and bicubic's per-image scores (a matrix: on each test column) and the study's definition,
+    ``command`` included."""
+    (val, test), r = study.files, study.recipe(study.baseline, study.seeds[0])
+    notes = {"test": f"{Path(study.test).name} ({len(test)} images); validation: {len(val)} held-out images",
+             "convention": CONVENTION,
+             "comparison": f"vs {study.baseline}, over the runs that learned (at least {MIN_SEEDS} a side): mean "
+             "difference with its t interval over seeds and images (srlib.research.stats.seeds_and_images), at the "
+             "Holm-adjusted 95 % level over all comparisons of this table; at or below bicubic's test PSNR: "
+             "'failed to learn', counted, never averaged",
+             "evidence": f"per-image scores of every run: results/studies/{study.name}_scores.csv.gz"}
+    meta = {"name": study.name, "baseline": study.baseline, "budgets": study.budgets, "seeds": list(study.seeds),
+            "metrics": ["psnr", "ssim", *study.metrics], "command": command, "notes": notes, "per_image": True,
+            "steps_per_epoch": r.steps, "curves": {v: {str(k): pd.read_csv(study.run_dir(v, k) / "log.csv")[
+                "val_psnr"].round(4).tolist() for k in study.seeds} for v in study.variants}}
+    if not study.test_degradations:
+        return meta, study.scores()
+    notes["matrix"] = ("rows per test column (its validation and test LR); gain_psnr: vs bicubic on that LR, "
+                       "same interval, Holm over every cell of the matrix; a run learned when it beat bicubic "
+                       "on its own training LR")
+    columns = [(Path(study.test).name, d, functools.partial(study.scores, d)) for d in study.test_degradations]
+    columns += [(f"Vid4 {c}", CLIP_DEGRADATION, functools.partial(study.clip_scores, c)) for c in study.clips]
+    meta |= {"columns": [[t, d] for t, d, _ in columns],
+             "own": {v: rv.degradation for v, rv in study.variants.items()}}
+    scores = pd.concat([get().assign(test=t, test_degradation=d) for t, d, get in columns], ignore_index=True)
+    return meta, scores[[*KEYS, *COLUMN, *meta["metrics"]]]

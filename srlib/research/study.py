@@ -25,80 +25,32 @@ import functools
 import json
 import logging
 import re
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from srlib import degrade, paths
-from srlib.color import rgb_to_ycbcr
 from srlib.data import split_holdout
-from srlib.evaluate import CONVENTION, evaluate_clip, evaluate_many
 from srlib.inference.infer import Bicubic, ModelUpscaler, load_upscaler
-from srlib.io import atomic_write, list_images, load_image, quantize, write_json
-from srlib.metrics import psnr, sharpness
+from srlib.io import list_images
 from srlib.outputs import write_timing
-from srlib.precision import machine, set_precision
 from srlib.research import evidence
-from srlib.research.stats import KEYS, MIN_SEEDS
+from srlib.research.budgets import RATES
+from srlib.research.scoring import CLIP_DEGRADATION, cached_scores, clip_scores, score_images
+from srlib.research.stats import KEYS
 from srlib.sources import datasets
 from srlib.training import experiment
 from srlib.training.train import finished
 
 log = logging.getLogger(__name__)
 
-RATES = "step_rates.json"  # in a study's folder: the step rates its equal-time budget was converted with
-CLIP_DEGRADATION = "bicubic_h264_clip"  # the Vid4 clips of a matrix: MATLAB bicubic, then one H.264 stream (CRF 28)
 
 
 def study_dir(name, profile="full"):
     """The folder of study ``name``'s runs: ``paths.runs_dir(profile)/studies/<name>``."""
     return paths.runs_dir(profile) / "studies" / name
-
-
-def extra_metrics(scale, *names):
-    """{name: f(sr, hr) -> float} of ``names``: 'psnr_rgb', 'psnr_cb', 'psnr_cr' (PSNR on RGB and on the Cb, Cr of
-    MATLAB rgb2ycbcr; dB, higher is better), 'ciede2000' (mean CIEDE2000 colour difference on CIELAB,
-    :func:`skimage.color.deltaE_ciede2000`; lower is better), 'sharpness' (:func:`srlib.metrics.sharpness` on Y;
-    1 = as much detail as HR). ``scale`` pixels shaved, SR rounded to uint8; the colour ones need RGB images."""
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
-    def chroma(c):
-        return lambda sr, hr: float(psnr(*(rgb_to_ycbcr(quantize(x))[..., c : c + 1] for x in (sr, hr)),
-                                         y_channel=False, crop_border=scale, round_sr=False))
-
-    crop = (slice(scale, -scale),) * 2
-    known = {"psnr_rgb": lambda sr, hr: float(psnr(sr, hr, y_channel=False, crop_border=scale)),
-             "psnr_cb": chroma(1), "psnr_cr": chroma(2),
-             "ciede2000": lambda sr, hr: float(deltaE_ciede2000(rgb2lab(quantize(sr)[crop]),
-                                                                rgb2lab(quantize(hr)[crop])).mean()),
-             "sharpness": lambda sr, hr: float(sharpness(sr, hr, crop_border=scale))}
-    if set(names) - set(known):
-        raise ValueError(f"unknown metrics {sorted(set(names) - set(known))}; known: {', '.join(known)}")
-    return {name: known[name] for name in names}
-
-
-def score_images(upscalers, files, scale, metrics=None, degradation="bicubic"):
-    """{key: [{image, psnr, ssim, <metric>...}]} of each of ``upscalers`` ({key: upscaler}) on ``files`` under the
-    benchmark convention (:func:`srlib.evaluate.evaluate_many`: each image's LR made once for all of them);
-    ``image`` is 'folder/file' (stable across machines); each extra ``metrics[name](sr, hr)`` sees SR (H, W, C)
-    and the HR it is compared with, cropped alike."""
-    rows = {key: [] for key in upscalers}
-    for f in tqdm(files, desc=f"{degradation} x{scale}", unit="image", leave=False):
-        hr = load_image(f, channels=None)
-        for key, (p, s, sr) in zip(upscalers, evaluate_many(list(upscalers.values()), hr, scale, degradation),
-                                   strict=True):
-            crop = hr[: sr.shape[0], : sr.shape[1]]
-            rows[key].append({"image": _image_name(f), "psnr": p, "ssim": s,
-                              **{name: float(fn(sr, crop)) for name, fn in (metrics or {}).items()}})
-    return rows
-
-
-def _image_name(f):
-    return f"{Path(f).parent.name}/{Path(f).name}"
 
 
 @dataclasses.dataclass
@@ -188,27 +140,11 @@ class Study:
         return folder / f"scores_{Path(self.test).name}{'_' + degradation if degradation else ''}.csv"
 
     def _cached(self, upscalers, degradation=None):
-        """{folder: per-image scores} of each ``upscalers`` item ({folder: () -> upscaler}) from its :meth:`_cache`;
-        those missing or stale are scored together (each image's LR made once) and cached."""
-        val, test = self.files
-        want, names = ["split", "image", "psnr", "ssim", *self.metrics], [_image_name(f) for f in val + test]
-
-        def read(folder):
-            path = self._cache(folder, degradation)
-            df = pd.read_csv(path, float_precision="round_trip") if path.exists() else None
-            return df[want] if df is not None and set(want) <= set(df.columns) and list(df["image"]) == names else None
-
-        out = {folder: read(folder) for folder in upscalers}
-        todo = {folder: upscalers[folder]() for folder, df in out.items() if df is None}
-        if todo:
-            r = next(iter(self.variants.values()))
-            scored = {split: score_images(todo, files, r.scale, self.metrics, degradation or r.degradation)
-                      for split, files in (("val", val), ("test", test))}
-            for folder in todo:
-                df = pd.DataFrame([{"split": split, **row} for split, rows in scored.items() for row in rows[folder]])
-                atomic_write(self._cache(folder, degradation), lambda tmp, df=df: df.to_csv(tmp, index=False))
-                out[folder] = read(folder)  # the very values a rerun reads (full precision)
-        return out
+        """{folder: per-image scores} of each ``upscalers`` item ({folder: () -> upscaler}) on the validation and test
+        files, cached in its :meth:`_cache` (:func:`srlib.research.scoring.cached_scores`)."""
+        r = next(iter(self.variants.values()))
+        return cached_scores(upscalers, self.files, functools.partial(self._cache, degradation=degradation), r.scale,
+                             self.metrics, degradation or r.degradation)
 
     def train(self, verbose=0):
         """Train every missing or unfinished (variant, seed) run; a finished run is reused without loading data."""
@@ -243,50 +179,15 @@ class Study:
 
     def clip_scores(self, clip):
         """Long DataFrame (:data:`KEYS` + psnr, ssim; split 'test', image '<clip>/<frame>') of every run and bicubic
-        on the frames of Vid4 sequence ``clip`` under :data:`CLIP_DEGRADATION`, the clip degraded as one stream
-        (:func:`srlib.evaluate.evaluate_clip`); cached per run in ``scores_vid4_<clip>.csv``."""
-        parts = []
-        for folder, (v, k) in self._folders().items():
-            path = folder / f"scores_vid4_{clip}.csv"
-            if not path.exists():
-                frames = evaluate_clip(self._upscaler(folder, v, k), paths.vid4()[clip], self.scale, CLIP_DEGRADATION,
-                                       progress=False)
-                df = pd.DataFrame([{"split": "test", "image": f"{clip}/{r['image']}", "psnr": r["psnr"],
-                                    "ssim": r["ssim"]} for r in frames["rows"]])
-                atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
-            parts.append(pd.read_csv(path, float_precision="round_trip").assign(variant=v, seed=k))
-        return pd.concat(parts, ignore_index=True)[[*KEYS, "psnr", "ssim"]]
+        on the frames of Vid4 sequence ``clip`` under :data:`CLIP_DEGRADATION`, the clip degraded as one stream;
+        cached per run in ``scores_vid4_<clip>.csv`` (:func:`srlib.research.scoring.clip_scores`)."""
+        folders = {folder: (v, k, functools.partial(self._upscaler, folder, v, k))
+                   for folder, (v, k) in self._folders().items()}
+        return clip_scores(folders, clip, self.scale, CLIP_DEGRADATION)
 
     def _bicubic(self, degradation=None):
         folder = self.root / "bicubic"
         return self._cached({folder: functools.partial(self._upscaler, folder, "bicubic", 0)}, degradation)[folder]
-
-    def evidence(self, command):
-        """(meta, scores) of the finished grid as :mod:`srlib.research.evidence` stores them: every run's and bicubic's
-        per-image scores (a matrix: on each test column) and the study's definition, ``command`` included."""
-        (val, test), r = self.files, self.recipe(self.baseline, self.seeds[0])
-        notes = {"test": f"{Path(self.test).name} ({len(test)} images); validation: {len(val)} held-out images",
-                 "convention": CONVENTION,
-                 "comparison": f"vs {self.baseline}, over the runs that learned (at least {MIN_SEEDS} a side): mean "
-                 "difference with its t interval over seeds and images (srlib.research.stats.seeds_and_images), at the "
-                 "Holm-adjusted 95 % level over all comparisons of this table; at or below bicubic's test PSNR: "
-                 "'failed to learn', counted, never averaged",
-                 "evidence": f"per-image scores of every run: results/studies/{self.name}_scores.csv.gz"}
-        meta = {"name": self.name, "baseline": self.baseline, "budgets": self.budgets, "seeds": list(self.seeds),
-                "metrics": ["psnr", "ssim", *self.metrics], "command": command, "notes": notes, "per_image": True,
-                "steps_per_epoch": r.steps, "curves": {v: {str(k): pd.read_csv(self.run_dir(v, k) / "log.csv")[
-                    "val_psnr"].round(4).tolist() for k in self.seeds} for v in self.variants}}
-        if not self.test_degradations:
-            return meta, self.scores()
-        notes["matrix"] = ("rows per test column (its validation and test LR); gain_psnr: vs bicubic on that LR, "
-                           "same interval, Holm over every cell of the matrix; a run learned when it beat bicubic "
-                           "on its own training LR")
-        columns = [(Path(self.test).name, d, functools.partial(self.scores, d)) for d in self.test_degradations]
-        columns += [(f"Vid4 {c}", CLIP_DEGRADATION, functools.partial(self.clip_scores, c)) for c in self.clips]
-        meta |= {"columns": [[t, d] for t, d, _ in columns],
-                 "own": {v: rv.degradation for v, rv in self.variants.items()}}
-        scores = pd.concat([get().assign(test=t, test_degradation=d) for t, d, get in columns], ignore_index=True)
-        return meta, scores[[*KEYS, *evidence.COLUMN, *meta["metrics"]]]
 
     def run(self, outputs=None, command=None, verbose=0):
         """Train, score and tabulate; with ``outputs`` (:class:`srlib.outputs.Outputs`) also write the evidence
@@ -306,7 +207,7 @@ class Study:
             self.committed = evidence.read(self.name)
             return evidence.write_tables(outputs, *self.committed) if outputs else evidence.tabulate(*self.committed)[0]
         self.train(verbose)
-        meta, scores = self.evidence(command)
+        meta, scores = evidence.of_study(self, command)
         if outputs is None:
             return evidence.tabulate(meta, scores)[0]
         path = evidence.write(outputs, meta, scores)
@@ -382,42 +283,6 @@ class Study:
         return {"curve": curve, "bicubic": bicubic, "reference": ref, "fraction": float(curve["fraction"].iloc[-1])}
 
 
-def summary(rows, extra=()):
-    """A study table's main columns as a DataFrame (rounded to 4 places): seeds learned, test means / stds over them,
-    the differences to the baseline with their intervals and per-seed differences; ``extra`` metrics add theirs."""
-    cols = ["variant", "learned", "budget_steps", "val_psnr_mean", "test_psnr_mean", "test_psnr_std", "test_ssim_mean",
-            "d_psnr", "d_psnr_low", "d_psnr_high", "d_psnr_seeds", "verdict"]
-    cols += [c for m in extra for c in (f"test_{m}_mean", f"d_{m}", f"d_{m}_low", f"d_{m}_high", f"verdict_{m}")]
-    return pd.DataFrame(rows).reindex(columns=cols).round(4)
-
-
-def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
-    """One line per variant of a study table: its mean per-image difference to ``baseline`` on the test set per
-    metric (95 % interval) and verdict, or why it was not compared (failed to learn)."""
-    floor, lines = rows[0]["test_psnr_mean"], []
-    for r in rows[1:]:
-        if r["variant"] == baseline:
-            continue
-        if r["d_psnr"] is None:
-            lines.append(f"{r['variant']}: {r['verdict']}, {r['learned']} seeds learned (test PSNR "
-                         f"{r['test_psnr_mean']:.2f} dB, bicubic {floor:.2f} dB)")
-            continue
-        diffs = "; ".join(f"{m} {r[f'd_{m}']:+.3f} [{r[f'd_{m}_low']:+.3f}, {r[f'd_{m}_high']:+.3f}]" for m in metrics)
-        lines.append(f"{r['variant']} minus {baseline}, {r['learned']} seeds learned (per seed "
-                     f"{r['d_psnr_seeds']}): {diffs} -> {r['verdict']}")
-    return lines
-
-
-def show(rows, baseline, extra=()):
-    """Print a study's verdict lines (PSNR, SSIM and ``extra`` metrics) and return its :func:`summary`; for no rows
-    (the quick profile without committed evidence) say so and return None."""
-    if rows is None:
-        print("no committed evidence of this study yet: `python benchmarks/run_studies.py` trains it (full profile)")
-        return None
-    print("\n".join(verdict_lines(rows, baseline, ("psnr", "ssim", *extra))))
-    return summary(rows, extra)
-
-
 def _run_info(run):
     return json.loads((run / "run.json").read_text())
 
@@ -428,62 +293,3 @@ def _upscaler(run, recipe):
     return ModelUpscaler(experiment.best(run), recipe.scale, space=space)
 
 
-def step_rates(recipes, probe_steps=300, rounds=5, sources=None):
-    """Training steps per second of each of ``recipes`` ({name: Recipe}), measured side by side in this process.
-
-    Every model is built, compiled and warmed up (5 untimed steps: tracing), then ``rounds`` times in turn
-    each runs ``probe_steps / rounds`` steps on its own training data (``train_on_batch``: one compiled step
-    per Python call, as ``fit`` runs them), so a change in machine load hits all variants alike.
-    Returns {name: steps per second}.
-    """
-    runs = {}
-    for name, recipe in recipes.items():
-        set_precision(recipe.precision)
-        try:
-            model = experiment.build(recipe)
-            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=experiment.loss_fn(recipe.loss))
-        finally:
-            set_precision("fp32")
-        batches = iter(experiment.datasets_for(recipe, sources)[0])
-        for _ in range(5):
-            model.train_on_batch(*next(batches))
-        runs[name] = (model, batches)
-    seconds = dict.fromkeys(recipes, 0.0)
-    chunk = max(1, probe_steps // rounds)
-    for _ in range(rounds):
-        for name, (model, batches) in runs.items():
-            t = time.perf_counter()
-            for _ in range(chunk):
-                model.train_on_batch(*next(batches))
-            seconds[name] += time.perf_counter() - t
-    return {name: chunk * rounds / s for name, s in seconds.items()}
-
-
-def steps_for_equal_time(recipes, seconds, probe_steps=300, multiple=1, sources=None, cache=None):
-    """{name: training steps that fit in ``seconds`` of training at the rate :func:`step_rates` measures},
-    rounded down to a multiple of ``multiple`` (a study's ``epochs``): an equal-time budget stated in steps, so
-    the study is reproducible on any machine (the rates, and so the steps, are this machine's: state them).
-
-    ``seconds``: a number, or (name, steps): as long as ``steps`` steps of ``recipes[name]`` take, which then keeps
-    exactly ``steps`` (the budget depends only on the ratio of the rates, not on the machine's speed or load).
-    ``cache``: a JSON file (a study's ``step_rates.json``, :data:`RATES`): when it exists the rates are read from it,
-    so a study that grows across sessions keeps the budget it started with; else they are measured and written
-    there with the recipes and the machine. Different recipes than the cached ones raise ValueError.
-    """
-    path = Path(cache) if cache is not None else None
-    want = {name: r.to_dict() for name, r in recipes.items()}
-    if path is not None and path.exists():
-        probe = json.loads(path.read_text())
-        if probe["recipes"] != want:
-            raise ValueError(f"{path}: holds the rates of other recipes; delete it to measure them again")
-        rates = probe["steps_per_s"]
-    else:
-        rates = step_rates(recipes, probe_steps, sources=sources)
-        if path is not None:
-            write_json(path, {"steps_per_s": rates, "probe_steps": probe_steps, "machine": machine(), "recipes": want})
-    log.info("training steps per second: %s", ", ".join(f"{n} {r:.1f}" for n, r in rates.items()))
-    if isinstance(seconds, tuple | list):
-        anchor, steps = seconds
-        seconds = steps / rates[anchor]
-    # rounded to 1e-6 first: the anchor's steps / rate * rate may come back a hair below ``steps``
-    return {name: max(multiple, int(round(seconds * rate, 6)) // multiple * multiple) for name, rate in rates.items()}
