@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from srlib.paths import PROFILES
-from srlib.research import plots
+from srlib.research import chart_plots, curve_plots, image_plots
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -27,9 +27,9 @@ def _stated_zooms(text):
 
 
 def check_zooms(fig):
-    """The rule, on a figure of :func:`srlib.research.plots.comparison`: every panel is drawn at an integer zoom of its
-    array (panel pixels = array pixels × zoom, on the canvas: no shrink, no resampling), a zoom a panel's title states
-    is that panel's zoom, and every panel's zoom is one the figure states (its title's, or the header's)."""
+    """The rule, on a figure of :func:`srlib.research.image_plots.comparison`: every panel is drawn at an integer zoom
+    of its array (panel pixels = array pixels × zoom, on the canvas: no shrink, no resampling), a zoom a panel's title
+    states is that panel's zoom, and every panel's zoom is one the figure states (its title's, or the header's)."""
     fig.canvas.draw()
     header = " ".join(t.get_text() for t in fig.texts)
     stated = set(_stated_zooms(header))
@@ -48,7 +48,7 @@ def test_a_small_image_in_an_enlarged_comparison_states_its_whole_zoom():
     """01_face_64_to_128's case: a 64 x 64 LR beside 128 x 128 images, all enlarged x2: the LR is drawn x4, and its
     title says x4 (it said x2, the LR's factor alone)."""
     lr, big = _grid((16, 16, 1), 1), _grid((32, 32, 1), 2)
-    fig = plots.comparison([lr, big, big], ["LR", "SR", "HR"], zoom=2)
+    fig = image_plots.comparison([lr, big, big], ["LR", "SR", "HR"], zoom=2)
     check_zooms(fig)
     assert fig.srlib_panels[0]["zoom"] == 4 and fig.srlib_panels[0]["title"] == "LR\nshown nearest ×4"
 
@@ -56,7 +56,7 @@ def test_a_small_image_in_an_enlarged_comparison_states_its_whole_zoom():
 def test_digit_rows_state_the_zoom_they_are_drawn_at():
     """05_digits' case: 7 x 7 and 26 x 26 LR digits among 28 x 28 ones, all enlarged x4, eight to a row."""
     digits = [_grid((7, 7, 1), 1), _grid((26, 26, 1), 2)] + [_grid((28, 28, 1), s) for s in range(3, 9)]
-    fig = plots.comparison(digits, ["LR 7", "LR 26"] + [""] * 6, zoom=4, cols=8)
+    fig = image_plots.comparison(digits, ["LR 7", "LR 26"] + [""] * 6, zoom=4, cols=8)
     check_zooms(fig)
     assert [p["zoom"] for p in fig.srlib_panels[:3]] == [16, 4, 4]
 
@@ -64,7 +64,7 @@ def test_digit_rows_state_the_zoom_they_are_drawn_at():
 @pytest.mark.parametrize("full", [True, False])
 def test_crops_and_error_maps_state_the_zoom_they_are_drawn_at(full):
     lr, sr = _grid((12, 12, 3), 1), _grid((36, 36, 3), 2)
-    fig = plots.comparison([lr, sr, sr], ["LR", "SR", "HR"], hr=sr, scale=3, box=(6, 9, 12, 12), error=True,
+    fig = image_plots.comparison([lr, sr, sr], ["LR", "SR", "HR"], hr=sr, scale=3, box=(6, 9, 12, 12), error=True,
                            heat_max=8, full=full)
     check_zooms(fig)
     assert {p["zoom"] for p in fig.srlib_panels if p["native"] == (12, 12)} >= {21}
@@ -72,7 +72,7 @@ def test_crops_and_error_maps_state_the_zoom_they_are_drawn_at(full):
 
 def test_the_zoom_check_fails_on_a_title_that_states_another_zoom():
     """The check can fail: a title claiming x2 on a panel drawn x4 (the old 01 / 05 figures)."""
-    fig = plots.comparison([_grid((16, 16, 1)), _grid((32, 32, 1))], ["LR", "SR"], zoom=2)
+    fig = image_plots.comparison([_grid((16, 16, 1)), _grid((32, 32, 1))], ["LR", "SR"], zoom=2)
     fig.srlib_panels[0]["axes"].set_title("LR\nshown nearest ×2")
     fig.srlib_panels[0]["title"] = "LR\nshown nearest ×2"
     with pytest.raises(AssertionError, match="drawn ×4"):
@@ -82,7 +82,7 @@ def test_the_zoom_check_fails_on_a_title_that_states_another_zoom():
 def test_signed_maps_get_a_diverging_scale_centred_on_zero_with_its_colour_bar():
     """02_colour_artefacts' fix: one variant's ΔE minus another's, on a symmetric scale that separates them."""
     values = np.linspace(-3, 3, 32 * 32).reshape(32, 32).astype(np.float32)
-    fig = plots.comparison([_grid((32, 32, 3))], ["SR"], maps={"ΔE rgb − y": values}, heat_min=-2, heat_max=2,
+    fig = image_plots.comparison([_grid((32, 32, 3))], ["SR"], maps={"ΔE rgb − y": values}, heat_min=-2, heat_max=2,
                            heat_label="ΔE2000 difference")
     heat = next(p["axes"] for p in fig.srlib_panels if p["kind"] == "heat")
     assert heat.images[0].get_clim() == (-2, 2) and heat.images[0].get_cmap().name == "RdBu_r"
@@ -97,11 +97,11 @@ def test_signed_maps_get_a_diverging_scale_centred_on_zero_with_its_colour_bar()
 def test_bar_values_never_read_as_another_number(value, text):
     """00_loader_throughput's case: 37.8 was written "37.80" beside "5,777", and read as 3,780. Decimals take a
     point, thousands a thin space, so neither reads as the other."""
-    assert plots.number(value) == text
+    assert chart_plots.number(value) == text
 
 
 def test_log_bars_start_below_the_smallest_value_so_every_label_clears_the_axis():
-    fig = plots.bars(["loop", "pipeline"], [37.8, 40191.8], "pairs / s", log=True)
+    fig = chart_plots.bars(["loop", "pipeline"], [37.8, 40191.8], "pairs / s", log=True)
     (ax,) = fig.axes
     low, high = ax.get_xlim()
     assert low <= 37.8 / 3 and high >= 40191.8 * 3
@@ -125,7 +125,7 @@ def test_crowded_point_labels_are_each_nearest_their_own_point():
     ax.scatter(xs, ys)
     ax.set_xscale("log")
     ax.margins(x=0.12, y=0.12)
-    texts = plots.label_points(ax, xs, ys, names)
+    texts = chart_plots.label_points(ax, xs, ys, names)
     fig.canvas.draw()
     pts = ax.transData.transform(np.column_stack([xs, ys]))
     boxes = [t.get_window_extent() for t in texts]
@@ -143,7 +143,7 @@ class _Recipe:
 
 
 class _Study:
-    """What :func:`srlib.research.plots.study_curve` reads of a study: a learning curve ending ``end`` dB, a
+    """What :func:`srlib.research.curve_plots.study_curve` reads of a study: a learning curve ending ``end`` dB, a
     reference."""
 
     name, baseline, seeds, sources, files = "study_x", "base", (1, 2), None, [list(range(10))]
@@ -168,12 +168,12 @@ def _lines(fig):
 def test_study_curve_draws_the_80_percent_mark_only_below_a_reference_above_the_baseline(tmp_path, capsys):
     import matplotlib.pyplot as plt
 
-    plots.study_curve(_Study(32.0, 32.5), "ref-x2", tmp_path / "a.png")
+    curve_plots.study_curve(_Study(32.0, 32.5), "ref-x2", tmp_path / "a.png")
     lines = _lines(plt.gcf())
     assert lines["80 % of the way from bicubic to ref-x2"] == pytest.approx(30 + 0.8 * 2.5)
     assert "covers 80% of the way" in capsys.readouterr().out
     plt.close("all")
-    plots.study_curve(_Study(32.55, 32.48), "vae-res-x2", tmp_path / "b.png")  # 04_study_curve's case
+    curve_plots.study_curve(_Study(32.55, 32.48), "vae-res-x2", tmp_path / "b.png")  # 04_study_curve's case
     lines = _lines(plt.gcf())
     assert not any(label.startswith("80 %") for label in lines)
     assert "vae-res-x2 (shipped) 32.48 dB: the baseline ends +0.07 dB above it, no 80 % mark" in lines
