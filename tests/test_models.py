@@ -151,7 +151,7 @@ def test_vae_trains_logs_recon_and_kl_and_round_trips(tmp_path):
     loaded = keras.models.load_model(tmp_path / "run" / "best.keras", compile=False)
     assert isinstance(loaded, VAE) and loaded.beta == 1e-2 and loaded.warmup == 4
     # A fresh process that never imported srlib.models.vae loads it through the zoo (as `srlib upscale` does).
-    code = "import sys; from srlib import zoo; print(type(zoo.load_file(sys.argv[1])).__name__)"
+    code = "import sys; from srlib.inference import zoo; print(type(zoo.load_file(sys.argv[1])).__name__)"
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run" / "best.keras")], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.stdout.strip() == "VAE", done.stderr[-1000:]
