@@ -34,7 +34,7 @@ def test_nothing_to_upscale(tmp_path):
     (tmp_path / "empty" / "notes.txt").write_text("x")
     jobs, failures = plan([str(tmp_path / "empty"), str(tmp_path / "*.png")], tmp_path / "out", 2)
     assert jobs == [] and len(failures) == 2
-    kinds = ".png .jpg .jpeg .bmp .tif .tiff .webp .gif .mp4 .mov .avi .mkv .webm"
+    kinds = ".png .jpg .jpeg .bmp .tif .tiff .webp .gif .heic .heif .avif .mp4 .mov .avi .mkv .webm"
     assert failures[0] == f"{tmp_path / 'empty'}: no images or videos in this folder ({kinds})"
     assert failures[1] == f"{tmp_path / '*.png'}: no file matches this pattern"
 
