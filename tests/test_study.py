@@ -18,7 +18,7 @@ from srlib.research.budgets import steps_for_equal_time
 from srlib.research.scoring import extra_metrics
 from srlib.research.stats import paired_bootstrap, table
 from srlib.research.study import Study
-from srlib.research.study_view import summary, verdict_lines
+from srlib.research.study_view import show, summary, verdict_lines
 from srlib.training.experiment import Recipe
 
 
@@ -249,3 +249,13 @@ def test_summary_and_verdict_lines_read_the_table():
     assert f"bicubic {base.mean():.2f} dB" in lines[1]
     df = summary(rows)
     assert list(df["variant"]) == ["bicubic", "a", "b", "c"] and df.loc[2, "d_psnr"] == pytest.approx(0.4)
+
+
+def test_show_names_metrics_a_table_lacks(capsys):
+    """study_01_loss's evidence was recovered from per-run means (PSNR and SSIM only): the chapter asks for
+    sharpness too, and show() says it is missing instead of failing."""
+    rows = evidence.tabulate(*evidence.read("study_01_loss"))[0]
+    df = show(rows, "mse", ("sharpness",))
+    out = capsys.readouterr().out
+    assert "not in this table's evidence: sharpness" in out and "ssim minus mse" in out
+    assert list(df["variant"]) == ["bicubic", "mse", "ssim", "mse+ssim"] and "test_sharpness_mean" not in df

@@ -33,10 +33,14 @@ def verdict_lines(rows, baseline, metrics=("psnr", "ssim")):
 
 
 def show(rows, baseline, extra=()):
-    """Print a study's verdict lines (PSNR, SSIM and ``extra`` metrics) and return its :func:`summary`; for no rows
-    (the quick profile without committed evidence) say so and return None."""
+    """Print a study's verdict lines (PSNR, SSIM and those of the ``extra`` metrics its table has) and return its
+    :func:`summary`; for no rows (the quick profile without committed evidence) say so and return None."""
     if rows is None:
         print("no committed evidence of this study yet: `python benchmarks/run_studies.py` trains it (full profile)")
         return None
+    missing = [m for m in extra if not any(f"d_{m}" in r for r in rows)]
+    if missing:  # evidence recovered from per-run means keeps PSNR and SSIM only
+        print(f"not in this table's evidence: {', '.join(missing)}")
+    extra = tuple(m for m in extra if m not in missing)
     print("\n".join(verdict_lines(rows, baseline, ("psnr", "ssim", *extra))))
     return summary(rows, extra)
