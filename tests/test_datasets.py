@@ -261,7 +261,7 @@ def test_registry_covers_the_layout():
         "Manga109",
     }
     for spec in datasets.REGISTRY.values():
-        assert spec.citation and spec.kind in ("train", "benchmark", "video", "mnist")
+        assert spec.citation and spec.kind in ("train", "benchmark", "video", "video_train", "mnist")
         for s in spec.sources:
             assert s.sha256 is None or len(s.sha256) == 64
             assert s.archive in ("zip", "tar", "file")

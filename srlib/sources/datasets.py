@@ -5,6 +5,7 @@ Layout under the data directory (``$SRLIB_DATA_DIR``, default ``data/`` in the c
     train/T91  train/BSD200  train/BSDS500_test  train/Kodak  train/DIV2K_train_HR  train/DIV2K_valid_HR
     benchmark/Set5  benchmark/Set14  benchmark/BSD100  benchmark/Urban100  benchmark/Manga109
     video/vid4/<sequence>/0001.png ...
+    video/train/<set>/<sequence>/0001.jpg ...   (training clips; Vimeo90K_sample: <set>/<group>/<septuplet>/)
     mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
 
 A set whose folder already holds files is used as is, with no network access (and no checksum:
@@ -69,10 +70,13 @@ class Source:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A registered data set: ``kind`` ("train", "benchmark", "video" or "mnist"), sources, citation, home page.
+    """A registered data set: ``kind`` ("train", "benchmark", "video", "video_train" or "mnist"), sources, citation,
+    home page.
 
     ``count`` is the number of files expected once present (images; MNIST: its 4 files), None when unknown.
     ``licence``: the terms the images are released under, as their home page states them ("" where not recorded).
+    ``clips``: for a video set, its sequences (folders of numbered frames, relative to the set's folder).
+    ``note``: how the frames are stored (codec, JPEG quality, size), where it matters for training.
     """
 
     name: str
@@ -82,6 +86,8 @@ class DatasetSpec:
     home: str = ""
     count: int | None = None
     licence: str = ""
+    clips: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def folders(self):
@@ -105,6 +111,23 @@ _BSDS = (
 )
 _BSR = "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
 _KODAK = "https://r0k.us/graphics/kodak/kodak/kodim{:02d}.png"
+_GH = "https://github.com/{}/archive/{}.tar.gz"  # a GitHub repository's files at one commit
+
+
+def _github(repo, commit, folder, member, pattern="*/*.jpg"):
+    """A training clip set from a public GitHub repository pinned to ``commit``: the numbered frames of each
+    sequence folder under ``member``, renumbered 0001... in name order."""
+    return (Source(_GH.format(repo, commit), folder, archive="tar", member=member, pattern=pattern, renumber=True),)
+
+
+_DAVIS16 = (
+    "blackswan bmx-trees breakdance camel car-roundabout car-shadow cows dance-twirl dog drift-chicane "
+    "drift-straight goat horsejump-high kite-surf libby motocross-jump paragliding-launch parkour scooter-black soapbox"
+).split()
+_DAVIS_CITE = (
+    "F. Perazzi, J. Pont-Tuset, B. McWilliams, L. Van Gool, M. Gross, A. Sorkine-Hornung. A Benchmark Dataset and "
+    "Evaluation Methodology for Video Object Segmentation. CVPR 2016."
+)
 
 REGISTRY = {
     spec.name: spec
@@ -222,6 +245,74 @@ REGISTRY = {
             "https://people.csail.mit.edu/celiu/CVPR2011/",
             171,
         ),
+        DatasetSpec(  # DAVIS 2016's 20 validation scenes (1376 frames) as mirrored by EOR-VOS
+            "DAVIS2016_480p",
+            "video_train",
+            _github("MathLee/EOR-VOS", "1bde4d5f936304c5ad69e301956e9d65082dfbc8", "video/train/davis2016_480p",
+                    "DAVIS/JPEGImages/480p"),
+            _DAVIS_CITE,
+            "https://davischallenge.org/davis2016/code.html",
+            1376,
+            "DAVIS: for research, under the BSD licence its authors state (fperazzi/davis-2017); the mirror "
+            "repository states no licence",
+            tuple(_DAVIS16),
+            "854 x 480 JPEG quality 75: downscale 2x before using as HR (JPEG artefacts)",
+        ),
+        DatasetSpec(
+            "DAVIS_tennis",
+            "video_train",
+            _github("foolwood/SiamMask", "a2b3ce3dca23b3a911d96b791e007eec6d39a625", "video/train/davis_tennis",
+                    "data", "tennis/*.jpg"),
+            _DAVIS_CITE + " J. Pont-Tuset, F. Perazzi, S. Caelles, P. Arbelaez, A. Sorkine-Hornung, L. Van Gool. The "
+            "2017 DAVIS Challenge on Video Object Segmentation. arXiv:1704.00675, 2017 (sequence 'tennis').",
+            "https://davischallenge.org/davis2017/code.html",
+            70,
+            "DAVIS 2017: CC BY 4.0 for the sequences its authors own, else the terms of the video's online source; "
+            "for research; the mirror repository (SiamMask) is MIT",
+            ("tennis",),
+            "854 x 480 JPEG quality 92",
+        ),
+        DatasetSpec(  # two VSPW scenes in aot-benchmark's demo
+            "VSPW_demo_1080p",
+            "video_train",
+            _github("yoxu515/aot-benchmark", "601c138435a1764eb01404f3495b914e6e2e8eca", "video/train/vspw_demo_1080p",
+                    "Demo/images"),
+            "J. Miao, Y. Wei, Y. Wu, C. Liang, G. Li, Y. Yang. VSPW: A Large-scale Dataset for Video Scene Parsing in "
+            "the Wild. CVPR 2021 (scenes 1001_3iEIq5HBY1s, 1007_YCTBBdbKSSg).",
+            "https://www.vspwdataset.com/home",
+            89,
+            "VSPW: YouTube videos, for non-commercial research use; the mirror repository (aot-benchmark) is "
+            "BSD-3-Clause",
+            ("1001_3iEIq5HBY1s", "1007_YCTBBdbKSSg"),
+            "1920 x 1080 JPEG quality 87",
+        ),
+        DatasetSpec(  # six 30-frame Cityscapes snippets (aachen) shipped with vid2vid's first commit, gone since
+            "Cityscapes_vid2vid",
+            "video_train",
+            _github("NVIDIA/vid2vid", "4501f4b75d561f1c1db2cf39584404f9eb579fa6", "video/train/cityscapes_vid2vid",
+                    "Cityscapes/train_B"),
+            "M. Cordts, M. Omran, S. Ramos, T. Rehfeld, M. Enzweiler, R. Benenson, U. Franke, S. Roth, B. Schiele. "
+            "The Cityscapes Dataset for Semantic Urban Scene Understanding. CVPR 2016 (leftImg8bit sequences).",
+            "https://www.cityscapes-dataset.com/license/",
+            180,
+            "Cityscapes' own licence: non-commercial use only (research, teaching, publications), no redistribution; "
+            "NOT an open licence; the mirror repository (vid2vid) is CC BY-NC-SA 4.0",
+            tuple(f"seq{i:04d}" for i in range(6)),
+            "2048 x 1024 JPEG quality 92 (re-encoded by vid2vid from Cityscapes' PNGs)",
+        ),
+        DatasetSpec(  # 16 septuplets of Vimeo-90K, as sampled by Video-Compression-Net
+            "Vimeo90K_sample",
+            "video_train",
+            _github("tukilabs/Video-Compression-Net", "daaf0251864e425359eff29b00d40eaa22ec994b",
+                    "video/train/vimeo90k_sample", "vimeo_septuplet/sequences", "*/*/*.png"),
+            "T. Xue, B. Chen, J. Wu, D. Wei, W. T. Freeman. Video Enhancement with Task-Oriented Flow. IJCV 127(8), "
+            "2019 (Vimeo-90K septuplets).",
+            "http://toflow.csail.mit.edu/",
+            112,
+            "Vimeo-90K: videos from vimeo.com, for research use; the mirror repository states no licence",
+            tuple(f"{g:05d}/{s:04d}" for g in (1, 2) for s in range(1, 9)),
+            "448 x 256 PNG (lossless files; the Vimeo sources were themselves compressed), 7 frames a sequence",
+        ),
         DatasetSpec(
             "MNIST",
             "mnist",
@@ -320,6 +411,13 @@ def require(name):
     if name in paths.CLIPS:
         return clip_frames(name)
     return path(name) if is_present(name) else get(name)
+
+
+def sequences(name):
+    """{sequence: frame files in name order} of the video set ``name`` (its ``clips``, folders under :func:`path`),
+    obtained first with :func:`require`; e.g. ``sequences("DAVIS_tennis")["tennis"]``: 70 (480, 854, 3) JPEGs."""
+    folder = require(name)
+    return {clip: list_images(folder / clip, recursive=False) for clip in _spec(name).clips}
 
 
 def clip_frames(name):
