@@ -259,3 +259,28 @@ def test_show_names_metrics_a_table_lacks(capsys):
     out = capsys.readouterr().out
     assert "not in this table's evidence: sharpness" in out and "ssim minus mse" in out
     assert list(df["variant"]) == ["bicubic", "mse", "ssim", "mse+ssim"] and "test_sharpness_mean" not in df
+
+
+def test_quick_profile_tabulates_committed_evidence_and_trains_one_stand_in(tiny_data, monkeypatch):
+    """Under quick a study trains no grid: one stand-in run (a tenth of its budget, the baseline's first seed) proves
+    the code path, and the table comes from the full profile's committed evidence; without evidence, None."""
+    monkeypatch.setenv("SRLIB_RUNS", str(tiny_data / "runs"))
+    base = Recipe("espcn", scale=2, args={"filters": [4, 4]}, patch=8, batch=4, precision="fp32", schedule="constant")
+    variants = {"a": base, "b": base.replace(args={"filters": [4, 4], "activation": "relu"})}
+    study = Study("study_99_quick", "a", variants, seeds=(1, 2, 3), budget=20, epochs=2, test=tiny_data / "test",
+                  sources=[tiny_data / "train"], profile="quick")
+    rng = np.random.default_rng(1)
+    images = rng.normal(30, 2, 20)
+    rows = [{"variant": v, "seed": s, "split": "test", "image": f"t/{i}", "psnr": p + d + rng.normal(0, 0.01),
+             "ssim": 0.9} for v, d, seeds in (("bicubic", -1.0, [0]), ("a", 0.0, [1, 2, 3]), ("b", 0.3, [1, 2, 3]))
+            for s in seeds for i, p in enumerate(images)]
+    meta = {"name": "study_99_quick", "baseline": "a", "budgets": {"a": 20, "b": 20}, "seeds": [1, 2, 3],
+            "metrics": ["psnr", "ssim"], "command": "test", "notes": {}, "per_image": True, "curves": {}}
+    score_path = evidence.write(Outputs("full", root=tiny_data / "results"), meta, pd.DataFrame(rows))
+    monkeypatch.setattr(evidence, "files", lambda name, root=None: (tiny_data / "none.csv.gz", tiny_data / "none.json"))
+    assert study.run() is None and (study.root / "stand_in" / "a" / "seed1" / "log.csv").exists()
+    monkeypatch.setattr(evidence, "files", lambda name, root=None: (score_path, score_path.with_name(f"{name}.json")))
+    got = {r["variant"]: r for r in study.run()}
+    assert got["b"]["verdict"] == "better" and got["b"]["learned"] == "3 of 3" and not study.has_curves
+    recipe = json.loads((study.root / "stand_in" / "a" / "seed1" / "run.json").read_text())["recipe"]
+    assert recipe["steps"] == 1 and recipe["epochs"] == 2  # a tenth of 20 / 2 steps per epoch

@@ -222,11 +222,13 @@ class Study:
         return self.committed is None or bool(self.committed[0]["curves"])
 
     def stand_in(self):
-        """Train the baseline's first seed at this (quick) profile's budget and score it on the validation images:
-        one short run through the study's code path. Returns its mean validation PSNR (dB)."""
+        """Train the baseline's first seed for a tenth of this (quick) profile's budget, in ``<root>/stand_in``, and
+        score it on the validation images: one short run through the study's code path, not a result. Returns its
+        mean validation PSNR (dB)."""
         variant, seed = self.baseline, self.seeds[0]
-        run = self.run_dir(variant, seed)
-        experiment.train(self.recipe(variant, seed), run, self.sources)
+        recipe = self.recipe(variant, seed)
+        run = self.root / "stand_in" / variant / f"seed{seed}"
+        experiment.train(recipe.replace(steps=max(1, recipe.steps // 10)), run, self.sources)
         rows = score_images({"run": self._upscaler(run, variant, seed)}, self.files[0], self.scale)["run"]
         value = float(np.mean([r["psnr"] for r in rows]))
         log.info("%s: stand-in run %s seed %d, validation PSNR %.2f dB", self.name, variant, seed, value)

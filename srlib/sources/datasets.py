@@ -592,15 +592,20 @@ class NotebookData:
     benchmark: bool
 
 
+QUICK_TESTS = ("Set5", "Set14")  # the test sets of the quick profile's notebooks
+
+
 def notebook_data(profile, train=("T91", "BSD200"), test=("Set5", "Set14", "BSD100")):
     """The training and test folders of a notebook under ``profile``.
 
-    Missing training sets: scikit-image's photos stand in for both (a warning says so).
+    Quick profile: the small test sets only (:data:`QUICK_TESTS`; BSD100's 100 images, Urban100 and Manga109 are the
+    full profile's), so the chapters' evaluations take minutes. Missing training sets: scikit-image's photos stand in
+    for both (a warning says so).
     Smoke profile: two 72x72 crops of the first test set are both (train = test: seconds per
     cell, numbers meaningless). Scratch images go under :func:`srlib.paths.runs_dir`.
     """
     scratch = paths.runs_dir(profile) / "notebook_data"
-    present = [name for name in test if is_present(name)]
+    present = [name for name in test if is_present(name) and (profile != "quick" or name in QUICK_TESTS)]
     if all(is_present(name) for name in train) and present:
         data = NotebookData([path(n) for n in train], {n: path(n) for n in present}, True)
     else:
