@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from srlib import paths
+from srlib.outputs import write_timing
 from srlib.sources import datasets
 
 ROOT = paths.ROOT
@@ -108,7 +109,8 @@ def check_data():
 def reproduce(profile="quick", only=None, out_root=None, progress=True):
     """Run every notebook (or those whose name contains one of ``only``) in order.
 
-    Returns the list of executed notebook paths; raises :class:`NotebookFailed` at the first failure.
+    Returns the list of executed notebook paths; raises :class:`NotebookFailed` at the first failure. Each
+    notebook's seconds go to ``<out_root>/<profile>/reproduce_timing.csv`` (outside ``results/``).
     """
     if profile not in paths.PROFILES:
         raise ValueError(f"unknown profile {profile!r}; one of {', '.join(paths.PROFILES)}")
@@ -120,10 +122,12 @@ def reproduce(profile="quick", only=None, out_root=None, progress=True):
     if unmatched:
         raise ValueError(f"no notebook matches {', '.join(unmatched)} (notebooks: "
                          f"{', '.join(p.stem for p in notebooks())})")
-    done = []
+    done, rows = [], []
     for i, nb in enumerate(books, 1):
         t = time.perf_counter()
         log.info("[%d/%d] %s (%s)", i, len(books), nb.name, profile)
         done.append(run_notebook(nb, profile, out_dir, progress=progress))
-        log.info("[%d/%d] %s ok in %.0f s", i, len(books), nb.name, time.perf_counter() - t)
+        rows.append({"notebook": nb.name, "seconds": round(time.perf_counter() - t, 1)})
+        log.info("[%d/%d] %s ok in %.0f s", i, len(books), nb.name, rows[-1]["seconds"])
+    write_timing(out_dir / "reproduce_timing.csv", rows, notes={"profile": profile})
     return done
