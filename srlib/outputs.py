@@ -75,10 +75,10 @@ def _write(path, rows, header):
 class Outputs:
     """Where a run under ``profile`` writes a result file, so that a smaller profile never replaces a bigger one's.
 
-    ``outputs("tables/vid4.csv")`` is ``results/tables/vid4.csv`` unless ``results/provenance.json``
-    says a bigger profile produced that file; then it is ``runs/<profile>/results/tables/vid4.csv``
-    (and a log line says so). The smoke profile always writes under ``runs/smoke/results``.
-    Writing a file through here records its profile in the manifest.
+    Only the full profile writes the committed ``results/``: ``outputs("tables/vid4.csv")`` is
+    ``results/tables/vid4.csv`` there, and writing a file through it records the profile in
+    ``results/provenance.json``. The quick and smoke profiles always write under ``runs/<profile>/results``, so
+    ``make reproduce`` (quick) leaves the checkout as it was (files an earlier quick run committed stay as they are).
     """
 
     def __init__(self, profile, root=None):
@@ -94,7 +94,7 @@ class Outputs:
 
     def __call__(self, rel):
         rel = Path(rel).as_posix()
-        if self.profile == "smoke":
+        if self.profile != "full":
             return self._ready(self.scratch / rel)
         known = self._read()
         owner = known.get(rel)

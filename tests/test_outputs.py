@@ -23,8 +23,8 @@ def test_outputs_never_let_a_smaller_profile_replace_a_bigger_one(tmp_path):
     assert full("tables/a.csv") == root / "tables" / "a.csv"
     quick = Outputs("quick", root=root)
     assert quick("tables/a.csv") == tmp_path / "runs" / "quick" / "results" / "tables" / "a.csv"
-    assert quick("tables/b.csv") == root / "tables" / "b.csv"  # a new file: quick owns it
-    assert Outputs("full", root=root)("tables/b.csv") == root / "tables" / "b.csv"  # full may replace quick's
+    assert quick("tables/b.csv") == tmp_path / "runs" / "quick" / "results" / "tables" / "b.csv"  # never results/
+    assert Outputs("full", root=root)("tables/b.csv") == root / "tables" / "b.csv"
     assert json.loads((root / "provenance.json").read_text()) == {"tables/a.csv": "full", "tables/b.csv": "full"}
     assert Outputs("smoke", root=root)("tables/b.csv") == tmp_path / "runs" / "smoke" / "results" / "tables" / "b.csv"
 
